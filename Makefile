@@ -1,0 +1,63 @@
+# Insignia: `make run` serves the demo on SQLite; `make test` runs every check on PostgreSQL.
+SHELL := /bin/bash
+PORT ?= 8000
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install system-deps lint types migrations-check messages-check pytest messages clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Insignia needs Python 3.11; found " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11.")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: install, migrate an SQLite database under var/, load demo data and serve on 127.0.0.1:$(PORT)
+run: $(STAMP)
+	@mkdir -p var
+	INSIGNIA_ENV=development $(BIN)/python -m insignia.devenv $(PORT)
+	INSIGNIA_ENV=development $(BIN)/python manage.py migrate --noinput
+	INSIGNIA_ENV=development $(BIN)/python manage.py seed_demo
+	@echo
+	@echo "Insignia is starting at http://127.0.0.1:$(PORT)/"
+	@echo "  home     http://127.0.0.1:$(PORT)/"
+	@echo "  console  http://127.0.0.1:$(PORT)/manage/"
+	@echo "  verify   http://127.0.0.1:$(PORT)/verify"
+	@echo "  admin    http://127.0.0.1:$(PORT)/admin/ (operators: python manage.py createsuperuser)"
+	@echo
+	INSIGNIA_ENV=development $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## test: lint, types, migrations check and the whole suite on PostgreSQL (with a real browser)
+test: $(STAMP) system-deps lint types migrations-check messages-check pytest
+
+system-deps:
+	scripts/ensure-system-deps
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+types: $(STAMP)
+	INSIGNIA_ENV=test $(BIN)/mypy .
+
+migrations-check: $(STAMP)
+	INSIGNIA_ENV=test $(BIN)/python manage.py makemigrations --check --dry-run
+
+messages-check: $(STAMP)
+	INSIGNIA_ENV=test $(BIN)/python scripts/check_messages.py
+
+pytest: $(STAMP)
+	INSIGNIA_ENV=test $(BIN)/python scripts/with_postgres.py $(BIN)/pytest $(PYTEST_ARGS)
+
+## messages: extract new strings into the catalogues and compile them (needs GNU gettext)
+messages: $(STAMP)
+	INSIGNIA_ENV=test $(BIN)/python manage.py makemessages -l zh_Hans -l en --no-location --no-obsolete -i var -i node_modules
+	INSIGNIA_ENV=test $(BIN)/python manage.py compilemessages -i .venv -i var -i node_modules
+
+clean:
+	rm -rf $(VENV) var/insignia.sqlite3 .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,202 @@
+"""Benchmark: build + sign OB 3.0 credentials per core, openbadges vs the Node DB stack.
+
+    .venv/bin/python bench/sign.py [--n 2000] [--node-n 500]
+
+Runs in one process on one core (no threads), then runs ``node tests/interop/sign.mjs`` on the
+same unsigned credential in the same run. Prints JSON lines: one per implementation, then a
+ratio line (DESIGN.md §10 target: python >= 2x node per core). Needs ``npm ci`` in
+tests/interop. Uses the public 1EdTech test key — benchmark only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from openbadges import dataintegrity, ob3  # noqa: E402 - after the path tweak
+from openbadges.multikey import (  # noqa: E402
+    did_key,
+    did_key_verification_method,
+    private_key_from_bytes,
+)
+
+SEED_HEX = "6241a409e6707bb640a0140a8a32bc3d193c33a661747284d6adfa4ed4180be4"  # 1EdTech test key
+NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+NODE = shutil.which("node") or "node"
+
+
+def cpu_model() -> str:
+    """CPU model from /proc/cpuinfo (Linux), else platform.processor()."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def build(issuer_id: str, serial: int) -> dict[str, Any]:
+    """A realistic micro-credential (~2.2 KB): every field DESIGN.md §5 lists."""
+    return ob3.build_credential(
+        id=f"urn:uuid:3f1c2a44-9b7e-4c1e-8f52-{serial:012d}",
+        issuer=ob3.Profile(
+            id=issuer_id,
+            name="Acme University",
+            url="https://badges.example.edu/issuers/acme",
+            email="badges@acme.example.edu",
+            image=ob3.Image("https://badges.example.edu/media/acme.png"),
+        ),
+        achievement=ob3.Achievement(
+            id="https://badges.example.edu/achievements/5a4c0e52/v/3",
+            version="3",
+            name="Data Literacy 101",
+            description="Reads, cleans and explains a data set.",
+            criteria_narrative="Pass the **final assessment** with at least 70%.",
+            image=ob3.Image("https://badges.example.edu/media/data-literacy.png"),
+            achievement_type="MicroCredential",
+            tags=("data", "statistics"),
+            in_language="en",
+            alignments=(
+                ob3.Alignment(
+                    target_name="NZQCF level 5",
+                    target_url="https://www.nzqa.govt.nz/qualifications-standards/level-5",
+                    target_framework="NZQCF",
+                    target_code="L5",
+                ),
+            ),
+            credits_available=5,
+        ),
+        recipient=ob3.Recipient("learner@example.com", salt="5f0c8e2b9d1a4c6e8f0a2b4c6d8e0f12"),
+        valid_from=NOW,
+        valid_until=NOW + timedelta(days=730),
+        awarded_date=NOW,
+        description="Awarded to learners who completed Data Literacy 101.",
+        evidence=(ob3.Evidence(id="https://badges.example.edu/evidence/77", name="Report"),),
+        narrative="Completed the capstone project.",
+        credential_status=ob3.StatusEntry("https://badges.example.edu/status/3", 94567),
+    )
+
+
+def bench_python(n: int, warmup: int) -> dict[str, Any]:
+    """Build and sign ``n`` credentials in this process; check the last one verifies."""
+    key = private_key_from_bytes(bytes.fromhex(SEED_HEX))
+    issuer_id = did_key(key.public_key())
+    method = did_key_verification_method(key.public_key())
+    signed: dict[str, Any] = {}
+    for serial in range(warmup):
+        signed = dataintegrity.sign(
+            build(issuer_id, serial), private_key=key, verification_method=method, created=NOW
+        )
+    start = time.perf_counter()
+    for serial in range(n):
+        signed = dataintegrity.sign(
+            build(issuer_id, serial), private_key=key, verification_method=method, created=NOW
+        )
+    seconds = time.perf_counter() - start
+    assert dataintegrity.verify(signed, public_key=key.public_key())
+    return {
+        "bench": "sign",
+        "impl": "python-openbadges",
+        "n": n,
+        "seconds": round(seconds, 4),
+        "per_sec": round(n / seconds, 1),
+        "credential_bytes": len(json.dumps(build(issuer_id, 0))),
+    }
+
+
+def bench_node(n: int, warmup: int) -> dict[str, Any]:
+    """Run tests/interop/sign.mjs on the same unsigned credential."""
+    key = private_key_from_bytes(bytes.fromhex(SEED_HEX))
+    unsigned = build(did_key(key.public_key()), 0)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "unsigned.json"
+        path.write_text(json.dumps(unsigned))
+        completed = subprocess.run(  # noqa: S603 - fixed script and arguments
+            [
+                NODE,
+                str(ROOT / "tests" / "interop" / "sign.mjs"),
+                "--credential",
+                str(path),
+                "--seed-hex",
+                SEED_HEX,
+                "--verification-method",
+                did_key_verification_method(key.public_key()),
+                "--n",
+                str(n),
+                "--warmup",
+                str(warmup),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT / "tests" / "interop",
+        )
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    """Run both benchmarks and print JSON lines."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=2000, help="credentials signed by Python")
+    parser.add_argument("--node-n", type=int, default=500, help="credentials signed by Node")
+    parser.add_argument("--warmup", type=int, default=50)
+    args = parser.parse_args()
+
+    machine = {
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "python": platform.python_version(),
+        "node": subprocess.run(  # noqa: S603 - fixed arguments
+            [NODE, "--version"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip(),
+        "pyld": version("PyLD"),
+        "cryptography": version("cryptography"),
+    }
+    python = bench_python(args.n, args.warmup) | machine
+    node = bench_node(args.node_n, args.warmup)
+    node = node | {k: v for k, v in machine.items() if k not in node}
+    for line in (python, node):
+        print(json.dumps(line, ensure_ascii=False))
+    ratio = python["per_sec"] / node["per_sec"]
+    print(
+        json.dumps(
+            {
+                "bench": "sign",
+                "impl": "ratio",
+                "n": args.n,
+                "per_sec": None,
+                "python": machine["python"],
+                "node": machine["node"],
+                "python_per_sec": python["per_sec"],
+                "node_per_sec": node["per_sec"],
+                "ratio": round(ratio, 2),
+                "target": 2.0,
+                "meets_target": ratio >= 2.0,
+                "nproc": machine["nproc"],
+                "cpu_model": machine["cpu_model"],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

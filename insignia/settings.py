@@ -1,0 +1,252 @@
+"""Django settings, read from the environment (see README, "Configuration").
+
+``INSIGNIA_ENV`` is ``development`` (default; ``make run``), ``test`` (``make test``) or
+``production``. Development reads defaults from ``var/dev.env``, which ``make run`` writes
+once, so ``manage.py`` run by hand uses the same database, keys and base URL as the server.
+Outside development and test, ``SECRET_KEY``, ``INSIGNIA_KEY_ENCRYPTION_KEY``,
+``INSIGNIA_BASE_URL`` and ``DATABASE_URL`` are required.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import dj_database_url
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from insignia.env import Env, environ, read_env_file
+
+# Lets admin.ModelAdmin[Model] and other generic annotations work at run time.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+_bootstrap = Env(environ())
+INSIGNIA_ENV = _bootstrap.choice(
+    "INSIGNIA_ENV", ("development", "test", "production"), "development"
+)
+DEVELOPMENT = INSIGNIA_ENV == "development"
+TESTING = INSIGNIA_ENV == "test"
+PRODUCTION = INSIGNIA_ENV == "production"
+
+env = Env(environ(), read_env_file(VAR_DIR / "dev.env") if DEVELOPMENT else None)
+
+# Fixed, public values for the test suite only; development gets random ones from var/dev.env.
+_TEST_SECRET_KEY = "test-only-secret-key-not-for-any-deployment-0123456789"  # noqa: S105 - public test value
+_TEST_KEK = "dGVzdC1vbmx5LWtleS1lbmNyeXB0aW9uLWtleS0zMmI"  # base64url of 32 test bytes
+
+if PRODUCTION:
+    SECRET_KEY = env.str("SECRET_KEY")
+    INSIGNIA_KEY_ENCRYPTION_KEY: str | None = env.str("INSIGNIA_KEY_ENCRYPTION_KEY")
+elif TESTING:
+    SECRET_KEY = env.str("SECRET_KEY", _TEST_SECRET_KEY)
+    INSIGNIA_KEY_ENCRYPTION_KEY = env.str("INSIGNIA_KEY_ENCRYPTION_KEY", _TEST_KEK)
+else:
+    SECRET_KEY = env.optional_str("SECRET_KEY") or ""
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set and var/dev.env is missing: run `make run` once, or "
+            "`python -m insignia.devenv`, or set INSIGNIA_ENV and SECRET_KEY yourself."
+        )
+    # Signing fails closed at the point of use when this is missing (never at import time).
+    INSIGNIA_KEY_ENCRYPTION_KEY = env.optional_str("INSIGNIA_KEY_ENCRYPTION_KEY")
+
+DEBUG = env.bool("DEBUG", DEVELOPMENT)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when INSIGNIA_ENV=production.")
+
+# The public origin used in every URL and identifier the platform issues (DIDs, credential ids).
+INSIGNIA_BASE_URL = env.str(
+    "INSIGNIA_BASE_URL", None if PRODUCTION else f"http://127.0.0.1:{env.int('PORT', 8000)}"
+).rstrip("/")
+_base = urlsplit(INSIGNIA_BASE_URL)
+if _base.scheme not in {"http", "https"} or not _base.hostname or _base.path not in {"", "/"}:
+    raise ImproperlyConfigured(
+        f"INSIGNIA_BASE_URL={INSIGNIA_BASE_URL!r} must be an origin like https://badges.example.edu"
+    )
+if PRODUCTION and _base.scheme != "https":
+    raise ImproperlyConfigured("INSIGNIA_BASE_URL must use https in production.")
+
+ALLOWED_HOSTS = [_base.hostname, *env.list("ALLOWED_HOSTS")]
+if not PRODUCTION:
+    ALLOWED_HOSTS += ["127.0.0.1", "localhost", "[::1]", "testserver"]
+CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}", *env.list("CSRF_TRUSTED_ORIGINS")]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_countries",
+    "rest_framework",
+    "drf_spectacular",
+    "accounts",
+    "issuers",
+    "badges",
+    "frameworks",
+    "verification",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+if PRODUCTION:
+    # gunicorn serves the collected static files itself; runserver and tests use finders.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+ROOT_URLCONF = "insignia.urls"
+WSGI_APPLICATION = "insignia.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "insignia.context_processors.site",
+            ],
+        },
+    },
+]
+
+_default_db = f"sqlite:///{VAR_DIR / 'insignia.sqlite3'}"
+DATABASES: dict[str, Any] = {
+    "default": dj_database_url.parse(
+        env.str("DATABASE_URL", None if PRODUCTION else _default_db),
+        conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 60 if PRODUCTION else 0),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    # Hashing cost is not what the suite tests; keep it fast.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGIN_URL = "manage:login"
+LOGIN_REDIRECT_URL = "manage:home"
+LOGOUT_REDIRECT_URL = "manage:login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "insignia_language"
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env.str("TIME_ZONE", "UTC")
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# E-mail: console in development, SMTP when EMAIL_URL-like settings are given.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env.optional_str("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env.optional_str("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", f"Insignia <no-reply@{_base.hostname}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Celery: Redis in production; development and tests run tasks in-process unless a broker is set.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", None if PRODUCTION else "memory://")
+CELERY_TASK_ALWAYS_EAGER = env.bool(
+    "CELERY_TASK_ALWAYS_EAGER", not PRODUCTION and not env.raw("CELERY_BROKER_URL")
+)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Insignia API",
+    "DESCRIPTION": "Issue, manage and verify Open Badges 3.0 micro-credentials.",
+    "VERSION": "1",
+}
+
+# Upload limits for logos and issuer images (bytes, pixels per side).
+INSIGNIA_MAX_IMAGE_BYTES = env.int("INSIGNIA_MAX_IMAGE_BYTES", 1024 * 1024)
+INSIGNIA_MAX_IMAGE_PIXELS = env.int("INSIGNIA_MAX_IMAGE_PIXELS", 2048)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Security headers. `check --deploy` is clean with production settings (tested).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # A health check from the load balancer or compose must not be redirected to https.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,21 @@
+"""Top-level URLs. The staff console is the ``manage`` namespace at ``/manage/``."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.urls import manage_patterns as account_patterns
+from insignia import views
+from issuers.urls import manage_patterns as institution_patterns
+
+# Account pages first: their fixed prefixes (login/, invitations/…) are reserved slugs.
+manage_patterns = account_patterns + institution_patterns
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("images/<uuid:image_id>", views.image, name="image"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("manage/", include((manage_patterns, "manage"))),
+    path("admin/", admin.site.urls),
+    path("", include("verification.urls")),
+]

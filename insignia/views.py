@@ -1,0 +1,37 @@
+"""Public pages that belong to no single app: the home page, health check, stored images."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
+
+from issuers.models import Image
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html")
+
+
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability, for the load balancer and docker-compose."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@require_safe
+@cache_control(public=True, max_age=31536000, immutable=True)
+def image(request: HttpRequest, image_id: UUID) -> HttpResponse:
+    """Serve an uploaded image. Its id changes whenever the image does, so it caches forever."""
+    found = get_object_or_404(Image, pk=image_id)
+    response = HttpResponse(bytes(found.data), content_type=found.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response

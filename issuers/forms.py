@@ -1,0 +1,122 @@
+"""Console forms: validation of what staff type; the writes happen in ``services``."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from issuers.models import Institution, Issuer, Role, colour_validator, slug_validator
+
+
+class ImageField(forms.FileField):
+    """A PNG or JPEG upload; the content is checked by ``issuers.images.check_image``."""
+
+    widget = forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"})
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text",
+            _("PNG or JPEG, at most %(kb)s KB and %(px)s pixels per side.")
+            % {
+                "kb": settings.INSIGNIA_MAX_IMAGE_BYTES // 1024,
+                "px": settings.INSIGNIA_MAX_IMAGE_PIXELS,
+            },
+        )
+        super().__init__(**kwargs)
+
+
+class InstitutionSettingsForm(forms.Form):
+    name_en = forms.CharField(label=_("Name (English)"), max_length=200)
+    name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=200, required=False)
+    country = forms.ChoiceField(
+        label=_("Country"), choices=lambda: [("", "—"), *countries], required=False
+    )
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    brand_colour = forms.CharField(
+        label=_("Brand colour"),
+        max_length=7,
+        validators=[colour_validator],
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    logo = ImageField(label=_("Logo"))
+
+    @classmethod
+    def for_institution(cls, institution: Institution) -> InstitutionSettingsForm:
+        return cls(
+            initial={
+                "name_en": institution.name_en,
+                "name_zh": institution.name_zh,
+                "country": institution.country.code if institution.country else "",
+                "website": institution.website,
+                "brand_colour": institution.brand_colour,
+            }
+        )
+
+
+class IssuerForm(forms.Form):
+    name_en = forms.CharField(label=_("Name (English)"), max_length=200)
+    name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=200, required=False)
+    description_en = forms.CharField(
+        label=_("Description (English)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    description_zh = forms.CharField(
+        label=_("Description (Chinese)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    url = forms.URLField(label=_("Web page"), assume_scheme="https")
+    email = forms.EmailField(label=_("Contact e-mail"))
+    image = ImageField(label=_("Image"))
+
+    @classmethod
+    def for_issuer(cls, issuer: Issuer) -> IssuerForm:
+        return cls(
+            initial={name: getattr(issuer, name) for name in cls.base_fields if name != "image"}
+        )
+
+
+class NewIssuerForm(IssuerForm):
+    slug = forms.CharField(
+        label=_("Short name"),
+        max_length=50,
+        validators=[slug_validator],
+        help_text=_("Part of the issuer's permanent identifier; it cannot be changed later."),
+    )
+
+    field_order = ["slug"]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.AWARDER)
+    issuer = forms.ChoiceField(label=_("Scope"), required=False)
+
+    def __init__(self, *args: Any, issuers: list[Issuer], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.issuers = {issuer.slug: issuer for issuer in issuers}
+        field = cast(forms.ChoiceField, self.fields["issuer"])
+        field.choices = [("", _("The whole institution"))] + [
+            (issuer.slug, issuer.name) for issuer in issuers
+        ]
+
+    def chosen_issuer(self) -> Issuer | None:
+        slug = self.cleaned_data.get("issuer") or ""
+        return self.issuers.get(slug)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class AcceptInvitationForm(forms.Form):
+    """Shown to an invited person who has no account yet."""
+
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    password = forms.CharField(
+        label=_("Choose a password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        min_length=8,
+    )

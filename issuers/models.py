@@ -1,0 +1,234 @@
+"""Institutions, their issuers, the people who work for them, and what those people did.
+
+Content a person reads is stored once per language (``*_en``, ``*_zh``); ``localized`` picks
+the active language's value and falls back to the other one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+RESERVED_SLUGS = frozenset(
+    {"login", "logout", "password", "invitations", "account", "admin", "static", "api", "new"}
+)
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
+    _("Use 1–50 lower-case letters, digits and hyphens, not starting or ending with a hyphen."),
+)
+colour_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # followed by six hex digits, e.g. #1f4e79.")
+)
+
+
+def localized(obj: object, field: str) -> str:
+    """The ``field`` of ``obj`` in the active language (``field_zh`` or ``field_en``)."""
+    language = translation.get_language() or "en"
+    first, second = ("zh", "en") if language.startswith("zh") else ("en", "zh")
+    value = getattr(obj, f"{field}_{first}", "") or getattr(obj, f"{field}_{second}", "")
+    return str(value)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    EDITOR = "editor", _("Editor")
+    AWARDER = "awarder", _("Awarder")
+    VIEWER = "viewer", _("Viewer")
+
+
+# Each role can do everything the roles below it can.
+ROLE_RANK: dict[str, int] = {Role.VIEWER: 1, Role.AWARDER: 2, Role.EDITOR: 3, Role.OWNER: 4}
+
+
+class Image(models.Model):
+    """An uploaded image, kept in the database so the web tier stays stateless."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    institution = models.ForeignKey(
+        "Institution", on_delete=models.CASCADE, related_name="images", null=True
+    )
+    content_type = models.CharField(max_length=50)
+    data = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.content_type} {self.width}×{self.height}"
+
+    @property
+    def extension(self) -> str:
+        return {"image/png": "png", "image/jpeg": "jpg"}.get(self.content_type, "bin")
+
+
+class Institution(models.Model):
+    slug = models.SlugField(
+        _("short name"), max_length=50, unique=True, validators=[slug_validator]
+    )
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
+    country = CountryField(_("country"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    logo = models.ForeignKey(
+        Image, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    brand_colour = models.CharField(
+        _("brand colour"), max_length=7, default="#1f4e79", validators=[colour_validator]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["name_en"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+
+class Issuer(models.Model):
+    """An issuing body of an institution (a faculty, a school, a programme office).
+
+    Its slug is global because it is part of the issuer's did:web identifier.
+    """
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="issuers")
+    slug = models.SlugField(
+        _("short name"), max_length=50, unique=True, validators=[slug_validator]
+    )
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    url = models.URLField(_("web page"))
+    email = models.EmailField(_("contact e-mail"))
+    image = models.ForeignKey(
+        Image, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["name_en"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return localized(self, "description")
+
+
+class Membership(models.Model):
+    """A person's role in an institution (``issuer`` empty) or in one of its issuers."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="memberships"
+    )
+    issuer = models.ForeignKey(
+        Issuer, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["user", "institution"],
+                condition=Q(issuer__isnull=True),
+                name="membership_one_institution_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "issuer"],
+                condition=Q(issuer__isnull=False),
+                name="membership_one_issuer_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} @ {self.issuer or self.institution}"
+
+
+class Invitation(models.Model):
+    """An e-mailed invitation to join with a role; only a hash of its token is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="invitations"
+    )
+    issuer = models.ForeignKey(
+        Issuer, on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
+    )
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    language = models.CharField(max_length=10, default="en")
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.role} @ {self.issuer or self.institution}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who changed what in an institution, and when."""
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=50)
+    target = models.CharField(max_length=200)
+    data = models.JSONField(default=dict)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+    @property
+    def label(self) -> str:
+        return str(AUDIT_LABELS.get(self.action, self.action))
+
+
+AUDIT_LABELS = {
+    "institution.created": _("Institution created"),
+    "institution.updated": _("Settings changed"),
+    "issuer.created": _("Issuer created"),
+    "issuer.updated": _("Issuer changed"),
+    "member.invited": _("Member invited"),
+    "member.joined": _("Member joined"),
+    "member.role_changed": _("Role changed"),
+    "member.removed": _("Member removed"),
+    "invitation.cancelled": _("Invitation withdrawn"),
+}

@@ -1,0 +1,34 @@
+"""The staff console's institution pages, under the ``manage`` namespace.
+
+Every pattern here is listed in ``tests/issuers/test_tenant_isolation.py``; a new one without
+an entry there fails the suite.
+"""
+
+from django.urls import path
+
+from issuers import views
+
+manage_patterns = [
+    path("", views.home, name="home"),
+    path("<slug:institution>/", views.dashboard, name="dashboard"),
+    path("<slug:institution>/settings/", views.institution_settings, name="settings"),
+    path("<slug:institution>/issuers/", views.issuer_list, name="issuers"),
+    path("<slug:institution>/issuers/new/", views.issuer_create, name="issuer_create"),
+    path("<slug:institution>/issuers/<slug:issuer>/edit/", views.issuer_edit, name="issuer_edit"),
+    path("<slug:institution>/members/", views.members, name="members"),
+    path("<slug:institution>/members/invite/", views.member_invite, name="member_invite"),
+    path(
+        "<slug:institution>/members/<int:membership>/role/", views.member_role, name="member_role"
+    ),
+    path(
+        "<slug:institution>/members/<int:membership>/remove/",
+        views.member_remove,
+        name="member_remove",
+    ),
+    path(
+        "<slug:institution>/invitations/<uuid:invitation>/cancel/",
+        views.invitation_cancel,
+        name="invitation_cancel",
+    ),
+    path("<slug:institution>/audit/", views.audit_log, name="audit"),
+]

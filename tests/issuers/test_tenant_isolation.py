@@ -1,0 +1,154 @@
+"""Every console URL, requested by a member of another institution, gives 403 or 404 and
+shows none of the institution's data. A console URL missing from this file fails the suite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, reverse
+
+from insignia.urls import manage_patterns
+from issuers import services
+from issuers.models import Invitation, Membership, Role
+from tests.base import Cast
+
+pytestmark = pytest.mark.django_db
+
+# Pages anyone may open (sign-in, password reset, an invitation by its secret token).
+PUBLIC = {
+    "login",
+    "logout",
+    "password_reset",
+    "password_reset_sent",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "accept_invitation",
+    "home",  # lists only the signed-in user's own institutions
+}
+
+Kwargs = Callable[[Cast, str, Invitation], dict[str, Any]]
+
+
+def _membership(cast: Cast) -> int:
+    return Membership.objects.get(user=cast.awarder, institution=cast.institution).pk
+
+
+# For each console URL: its arguments, given the institution slug to put in the URL.
+# The objects are always the victim institution's.
+SCOPED: dict[str, Kwargs] = {
+    "dashboard": lambda cast, slug, inv: {"institution": slug},
+    "settings": lambda cast, slug, inv: {"institution": slug},
+    "issuers": lambda cast, slug, inv: {"institution": slug},
+    "issuer_create": lambda cast, slug, inv: {"institution": slug},
+    "issuer_edit": lambda cast, slug, inv: {"institution": slug, "issuer": cast.issuer.slug},
+    "members": lambda cast, slug, inv: {"institution": slug},
+    "member_invite": lambda cast, slug, inv: {"institution": slug},
+    "member_role": lambda cast, slug, inv: {"institution": slug, "membership": _membership(cast)},
+    "member_remove": lambda cast, slug, inv: {"institution": slug, "membership": _membership(cast)},
+    "invitation_cancel": lambda cast, slug, inv: {"institution": slug, "invitation": inv.pk},
+    "audit": lambda cast, slug, inv: {"institution": slug},
+}
+
+POST_DATA = {
+    "name_en": "Hacked",
+    "slug": "hacked",
+    "url": "https://evil.example",
+    "email": "evil@evil.example",
+    "role": Role.OWNER,
+    "brand_colour": "#000000",
+}
+
+# Strings that only the victim institution's pages contain.
+SECRETS = [
+    "Poly Technic",
+    "理工学院",
+    "awarder@poly.example",
+    "poly-engineering",
+    "pending@poly.example",
+]
+
+
+def _names() -> list[str]:
+    return [p.name for p in manage_patterns if isinstance(p, URLPattern) and p.name]
+
+
+def test_every_console_url_is_covered_here() -> None:
+    uncovered = sorted(set(_names()) - PUBLIC - set(SCOPED))
+    assert uncovered == [], f"Add these console URLs to the tenant-isolation test: {uncovered}"
+
+
+@pytest.fixture
+def invitation(cast: Cast) -> Invitation:
+    return services.invite_member(
+        actor=cast.owner,
+        institution=cast.institution,
+        email="pending@poly.example",
+        role=Role.VIEWER,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SCOPED))
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("through", ["victim_slug", "own_slug"])
+def test_an_outsider_gets_nothing_from_another_institution(
+    client: Client, cast: Cast, invitation: Invitation, name: str, method: str, through: str
+) -> None:
+    client.force_login(cast.outsider)
+    slug = cast.institution.slug if through == "victim_slug" else cast.other_institution.slug
+    kwargs = SCOPED[name](cast, slug, invitation)
+    url = reverse(f"manage:{name}", kwargs=kwargs)
+    before = (
+        Membership.objects.filter(institution=cast.institution).count(),
+        list(
+            Membership.objects.filter(institution=cast.institution).values_list("role", flat=True)
+        ),
+        cast.institution.issuers.count(),
+    )
+
+    response = getattr(client, method)(url, POST_DATA) if method == "post" else client.get(url)
+
+    # Pages of the outsider's own institution that take no victim object are theirs to see.
+    own_page = through == "own_slug" and set(kwargs) == {"institution"}
+    if own_page:
+        assert response.status_code in {200, 302, 400, 405}
+    else:
+        assert response.status_code in {403, 404, 405}, (url, response.status_code)
+    body = response.content.decode()
+    for secret in SECRETS:
+        assert secret not in body, (url, secret)
+    after = (
+        Membership.objects.filter(institution=cast.institution).count(),
+        list(
+            Membership.objects.filter(institution=cast.institution).values_list("role", flat=True)
+        ),
+        cast.institution.issuers.count(),
+    )
+    assert after == before
+    invitation.refresh_from_db()
+    assert invitation.cancelled_at is None
+
+
+def test_the_console_home_lists_only_my_institutions(client: Client, cast: Cast) -> None:
+    client.force_login(cast.outsider)
+    response = client.get(reverse("manage:home"), follow=True)
+    body = response.content.decode()
+    assert "Rival College" in body
+    assert "Poly Technic" not in body
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in(client: Client, cast: Cast) -> None:
+    for name, kwargs in SCOPED.items():
+        url = reverse(
+            f"manage:{name}", kwargs=kwargs(cast, cast.institution.slug, _dummy_invitation())
+        )
+        response = client.get(url)
+        assert response.status_code in {302, 405}, url
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("manage:login"))
+
+
+def _dummy_invitation() -> Invitation:
+    return Invitation(pk="00000000-0000-0000-0000-000000000000")
