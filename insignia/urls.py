@@ -12,7 +12,6 @@ manage_patterns = account_patterns + institution_patterns
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
     path("images/<uuid:image_id>", views.image, name="image"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("manage/", include((manage_patterns, "manage"))),

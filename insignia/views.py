@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
@@ -16,14 +15,6 @@ from issuers.models import Image
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
-
-
-@require_safe
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, for the load balancer and docker-compose."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 @require_safe
