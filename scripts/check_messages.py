@@ -60,9 +60,9 @@ def main() -> int:
         for text in translations:
             if sorted(PLACEHOLDER.findall(text)) != wanted:
                 problems.append(f"placeholders differ: {entry.msgid!r} -> {text!r}")
-        if not entry.msgid_plural and not entry.msgctxt:
-            if compiled.gettext(entry.msgid) != entry.msgstr:
-                problems.append(f"the .mo is out of date (run `make messages`): {entry.msgid!r}")
+        simple = not entry.msgid_plural and not entry.msgctxt
+        if simple and compiled.gettext(entry.msgid) != entry.msgstr:
+            problems.append(f"the .mo is out of date (run `make messages`): {entry.msgid!r}")
     for problem in problems:
         print(problem)
     print(f"zh_Hans catalogue: {len(known)} strings, {len(problems)} problems")

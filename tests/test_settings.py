@@ -25,7 +25,8 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("INSIGNIA_", "DATABASE_"))}
+    prefixes = ("INSIGNIA_", "DATABASE_", "DJANGO_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
