@@ -4,11 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.urls import manage_patterns as account_patterns
+from badges.urls import manage_patterns as badge_patterns
 from insignia import views
 from issuers.urls import manage_patterns as institution_patterns
 
 # Account pages first: their fixed prefixes (login/, invitations/…) are reserved slugs.
-manage_patterns = account_patterns + institution_patterns
+manage_patterns = account_patterns + institution_patterns + badge_patterns
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,5 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("manage/", include((manage_patterns, "manage"))),
     path("admin/", admin.site.urls),
+    path("", include("badges.urls")),
+    path("", include("issuers.public_urls")),
     path("", include("verification.urls")),
 ]

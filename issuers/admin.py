@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from issuers.models import AuditEvent, Institution, Invitation, Issuer, Membership
+from issuers.models import AuditEvent, Institution, Invitation, Issuer, Membership, SigningKey
 
 
 @admin.register(Institution)
@@ -37,6 +37,25 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
 class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     list_display = ("at", "institution", "actor", "action", "target")
     list_filter = ("action",)
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(admin.ModelAdmin[SigningKey]):
+    """Read-only: operators see which keys exist; the encrypted private key is never shown."""
+
+    list_display = ("issuer", "key_id", "status", "created_at", "retired_at", "withdrawn_at")
+    list_filter = ("status",)
+    fields = ("issuer", "key_id", "public_key_multibase", "status", "created_at", "retired_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False

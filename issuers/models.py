@@ -232,3 +232,57 @@ AUDIT_LABELS = {
     "member.removed": _("Member removed"),
     "invitation.cancelled": _("Invitation withdrawn"),
 }
+
+
+class KeyStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    RETIRED = "retired", _("Retired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class SigningKey(models.Model):
+    """An issuer's Ed25519 signing key (DESIGN.md §5, §9).
+
+    The private seed is stored only as AES-GCM ciphertext under the key-encryption key
+    (``issuers.keys``); the associated data binds it to this issuer and ``key_id``, so a
+    ciphertext copied to another row does not decrypt. Active and retired keys are listed in
+    the issuer's DID document; a withdrawn key is not, so what it signed no longer verifies.
+    """
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="signing_keys")
+    key_id = models.CharField(max_length=20)
+    public_key_multibase = models.CharField(max_length=64, unique=True)
+    encrypted_private_key = models.BinaryField()
+    status = models.CharField(max_length=10, choices=KeyStatus.choices, default=KeyStatus.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["issuer", "created_at", "pk"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["issuer", "key_id"], name="signingkey_key_id_per_issuer"
+            ),
+            models.UniqueConstraint(
+                fields=["issuer"],
+                condition=Q(status="active"),
+                name="signingkey_one_active_per_issuer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer.slug}#{self.key_id} ({self.status})"
+
+
+AUDIT_LABELS.update(
+    {
+        "key.created": _("Signing key created"),
+        "key.rotated": _("Signing key rotated"),
+        "key.withdrawn": _("Signing key withdrawn"),
+        "achievement.created": _("Micro-credential created"),
+        "achievement.draft_saved": _("Micro-credential draft saved"),
+        "achievement.published": _("Micro-credential version published"),
+        "award.issued": _("Badge awarded"),
+    }
+)

@@ -31,4 +31,15 @@ manage_patterns = [
         name="invitation_cancel",
     ),
     path("<slug:institution>/audit/", views.audit_log, name="audit"),
+    path("<slug:institution>/issuers/<slug:issuer>/keys/", views.issuer_keys, name="issuer_keys"),
+    path(
+        "<slug:institution>/issuers/<slug:issuer>/keys/rotate/",
+        views.issuer_key_rotate,
+        name="issuer_key_rotate",
+    ),
+    path(
+        "<slug:institution>/issuers/<slug:issuer>/keys/<slug:key_id>/withdraw/",
+        views.issuer_key_withdraw,
+        name="issuer_key_withdraw",
+    ),
 ]

@@ -10,14 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from issuers import selectors, services
+from issuers import keys, selectors, services
 from issuers.forms import InstitutionSettingsForm, InviteForm, IssuerForm, NewIssuerForm, RoleForm
 from issuers.models import Institution, Role
 from issuers.permissions import has_role, require_role, role_in
@@ -273,3 +273,56 @@ def invitation_cancel(
 def audit_log(request: HttpRequest, institution: Institution) -> HttpResponse:
     events = institution.audit_events.select_related("actor")[:200]
     return render(request, "manage/audit.html", _context(request, institution, events=events))
+
+
+@console()
+def issuer_keys(request: HttpRequest, institution: Institution, issuer: str) -> HttpResponse:
+    """An issuer's signing keys and its did:web. Owners only."""
+    found = selectors.issuer_of(institution, issuer)
+    require_role(_user(request), institution, Role.OWNER, found)
+    signing_keys = found.signing_keys.order_by("-created_at", "-pk")
+    context = _context(
+        request, institution, issuer=found, signing_keys=signing_keys, did=keys.issuer_did(found)
+    )
+    return render(request, "issuers/keys.html", context)
+
+
+@require_POST
+@console()
+def issuer_key_rotate(request: HttpRequest, institution: Institution, issuer: str) -> HttpResponse:
+    found = selectors.issuer_of(institution, issuer)
+    require_role(_user(request), institution, Role.OWNER, found)
+    try:
+        key = keys.rotate_issuer_key(actor=_user(request), issuer=found)
+    except keys.SigningUnavailable as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("New key %(key)s is active; earlier keys still verify what they signed.")
+            % {"key": key.key_id},
+        )
+    return redirect("manage:issuer_keys", institution=institution.slug, issuer=found.slug)
+
+
+@require_POST
+@console()
+def issuer_key_withdraw(
+    request: HttpRequest, institution: Institution, issuer: str, key_id: str
+) -> HttpResponse:
+    found = selectors.issuer_of(institution, issuer)
+    require_role(_user(request), institution, Role.OWNER, found)
+    key = found.signing_keys.filter(key_id=key_id).first()
+    if key is None:
+        raise Http404
+    try:
+        keys.withdraw_signing_key(actor=_user(request), key=key)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Key %(key)s withdrawn: credentials it signed no longer verify.")
+            % {"key": key.key_id},
+        )
+    return redirect("manage:issuer_keys", institution=institution.slug, issuer=found.slug)

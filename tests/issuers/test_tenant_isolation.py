@@ -10,9 +10,11 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, reverse
 
+from badges import services as badge_services
+from badges.models import Achievement, AchievementVersion, Award
 from insignia.urls import manage_patterns
-from issuers import services
-from issuers.models import Invitation, Membership, Role
+from issuers import keys, services
+from issuers.models import Invitation, Membership, Role, SigningKey
 from tests.base import Cast
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +38,36 @@ def _membership(cast: Cast) -> int:
     return Membership.objects.get(user=cast.awarder, institution=cast.institution).pk
 
 
+def _achievement(cast: Cast) -> str:
+    """The victim's micro-credential: version 1 published and awarded, version 2 a draft."""
+    found = Achievement.objects.filter(issuer=cast.issuer, slug="victim-badge").first()
+    if found is None:
+        found = badge_services.create_achievement(
+            actor=cast.owner,
+            issuer=cast.issuer,
+            slug="victim-badge",
+            name_en="Victim Secret Badge",
+            description_en="Secret description",
+            criteria_en="Secret criteria",
+        )
+        draft = badge_services.draft_of(found)
+        assert draft is not None
+        version = badge_services.publish_version(actor=cast.owner, version=draft)
+        badge_services.award_badge(
+            actor=cast.owner,
+            version=version,
+            email="victim-learner@poly.example",
+            name="Victim Learner Name",
+        )
+        badge_services.save_draft(actor=cast.owner, achievement=found, name_en="Victim Draft")
+    return str(found.pk)
+
+
+def _key(cast: Cast) -> str:
+    _achievement(cast)
+    return keys.active_key(cast.issuer).key_id
+
+
 # For each console URL: its arguments, given the institution slug to put in the URL.
 # The objects are always the victim institution's.
 SCOPED: dict[str, Kwargs] = {
@@ -50,6 +82,39 @@ SCOPED: dict[str, Kwargs] = {
     "member_remove": lambda cast, slug, inv: {"institution": slug, "membership": _membership(cast)},
     "invitation_cancel": lambda cast, slug, inv: {"institution": slug, "invitation": inv.pk},
     "audit": lambda cast, slug, inv: {"institution": slug},
+    "achievements": lambda cast, slug, inv: {"institution": slug},
+    "achievement_create": lambda cast, slug, inv: {"institution": slug},
+    "awards": lambda cast, slug, inv: {"institution": slug},
+    "achievement_detail": lambda cast, slug, inv: {
+        "institution": slug,
+        "achievement": _achievement(cast),
+    },
+    "achievement_edit": lambda cast, slug, inv: {
+        "institution": slug,
+        "achievement": _achievement(cast),
+    },
+    "achievement_preview": lambda cast, slug, inv: {
+        "institution": slug,
+        "achievement": _achievement(cast),
+    },
+    "achievement_publish": lambda cast, slug, inv: {
+        "institution": slug,
+        "achievement": _achievement(cast),
+    },
+    "award_create": lambda cast, slug, inv: {
+        "institution": slug,
+        "achievement": _achievement(cast),
+    },
+    "issuer_keys": lambda cast, slug, inv: {"institution": slug, "issuer": cast.issuer.slug},
+    "issuer_key_rotate": lambda cast, slug, inv: {
+        "institution": slug,
+        "issuer": cast.issuer.slug,
+    },
+    "issuer_key_withdraw": lambda cast, slug, inv: {
+        "institution": slug,
+        "issuer": cast.issuer.slug,
+        "key_id": _key(cast),
+    },
 }
 
 POST_DATA = {
@@ -59,6 +124,13 @@ POST_DATA = {
     "email": "evil@evil.example",
     "role": Role.OWNER,
     "brand_colour": "#000000",
+    "email_address": "evil@evil.example",
+    "language": "en",
+    "name_zh": "黑客",
+    "description_en": "Hacked",
+    "criteria_en": "Hacked",
+    "achievement_type": "Badge",
+    "change_note": "Hacked",
 }
 
 # Strings that only the victim institution's pages contain.
@@ -68,7 +140,22 @@ SECRETS = [
     "awarder@poly.example",
     "poly-engineering",
     "pending@poly.example",
+    "Victim Secret Badge",
+    "Victim Draft",
+    "Secret criteria",
+    "victim-learner@poly.example",
+    "Victim Learner Name",
+    "victim-badge",
 ]
+
+
+def _badge_state(cast: Cast) -> tuple[object, ...]:
+    versions = AchievementVersion.objects.filter(achievement__issuer__institution=cast.institution)
+    return (
+        list(versions.values_list("number", "status", "name_en").order_by("pk")),
+        Award.objects.filter(issuer__institution=cast.institution).count(),
+        list(SigningKey.objects.filter(issuer=cast.issuer).values_list("key_id", "status")),
+    )
 
 
 def _names() -> list[str]:
@@ -106,6 +193,7 @@ def test_an_outsider_gets_nothing_from_another_institution(
             Membership.objects.filter(institution=cast.institution).values_list("role", flat=True)
         ),
         cast.institution.issuers.count(),
+        _badge_state(cast),
     )
 
     response = getattr(client, method)(url, POST_DATA) if method == "post" else client.get(url)
@@ -116,7 +204,9 @@ def test_an_outsider_gets_nothing_from_another_institution(
         assert response.status_code in {200, 302, 400, 405}
     else:
         assert response.status_code in {403, 404, 405}, (url, response.status_code)
-    body = response.content.decode()
+    # The requested URL itself (echoed in the language switch's "next") is what the outsider
+    # typed, not something the page disclosed.
+    body = response.content.decode().replace(url, "")
     for secret in SECRETS:
         assert secret not in body, (url, secret)
     after = (
@@ -125,6 +215,7 @@ def test_an_outsider_gets_nothing_from_another_institution(
             Membership.objects.filter(institution=cast.institution).values_list("role", flat=True)
         ),
         cast.institution.issuers.count(),
+        _badge_state(cast),
     )
     assert after == before
     invitation.refresh_from_db()

@@ -1,4 +1,6 @@
-"""Load the demo institution, issuers and staff. Safe to run again: it changes nothing twice."""
+"""Load the demo institution, issuers, staff, published micro-credentials and awards.
+
+Safe to run again: it changes nothing twice."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import User
+from badges.demo import seed_badges
 from issuers import services
 from issuers.models import Institution, Issuer, Membership, Role
 
@@ -75,8 +78,12 @@ class Command(BaseCommand):
             for fields in DEMO_ISSUERS:
                 if not Issuer.objects.filter(slug=fields["slug"]).exists():
                     services.create_issuer(actor=owner, institution=institution, **fields)
+            badge_lines = seed_badges(owner=owner, awarder=users["awarder@demo.insignia.test"])
         base = settings.INSIGNIA_BASE_URL
         self.stdout.write(f"Demo institution: {institution.name_en} / {institution.name_zh}")
         for email, (_name, password, role) in DEMO_USERS.items():
             self.stdout.write(f"  {Role(role).label:8} {email}  password: {password}")
+        self.stdout.write("Demo micro-credentials (published) and awards:")
+        for line in badge_lines:
+            self.stdout.write(line)
         self.stdout.write(f"Sign in at {base}/manage/")
