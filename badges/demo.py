@@ -50,7 +50,10 @@ DEMO_ACHIEVEMENTS: list[dict[str, Any]] = [
                 "- Pass the **practical assessment** (tolerance ±0.05 mm)\n"
                 "- Complete the workshop safety induction"
             ),
-            "change_note": "Tighter tolerance; valid for two years.",
+            "criteria_zh": (
+                "- 为指定零件编写 G 代码程序\n- 通过**实操考核**（公差 ±0.05 毫米）\n- 完成车间安全培训"
+            ),
+            "change_note": "Tighter tolerance; valid for two years. 公差更严，有效期两年。",
         },
     },
     {
