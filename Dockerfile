@@ -1,4 +1,5 @@
-# Insignia web, worker and beat image (see docker-compose.yml).
+# Insignia web, worker and beat image (see docker-compose.yml). fonts-noto-cjk draws Chinese
+# text on the generated share cards (badges/preview.py).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -7,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     INSIGNIA_ENV=production
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends curl \
+ && apt-get install -y --no-install-recommends curl fonts-noto-cjk \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10001 insignia
 
@@ -30,4 +31,4 @@ RUN SECRET_KEY=build-only INSIGNIA_KEY_ENCRYPTION_KEY=build-only \
 
 USER insignia
 EXPOSE 8000
-CMD ["gunicorn", "insignia.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "insignia.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "8", "--access-logfile", "-"]

@@ -5,13 +5,76 @@ Written through ``badges.services`` like any staff action; running it again adds
 
 from __future__ import annotations
 
+import io
+import math
 from typing import Any
+
+from PIL import Image, ImageDraw
 
 from accounts.models import User
 from badges import services
 from badges.models import Achievement, Award
 from issuers.keys import SigningUnavailable
 from issuers.models import Issuer
+
+
+def cnc_badge_png() -> bytes:
+    """The demo CNC badge: a steel-blue hexagon with a gear, drawn so the seed needs no files."""
+    size, scale = 400, 4
+    big = size * scale
+    image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    centre = big / 2
+
+    def polygon(radius: float, sides: int, turn: float = 0.0) -> list[tuple[float, float]]:
+        return [
+            (
+                centre + radius * math.cos(turn + 2 * math.pi * i / sides),
+                centre + radius * math.sin(turn + 2 * math.pi * i / sides),
+            )
+            for i in range(sides)
+        ]
+
+    draw.polygon(polygon(big * 0.49, 6, math.pi / 6), fill=(31, 78, 121))
+    draw.polygon(polygon(big * 0.43, 6, math.pi / 6), fill=(255, 255, 255))
+    draw.polygon(polygon(big * 0.40, 6, math.pi / 6), fill=(44, 110, 165))
+    step = 2 * math.pi / 10
+    teeth = [
+        (
+            centre + big * radius * math.cos(i * step + k * step),
+            centre + big * radius * math.sin(i * step + k * step),
+        )
+        for i in range(10)
+        for radius, k in ((0.22, -0.3), (0.29, -0.17), (0.29, 0.17), (0.22, 0.3))
+    ]
+    draw.polygon(teeth, fill=(255, 255, 255))
+    draw.ellipse(
+        (centre - big * 0.2, centre - big * 0.2, centre + big * 0.2, centre + big * 0.2),
+        fill=(255, 255, 255),
+    )
+    draw.ellipse(
+        (centre - big * 0.08, centre - big * 0.08, centre + big * 0.08, centre + big * 0.08),
+        fill=(44, 110, 165),
+    )
+    buffer = io.BytesIO()
+    image.resize((size, size), Image.Resampling.LANCZOS).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+# The demo data-literacy badge is an SVG, so both image formats get baked in the demo.
+DATA_BADGE_SVG = b"""<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" viewBox="0 0 400 400">
+  <title>Data Literacy</title>
+  <circle cx="200" cy="200" r="196" fill="#0b6e4f"/>
+  <circle cx="200" cy="200" r="172" fill="none" stroke="#ffffff" stroke-width="8"/>
+  <rect x="110" y="210" width="40" height="80" rx="4" fill="#ffffff"/>
+  <rect x="180" y="160" width="40" height="130" rx="4" fill="#ffffff"/>
+  <rect x="250" y="110" width="40" height="180" rx="4" fill="#ffffff"/>
+  <path d="M100 190 L170 140 L220 160 L300 90" fill="none" stroke="#f2c14e" stroke-width="10"
+        stroke-linecap="round" stroke-linejoin="round"/>
+</svg>
+"""
+
 
 DEMO_ACHIEVEMENTS: list[dict[str, Any]] = [
     {
@@ -32,6 +95,7 @@ DEMO_ACHIEVEMENTS: list[dict[str, Any]] = [
         "evidence_required_en": "Photos of the finished part and the signed assessment sheet.",
         "evidence_required_zh": "成品零件照片和签字的考核表。",
         "tags": ["CNC", "manufacturing", "数控"],
+        "image": cnc_badge_png,
         "validity_days": 1095,
         "result_descriptions": [
             {
@@ -51,7 +115,9 @@ DEMO_ACHIEVEMENTS: list[dict[str, Any]] = [
                 "- Complete the workshop safety induction"
             ),
             "criteria_zh": (
-                "- 为指定零件编写 G 代码程序\n- 通过**实操考核**（公差 ±0.05 毫米）\n- 完成车间安全培训"
+                "- 为指定零件编写 G 代码程序\n"
+                "- 通过**实操考核**（公差 ±0.05 毫米）\n"
+                "- 完成车间安全培训"
             ),
             "change_note": "Tighter tolerance; valid for two years. 公差更严，有效期两年。",
         },
@@ -66,6 +132,7 @@ DEMO_ACHIEVEMENTS: list[dict[str, Any]] = [
         "criteria_en": "Submit a short **data story** and pass the online quiz (70 % or more).",
         "criteria_zh": "提交一篇简短的**数据故事**，并通过在线测验（70% 及以上）。",
         "tags": ["data", "数据"],
+        "image": DATA_BADGE_SVG,
         "validity_days": None,
         "result_descriptions": [],
         "change_note": "",
@@ -99,8 +166,11 @@ def _achievement(owner: User, spec: dict[str, Any]) -> Achievement:
     found = Achievement.objects.filter(issuer=issuer, slug=spec["slug"]).first()
     if found is not None:
         return found
-    content = {k: v for k, v in spec.items() if k not in {"issuer", "slug", "next"}}
-    found = services.create_achievement(actor=owner, issuer=issuer, slug=spec["slug"], **content)
+    content = {k: v for k, v in spec.items() if k not in {"issuer", "slug", "next", "image"}}
+    image = spec["image"]() if callable(spec.get("image")) else spec.get("image")
+    found = services.create_achievement(
+        actor=owner, issuer=issuer, slug=spec["slug"], image=image, **content
+    )
     draft = services.draft_of(found)
     assert draft is not None  # noqa: S101 - create_achievement always makes one
     services.publish_version(actor=owner, version=draft)

@@ -1,25 +1,38 @@
 """Public pages: a credential at its URL, an achievement and each of its versions.
 
 Each is HTML for people and JSON for machines (content negotiation, DESIGN.md §4). A
-credential's JSON is the exact stored text, served byte for byte.
+credential's JSON is the exact stored text, served byte for byte; ``.png``/``.svg`` are the
+badge image with that text baked in (spliced on request, cacheable). The badge page carries
+its live state, sharing (LinkedIn, QR, embed, WeChat card) and Open Graph tags; preview
+cards are generated PNGs (``badges.preview``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from badges import credentials, markdown, selectors
+from badges import baked, credentials, markdown, preview, selectors, sharing
 from badges.diff import changes
-from badges.models import AchievementVersion
+from badges.models import AchievementVersion, Award
 from badges.negotiation import json_type
+from badges.state import award_state
 from issuers.keys import issuer_did
+from issuers.models import Issuer
+
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+IMAGE_CACHE = "public, max-age=86400"
+CARD_CACHE = "public, max-age=3600"
 
 
 def json_response(body: str | bytes, media_type: str) -> HttpResponse:
@@ -46,18 +59,155 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
     document = json.loads(award.credential_json)
     subject = document.get("credentialSubject", {})
     achievement = subject.get("achievement", {})
+    page_url = sharing.badge_page_url(award)
+    alignments = achievement.get("alignment", [])
     context = {
         "award": award,
         "document": document,
         "achievement": achievement,
         "criteria_html": markdown.render(achievement.get("criteria", {}).get("narrative", "")),
         "issuer": award.issuer,
+        "institution": award.issuer.institution,
+        "brand_text": preview.hex_colour(
+            preview.brand_text(preview.rgb(award.issuer.institution.brand_colour))
+        ),
         "evidence": document.get("evidence", []),
         "narrative": subject.get("narrative", ""),
         "version": award.achievement_version,
         "content_language": award.language,
+        "state": award_state(award),
+        "recipient_name": sharing.recipient_display_name(award),
+        "skills": [str(tag) for tag in achievement.get("tag", [])],
+        "alignments": alignments if isinstance(alignments, list) else [],
+        "credits": achievement.get("creditsAvailable"),
+        "page_url": page_url,
+        "verify_url": reverse("verify") + "?" + urlencode({"url": document.get("id", page_url)}),
+        "linkedin_add_url": sharing.linkedin_add_to_profile_url(award),
+        "linkedin_share_url": sharing.linkedin_share_url(page_url),
+        "share": sharing.award_meta(award),
+        "qr_svg": preview.qr_svg(
+            credentials.absolute(reverse("verify"))
+            + "?"
+            + urlencode({"url": document.get("id", page_url)})
+        ),
+        "embed_snippet": sharing.embed_snippet(award),
+        "download_name": f"badge-{award.pk}",
+        "image_src": reverse("image", args=[award.achievement_version.image_id])
+        if award.achievement_version.image_id
+        else reverse(
+            "achievement_image",
+            args=[award.achievement_version.achievement_id, award.achievement_version.number],
+        ),
+        "wechat_open": (translation.get_language() or "").startswith("zh"),
     }
     return _html(request, "badges/credential.html", context)
+
+
+def _award(award_id: uuid.UUID) -> Award:
+    award = selectors.public_award(award_id)
+    # One query for what the images need: the institution's colour and the badge image.
+    award.issuer = Issuer.objects.select_related("institution").get(pk=award.issuer_id)
+    return award
+
+
+def _cached(request: HttpRequest, etag: str) -> HttpResponse | None:
+    wanted = request.headers.get("If-None-Match", "")
+    if etag in (tag.strip() for tag in wanted.split(",")):
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        return response
+    return None
+
+
+def _image_response(data: bytes, fmt: baked.Format, etag: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=baked.CONTENT_TYPES[fmt])
+    response["ETag"] = etag
+    response["Cache-Control"] = IMAGE_CACHE
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Content-Disposition"] = f'inline; filename="{filename}.{fmt}"'
+    if fmt == "svg":
+        response["Content-Security-Policy"] = SVG_CSP
+    return response
+
+
+@require_safe
+def credential_baked(request: HttpRequest, award_id: uuid.UUID, fmt: str) -> HttpResponse:
+    """``/credentials/<id>.png`` and ``.svg``: the badge image with the signed credential
+    baked in (OB 3.0 docformat §Baked Badge), spliced on request; the text is exact."""
+    image_format: baked.Format = "svg" if fmt == "svg" else "png"
+    award = _award(award_id)
+    etag = baked.etag(award, image_format)
+    not_modified = _cached(request, etag)
+    if not_modified is not None:
+        return not_modified
+    data = baked.baked(award, image_format)
+    return _image_response(data, image_format, etag, f"badge-{award.pk}")
+
+
+def _card(award: Award) -> preview.Card:
+    with translation.override(award.language):
+        name = sharing.credential_name(award)
+        lines = [_("Issued by %(issuer)s") % {"issuer": sharing.issuer_name(award)}]
+        recipient = sharing.recipient_display_name(award)
+        if recipient:
+            lines.insert(0, _("Awarded to %(name)s") % {"name": recipient})
+        lines.append(_("Issued %(date)s") % {"date": award.valid_from.date().isoformat()})
+        return preview.Card(
+            title=name,
+            label=_("Verified Open Badge"),
+            lines=lines,
+            footer=_("Scan or visit to verify"),
+            url=sharing.badge_page_url(award),
+            colour=award.issuer.institution.brand_colour,
+            image_png=_png_of(award.achievement_version),
+        )
+
+
+def _png_of(version: AchievementVersion) -> bytes | None:
+    image = version.image
+    if image is not None and image.content_type == "image/png":
+        return bytes(image.data)
+    return None
+
+
+def _card_etag(card: preview.Card, kind: str) -> str:
+    """Changes whenever anything drawn on the card would."""
+    digest = hashlib.sha256(
+        repr(
+            (kind, card.title, card.label, tuple(card.lines), card.footer, card.url, card.colour)
+        ).encode("utf-8")
+    )
+    digest.update(hashlib.sha256(card.image_png or b"").digest())
+    return f'"{digest.hexdigest()[:32]}"'
+
+
+def _card_response(request: HttpRequest, card: preview.Card, kind: str = "card") -> HttpResponse:
+    etag = _card_etag(card, kind)
+    not_modified = _cached(request, etag)
+    if not_modified is not None:
+        return not_modified
+    if kind == "wechat":
+        data = preview.wechat_png(card, _("Scan to view and verify this badge"))
+    else:
+        data = preview.card_png(card)
+    response = HttpResponse(data, content_type="image/png")
+    response["ETag"] = etag
+    response["Cache-Control"] = CARD_CACHE
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_safe
+def credential_preview(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
+    """``/credentials/<id>/preview.png``: the 1200x627 card crawlers show for a shared link."""
+    return _card_response(request, _card(_award(award_id)))
+
+
+@require_safe
+def credential_wechat(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
+    """``/credentials/<id>/wechat.png``: a card to save and send in WeChat (QR plus title)."""
+    return _card_response(request, _card(_award(award_id)), "wechat")
 
 
 def _reader_language(version: AchievementVersion) -> str:
@@ -99,7 +249,47 @@ def achievement(request: HttpRequest, achievement_id: uuid.UUID) -> HttpResponse
         for i, v in enumerate(versions)
     ]
     context = {**_version_context(latest), "history": list(reversed(history)), "is_latest": True}
+    context["share"] = sharing.achievement_meta(
+        latest, name=context["name"], description=context["description"]
+    )
     return _html(request, "badges/achievement.html", context)
+
+
+@require_safe
+def achievement_preview(request: HttpRequest, achievement_id: uuid.UUID) -> HttpResponse:
+    """``/achievements/<id>/preview.png``: the share card of an achievement's latest version."""
+    found = selectors.public_achievement(achievement_id)
+    latest = selectors.published_versions(found).select_related("image").last()
+    assert latest is not None  # noqa: S101 - public_achievement has a published version
+    context = _version_context(latest)
+    issuer = found.issuer
+    card = preview.Card(
+        title=context["name"],
+        label=latest.get_achievement_type_display(),
+        lines=[_("Issued by %(issuer)s") % {"issuer": issuer.name}],
+        footer=issuer.institution.name,
+        url=credentials.absolute(reverse("achievement", args=[found.pk])),
+        colour=issuer.institution.brand_colour,
+        image_png=_png_of(latest),
+    )
+    return _card_response(request, card)
+
+
+@require_safe
+def issuer_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """``/issuers/<slug>/preview.png``: the share card of an issuer's public profile."""
+    issuer = get_object_or_404(Issuer.objects.select_related("institution", "image"), slug=slug)
+    image = issuer.image
+    card = preview.Card(
+        title=issuer.name,
+        label=_("Issuer"),
+        lines=[issuer.institution.name],
+        footer=issuer.url,
+        url=credentials.absolute(reverse("issuer_profile", args=[issuer.slug])),
+        colour=issuer.institution.brand_colour,
+        image_png=bytes(image.data) if image and image.content_type == "image/png" else None,
+    )
+    return _card_response(request, card)
 
 
 @require_safe

@@ -20,9 +20,19 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @cache_control(public=True, max_age=31536000, immutable=True)
 def image(request: HttpRequest, image_id: UUID) -> HttpResponse:
-    """Serve an uploaded image. Its id changes whenever the image does, so it caches forever."""
+    """Serve an uploaded image. Its id changes whenever the image does, so it caches forever.
+
+    An SVG (a sanitized badge image) is opened as a document if visited directly, so it gets
+    a CSP that runs no script, loads nothing, and sandboxes it (DESIGN.md §9); inline styles
+    and ``data:`` images are all a badge needs.
+    """
     found = get_object_or_404(Image, pk=image_id)
     response = HttpResponse(bytes(found.data), content_type=found.content_type)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'"
+    if found.content_type == "image/svg+xml":
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+        )
+    else:
+        response["Content-Security-Policy"] = "default-src 'none'"
     return response

@@ -9,7 +9,14 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from issuers.models import Institution, Issuer, Role, colour_validator, slug_validator
+from issuers.models import (
+    Institution,
+    Issuer,
+    Role,
+    colour_validator,
+    linkedin_id_validator,
+    slug_validator,
+)
 
 
 class ImageField(forms.FileField):
@@ -22,6 +29,24 @@ class ImageField(forms.FileField):
         kwargs.setdefault(
             "help_text",
             _("PNG or JPEG, at most %(kb)s KB and %(px)s pixels per side.")
+            % {
+                "kb": settings.INSIGNIA_MAX_IMAGE_BYTES // 1024,
+                "px": settings.INSIGNIA_MAX_IMAGE_PIXELS,
+            },
+        )
+        super().__init__(**kwargs)
+
+
+class BadgeImageField(ImageField):
+    """A badge image: PNG or SVG (the formats a credential is baked into), checked with
+    ``check_image(badge=True)``; an SVG is sanitized before it is stored."""
+
+    widget = forms.ClearableFileInput(attrs={"accept": "image/png,image/svg+xml"})
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text",
+            _("PNG or SVG, at most %(kb)s KB and %(px)s pixels per side.")
             % {
                 "kb": settings.INSIGNIA_MAX_IMAGE_BYTES // 1024,
                 "px": settings.INSIGNIA_MAX_IMAGE_PIXELS,
@@ -70,6 +95,16 @@ class IssuerForm(forms.Form):
     url = forms.URLField(label=_("Web page"), assume_scheme="https")
     email = forms.EmailField(label=_("Contact e-mail"))
     image = ImageField(label=_("Image"))
+    linkedin_organization_id = forms.CharField(
+        label=_("LinkedIn organisation ID"),
+        max_length=20,
+        required=False,
+        validators=[linkedin_id_validator],
+        help_text=_(
+            "The number in your LinkedIn page's admin URL. With it, LinkedIn shows your logo "
+            "on badges that learners add to their profiles."
+        ),
+    )
 
     @classmethod
     def for_issuer(cls, issuer: Issuer) -> IssuerForm:

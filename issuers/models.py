@@ -25,6 +25,9 @@ slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
     _("Use 1–50 lower-case letters, digits and hyphens, not starting or ending with a hyphen."),
 )
+linkedin_id_validator = RegexValidator(
+    r"^[0-9]{1,20}$", _("Enter the LinkedIn organisation ID: digits only, e.g. 1337.")
+)
 colour_validator = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # followed by six hex digits, e.g. #1f4e79.")
 )
@@ -68,7 +71,9 @@ class Image(models.Model):
 
     @property
     def extension(self) -> str:
-        return {"image/png": "png", "image/jpeg": "jpg"}.get(self.content_type, "bin")
+        return {"image/png": "png", "image/jpeg": "jpg", "image/svg+xml": "svg"}.get(
+            self.content_type, "bin"
+        )
 
 
 class Institution(models.Model):
@@ -116,6 +121,11 @@ class Issuer(models.Model):
     email = models.EmailField(_("contact e-mail"))
     image = models.ForeignKey(
         Image, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # LinkedIn "Add to profile" names the issuing organisation by this id (so LinkedIn shows
+    # its logo); without it, by name.
+    linkedin_organization_id = models.CharField(
+        _("LinkedIn organisation ID"), max_length=20, blank=True, validators=[linkedin_id_validator]
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.views.decorators.http import require_safe
 
-from badges import credentials, selectors
+from badges import credentials, selectors, sharing
 from badges.negotiation import json_type
 from badges.public import json_response
 from issuers import keys
@@ -37,6 +37,7 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
         "issuer": issuer,
         "did": keys.issuer_did(issuer),
         "achievements": selectors.published_achievements(issuer),
+        "share": sharing.issuer_meta(issuer),
     }
     response = render(request, "issuers/profile.html", context)
     response["Vary"] = "Accept, Accept-Language, Cookie"

@@ -31,7 +31,15 @@ from issuers.permissions import require_role
 INVITATION_LIFETIME = timedelta(days=14)
 
 INSTITUTION_FIELDS = ("name_en", "name_zh", "country", "website", "brand_colour")
-ISSUER_FIELDS = ("name_en", "name_zh", "description_en", "description_zh", "url", "email")
+ISSUER_FIELDS = (
+    "name_en",
+    "name_zh",
+    "description_en",
+    "description_zh",
+    "url",
+    "email",
+    "linkedin_organization_id",
+)
 
 
 def _audit(
@@ -49,9 +57,12 @@ def _check_slug(slug: str, model: type[Institution] | type[Issuer]) -> None:
         raise ValidationError({"slug": _("This short name is already taken.")})
 
 
-def store_image(*, institution: Institution | None, data: bytes) -> Image:
-    """Check an uploaded image (type, bytes, pixels) and store it; raises ``ValidationError``."""
-    checked = check_image(data)
+def store_image(*, institution: Institution | None, data: bytes, badge: bool = False) -> Image:
+    """Check an uploaded image (type, bytes, pixels) and store it; raises ``ValidationError``.
+
+    ``badge``: a badge image, PNG or SVG (sanitized), see ``issuers.images.check_image``.
+    """
+    checked = check_image(data, badge=badge)
     return Image.objects.create(
         institution=institution,
         content_type=checked.content_type,

@@ -1,0 +1,167 @@
+"""Open Badges 2.0 hosted objects for legacy backpacks (DESIGN.md §5, research §5).
+
+``/ob2/assertions/<id>`` (``Assertion``, ``verification.type`` hosted), ``/ob2/badges/<id>``
+and ``/ob2/badges/<id>/v/<n>`` (``BadgeClass``), ``/ob2/issuers/<slug>`` (``Issuer``), all
+JSON-LD on the issuer's origin. A revoked assertion answers HTTP 410 with
+``{"revoked": true, "revocationReason": …}`` (research §4.2). ``/ob2/assertions/<id>.png``
+is the badge image with the hosted assertion baked in (``iTXt`` keyword ``openbadges``).
+The OB 3.0 credential stays the source of truth; these are views of the same award.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from badges import baked, credentials, selectors
+from badges.models import AchievementVersion, Award
+from badges.negotiation import json_type
+from badges.public import _award, _cached, _image_response, _reader_language, json_response
+from badges.state import award_state
+from issuers.models import Issuer
+from openbadges import ob2
+
+LD_TYPES = ("application/ld+json", "application/json")
+
+
+def _respond(request: HttpRequest, document: dict[str, Any], status: int = 200) -> HttpResponse:
+    media = json_type(request, LD_TYPES) or "application/ld+json"
+    response = json_response(json.dumps(document, ensure_ascii=False, indent=2), media)
+    response.status_code = status
+    return response
+
+
+def assertion_url(award: Award) -> str:
+    return credentials.absolute(reverse("ob2_assertion", args=[award.pk]))
+
+
+def badge_url(version: AchievementVersion) -> str:
+    return credentials.absolute(
+        reverse("ob2_badge_version", args=[version.achievement_id, version.number])
+    )
+
+
+def issuer_url(issuer: Issuer) -> str:
+    return credentials.absolute(reverse("ob2_issuer", args=[issuer.slug]))
+
+
+def assertion_document(award: Award) -> dict[str, Any]:
+    document = json.loads(award.credential_json)
+    subject = document.get("credentialSubject", {})
+    evidence = [
+        ob2.Evidence(id=item.get("id"), narrative=item.get("narrative"))
+        for item in document.get("evidence", [])
+        if isinstance(item, dict)
+    ]
+    return ob2.assertion_json(
+        ob2.Assertion(
+            id=assertion_url(award),
+            badge=badge_url(award.achievement_version),
+            identity_hash=award.recipient_email_hash,
+            salt=award.salt,
+            issued_on=award.valid_from,
+            expires=award.valid_until,
+            image=credentials.absolute(reverse("ob2_assertion_png", args=[award.pk])),
+            narrative=subject.get("narrative") or None,
+            evidence=evidence,
+        )
+    )
+
+
+@require_safe
+def assertion(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
+    """The hosted ``Assertion``; HTTP 410 Gone with the reason once revoked."""
+    award = selectors.public_award(award_id)
+    state = award_state(award)
+    if state.is_revoked:
+        return _respond(
+            request, ob2.revoked_assertion_json(assertion_url(award), state.reason), 410
+        )
+    return _respond(request, assertion_document(award))
+
+
+@require_safe
+def assertion_png(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
+    """The badge PNG with the OB 2.0 hosted assertion baked in, for OB 2.0 backpacks."""
+    award = _award(award_id)
+    payload = json.dumps(assertion_document(award), ensure_ascii=False, separators=(",", ":"))
+    etag = baked.etag(award, "png", "ob2:" + payload)
+    not_modified = _cached(request, etag)
+    if not_modified is not None:
+        return not_modified
+    data = baked.baked(award, "png", payload=payload, ob2=True)
+    return _image_response(data, "png", etag, f"badge-{award.pk}-ob2")
+
+
+def badge_document(version: AchievementVersion) -> dict[str, Any]:
+    language = _reader_language(version)
+    issuer = version.achievement.issuer
+    return ob2.badge_class_json(
+        ob2.BadgeClass(
+            id=badge_url(version),
+            name=version.text("name", language),
+            description=version.text("description", language),
+            image=credentials.absolute(
+                reverse("achievement_image", args=[version.achievement_id, version.number])
+            ),
+            criteria_narrative=version.text("criteria", language),
+            criteria_url=credentials.version_url(version),
+            issuer=issuer_url(issuer),
+            tags=[str(tag) for tag in version.tags],
+        )
+    )
+
+
+@require_safe
+def badge(request: HttpRequest, achievement_id: uuid.UUID) -> HttpResponse:
+    """The ``BadgeClass`` of the achievement's latest published version."""
+    found = selectors.public_achievement(achievement_id)
+    latest = selectors.published_versions(found).select_related("achievement__issuer").last()
+    assert latest is not None  # noqa: S101 - public_achievement has a published version
+    return _respond(request, badge_document(latest))
+
+
+@require_safe
+def badge_version(request: HttpRequest, achievement_id: uuid.UUID, number: int) -> HttpResponse:
+    """The ``BadgeClass`` of one published version (what an assertion was awarded under)."""
+    return _respond(request, badge_document(selectors.public_version(achievement_id, number)))
+
+
+@require_safe
+def issuer(request: HttpRequest, slug: str) -> HttpResponse:
+    """The OB 2.0 ``Issuer`` profile (``name``, ``url`` and ``email`` are required)."""
+    found = get_object_or_404(Issuer, slug=slug)
+    return _respond(
+        request,
+        ob2.issuer_json(
+            ob2.Issuer(
+                id=issuer_url(found),
+                name=found.name,
+                url=found.url,
+                email=found.email,
+                description=found.description or None,
+                image=credentials.image_url(found.image_id) if found.image_id else None,
+            )
+        ),
+    )
+
+
+@require_safe
+def achievement_image(request: HttpRequest, achievement_id: uuid.UUID, number: int) -> HttpResponse:
+    """The badge image of a version (unbaked): the stored image, or a generated emblem."""
+    version = selectors.public_version(achievement_id, number)
+    image = version.image
+    if image is not None and image.content_type in baked.CONTENT_TYPES.values():
+        return HttpResponseRedirect(reverse("image", args=[version.image_id]))
+    issuer = version.achievement.issuer
+    data = baked.emblem_png(version.name, issuer.institution.brand_colour)
+    response = HttpResponse(data, content_type="image/png")
+    response["Cache-Control"] = "public, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
