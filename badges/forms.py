@@ -7,11 +7,12 @@ from datetime import UTC, datetime, time
 from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from badges.models import AchievementType, AchievementVersion, Language, ResultType
-from issuers.forms import ImageField
+from issuers.forms import BadgeImageField
 from issuers.models import Issuer, slug_validator
 
 TEXTAREA = {"rows": 3}
@@ -108,7 +109,7 @@ class AchievementForm(forms.Form):
         required=False,
         help_text=RESULTS_HELP,
     )
-    image = ImageField(label=_("Badge image"))
+    image = BadgeImageField(label=_("Badge image"))
     change_note = forms.CharField(
         label=_("What changed"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -217,3 +218,99 @@ class AwardForm(forms.Form):
             (self[f"evidence_url_{n}"], self[f"evidence_narrative_{n}"])
             for n in range(1, EVIDENCE_ROWS + 1)
         ]
+
+
+# --------------------------------------------------------------------------------------------
+# Revocation, suspension and re-issue (issue #6)
+# --------------------------------------------------------------------------------------------
+
+MAX_REFERENCES_UPLOAD = 1024 * 1024
+
+
+class StatusChangeForm(forms.Form):
+    """Revoke, suspend or reinstate one award: a reason and whether to tell the learner."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown on the badge page and to anyone who verifies the badge."),
+    )
+    notify_earner = forms.BooleanField(
+        label=_("Tell the learner by e-mail"), required=False, initial=True
+    )
+
+
+class BulkRevokeForm(forms.Form):
+    """Choose awards to revoke: selected ones, one micro-credential, a date range and/or a
+    list of credential ids or e-mail addresses (typed or uploaded, one per line)."""
+
+    achievement = forms.ChoiceField(label=_("Micro-credential"), required=False)
+    awarded_from = forms.DateField(
+        label=_("Awarded on or after"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    awarded_until = forms.DateField(
+        label=_("Awarded on or before"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    references = forms.CharField(
+        label=_("Credential ids or e-mail addresses"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One per line: the credential's link, its id, or the learner's e-mail."),
+    )
+    upload = forms.FileField(
+        label=_("Or upload a list"),
+        required=False,
+        help_text=_("A text or CSV file; the first column of each line is used."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown on each badge page and to anyone who verifies the badges."),
+    )
+    notify_earner = forms.BooleanField(label=_("Tell the learners by e-mail"), required=False)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, achievements: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["achievement"])
+        field.choices = [("", _("Any")), *achievements]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        lines = (cleaned.get("references") or "").splitlines()
+        upload = cleaned.get("upload")
+        if upload is not None:
+            if upload.size > MAX_REFERENCES_UPLOAD:
+                raise forms.ValidationError(_("The list is too large (1 MB at most)."))
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise forms.ValidationError(_("Upload a UTF-8 text or CSV file.")) from None
+            lines += text.splitlines()
+        references = []
+        for line in lines:
+            first = line.split(",")[0].strip().strip('"')
+            if first and first.lower() not in {"id", "credential", "email", "e-mail"}:
+                references.append(first)
+        cleaned["reference_list"] = references
+        # Carry an uploaded list into the confirmation step.
+        if isinstance(self.data, QueryDict):
+            data = self.data.copy()
+            data["references"] = "\n".join(references)
+            self.data = data
+        return cleaned
+
+    def day_bounds(self) -> tuple[datetime | None, datetime | None]:
+        start = self.cleaned_data.get("awarded_from")
+        end = self.cleaned_data.get("awarded_until")
+        return (
+            datetime.combine(start, time.min, tzinfo=UTC) if start else None,
+            datetime.combine(end, time.max, tzinfo=UTC) if end else None,
+        )

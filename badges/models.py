@@ -8,7 +8,7 @@ exact signed credential text it was issued with (DESIGN.md §4); nothing rebuild
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -183,6 +183,14 @@ class AchievementVersion(models.Model):
         ]
 
 
+class AwardStatus(models.TextChoices):
+    """Where an award stands with its issuer. Expiry is not a status: it follows from time."""
+
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+
+
 class Award(models.Model):
     """One badge awarded to one learner: the signed OB 3.0 credential and its private facts.
 
@@ -211,6 +219,16 @@ class Award(models.Model):
     credential = models.JSONField()
     credential_json = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Revocation and suspension (issue #6): the current status, changed only by
+    # ``badges.revocation``; every change is also an ``AwardStatusEvent``.
+    status = models.CharField(
+        _("status"), max_length=10, choices=AwardStatus.choices, default=AwardStatus.ACTIVE
+    )
+    status_reason = models.TextField(_("reason"), blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    reissued_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reissued_as"
+    )
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-awarded_at", "pk"]
@@ -235,3 +253,111 @@ class AwardEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.url or self.narrative[:50]
+
+
+class StatusPurpose(models.TextChoices):
+    """``statusPurpose`` of a W3C Bitstring Status List (Bitstring Status List v1.0 §2.1)."""
+
+    REVOCATION = "revocation", _("Revocation")
+    SUSPENSION = "suspension", _("Suspension")
+
+
+class StatusList(models.Model):
+    """One W3C Bitstring Status List of an issuer, served signed at ``/status/<id>``.
+
+    Each award gets one entry at a random index in the issuer's open revocation list and one
+    in its open suspension list (DESIGN.md §5, research §4.1). The bits are not stored: they
+    follow from the awards' ``status``. The signed ``BitstringStatusListCredential`` is kept
+    with the ``version`` it was built from; any status change bumps ``version`` in the same
+    transaction, so the next request rebuilds it (``badges.status``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="status_lists")
+    purpose = models.CharField(max_length=12, choices=StatusPurpose.choices)
+    length = models.PositiveIntegerField(default=131_072)
+    # Entries drawn before the list counts as full (random draws stay cheap below ~75 %).
+    capacity = models.PositiveIntegerField(default=98_304)
+    is_full = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveBigIntegerField(default=0)
+    signed_version = models.BigIntegerField(default=-1)
+    signed_json = models.TextField(blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_with = models.ForeignKey(
+        SigningKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["issuer", "purpose", "created_at"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=Q(length__gte=131_072), name="statuslist_minimum_length"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__lte=models.F("length")), name="statuslist_capacity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer.slug} {self.purpose} {self.pk}"
+
+
+class StatusEntry(models.Model):
+    """An award's index in one status list. Unique per list: the database refuses a second
+    award at the same index, whatever the concurrency (research security §3.2 item 4)."""
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="status_entries")
+    status_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="entries")
+    purpose = models.CharField(max_length=12, choices=StatusPurpose.choices)
+    index = models.PositiveIntegerField()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["status_list", "index"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["status_list", "index"], name="statusentry_index"),
+            models.UniqueConstraint(fields=["award", "purpose"], name="statusentry_purpose"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status_list_id}#{self.index}"
+
+
+class StatusAction(models.TextChoices):
+    REVOKED = "revoked", _("Revoked")
+    SUSPENDED = "suspended", _("Suspended")
+    REINSTATED = "reinstated", _("Reinstated")
+    REISSUED = "reissued", _("Re-issued")
+
+
+class AwardStatusEvent(models.Model):
+    """Append-only history of an award's status: who, when, why, what (issue #6).
+
+    Rows are only ever inserted (``badges.revocation``); saving an existing row or deleting
+    one raises, so the history cannot be rewritten through the ORM.
+    """
+
+    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="status_events")
+    action = models.CharField(max_length=12, choices=StatusAction.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    via = models.CharField(max_length=20, blank=True)  # console, api, command, bulk
+    batch = models.UUIDField(null=True, blank=True)
+    notify_earner = models.BooleanField(default=False)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["award", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.award_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("AwardStatusEvent rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("AwardStatusEvent rows are append-only")

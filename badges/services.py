@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User, normalize_email
-from badges import credentials
+from badges import credentials, status
 from badges.models import (
     CONTENT_FIELDS,
     Achievement,
@@ -61,7 +61,7 @@ def _set_content(
     for name, value in fields.items():
         setattr(version, name, value)
     if image is not None:
-        version.image = store_image(institution=issuer.institution, data=image)
+        version.image = store_image(institution=issuer.institution, data=image, badge=True)
 
 
 @transaction.atomic
@@ -213,6 +213,8 @@ def award_badge(
     narrative: str = "",
     valid_until: datetime | None = None,
     language: str | None = None,
+    awarded_date: datetime | None = None,
+    reissued_from: Award | None = None,
 ) -> Award:
     """Award ``version`` to the holder of ``email``: build, sign and store the credential.
 
@@ -220,6 +222,8 @@ def award_badge(
     issuer's active key (eddsa-rdfc-2022) and its exact text stored; it is never rebuilt.
     Awarders, editors and owners of the issuer. Raises ``ValidationError`` for bad input and
     ``issuers.keys.SigningUnavailable`` when nothing can be signed; either way nothing is stored.
+    ``awarded_date`` and ``reissued_from`` are for ``badges.revocation.reissue_expired``: the
+    new credential keeps the first award's ``awardedDate`` and links to it.
     """
     achievement = version.achievement
     issuer = achievement.issuer
@@ -242,6 +246,9 @@ def award_badge(
     expires = _valid_until(version, now, valid_until)
     recipient = ob3.Recipient(email)
     items = _evidence(evidence)
+    # Issue #6: the award's entries in the issuer's revocation and suspension lists, drawn at
+    # random in this transaction; the credential carries the revocation entry (DESIGN.md §5).
+    credential_status = status.allocate_entries(issuer=issuer, award_id=award_id)
     unsigned = ob3.build_credential(
         id=credentials.credential_url(award_id),
         issuer=credentials.issuer_profile(issuer, language),
@@ -249,12 +256,10 @@ def award_badge(
         recipient=recipient,
         valid_from=now,
         valid_until=expires,
-        awarded_date=now,
+        awarded_date=awarded_date or now,
         evidence=[ob3.Evidence(id=i.url or None, narrative=i.narrative or None) for i in items],
         narrative=narrative or None,
-        # Revocation (issue 6) adds credential_status here: a BitstringStatusListEntry drawn
-        # at random in the issuer's status list, in this same transaction (DESIGN.md §4).
-        credential_status=None,
+        credential_status=credential_status,
     )
     signed = keys.sign_credential(unsigned, key=key, created=now)
     award = Award.objects.create(
@@ -269,8 +274,9 @@ def award_badge(
         language=language,
         valid_from=now,
         valid_until=expires,
-        awarded_at=now,
+        awarded_at=awarded_date or now,
         awarded_by=actor,
+        reissued_from=reissued_from,
         credential=signed,
         credential_json=json.dumps(signed, ensure_ascii=False, indent=2),
     )

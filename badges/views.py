@@ -14,12 +14,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from badges import credentials, markdown, selectors, services
-from badges.forms import AchievementForm, AwardForm, NewAchievementForm
-from badges.models import Achievement, AchievementVersion
+from badges import credentials, markdown, revocation, selectors, services
+from badges.forms import (
+    AchievementForm,
+    AwardForm,
+    BulkRevokeForm,
+    NewAchievementForm,
+    StatusChangeForm,
+)
+from badges.models import Achievement, AchievementVersion, Award, AwardStatus
+from badges.state import award_state
 from issuers import selectors as issuer_selectors
 from issuers.keys import SigningUnavailable, issuer_did
 from issuers.models import Institution, Role
@@ -297,5 +305,178 @@ def award_create(
 
 @console()
 def award_list(request: HttpRequest, institution: Institution) -> HttpResponse:
+    user = _user(request)
     awards = selectors.awards_of(institution)[:200]
-    return render(request, "badges/awards.html", _context(request, institution, awards=awards))
+    rows = [{"award": award, "state": award_state(award)} for award in awards]
+    can_revoke = any(
+        has_role(user, institution, Role.EDITOR, issuer)
+        for issuer in issuer_selectors.issuers_of(institution)
+    )
+    context = _context(request, institution, awards=awards, rows=rows, can_revoke=can_revoke)
+    return render(request, "badges/awards.html", context)
+
+
+# --------------------------------------------------------------------------------------------
+# Revocation, suspension, reinstatement, re-issue (issue #6)
+# --------------------------------------------------------------------------------------------
+
+_STATUS_ACTIONS: dict[str, Any] = {
+    "revoke": revocation.revoke_award,
+    "suspend": revocation.suspend_award,
+    "reinstate": revocation.reinstate_award,
+}
+
+
+def _award_context(
+    request: HttpRequest, institution: Institution, award: Award, **extra: Any
+) -> dict[str, Any]:
+    user = _user(request)
+    current = award_state(award)
+    return _context(
+        request,
+        institution,
+        award=award,
+        state=current,
+        can_change=revocation.can_change_status(user, award),
+        can_reissue=(
+            current.is_expired
+            and has_role(user, institution, Role.AWARDER, award.issuer)
+            and not Award.objects.filter(reissued_from=award).exists()
+        ),
+        reissued_as=Award.objects.filter(reissued_from=award).first(),
+        events=award.status_events.select_related("actor").order_by("-at", "-pk"),
+        entries=award.status_entries.order_by("purpose"),
+        **extra,
+    )
+
+
+@console()
+def award_detail(request: HttpRequest, institution: Institution, award: uuid.UUID) -> HttpResponse:
+    found = selectors.award_of(institution, award)
+    context = _award_context(request, institution, found, form=StatusChangeForm())
+    return render(request, "badges/award_detail.html", context)
+
+
+@require_POST
+@console()
+def award_revoke(
+    request: HttpRequest, institution: Institution, award: uuid.UUID, action: str
+) -> HttpResponse:
+    """Revoke, suspend or reinstate one award (``action``). Owners and editors."""
+    user = _user(request)
+    found = selectors.award_of(institution, award)
+    if not revocation.can_change_status(user, found):
+        raise PermissionDenied
+    form = StatusChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            _STATUS_ACTIONS[action](
+                actor=user,
+                award=found,
+                reason=form.cleaned_data["reason"],
+                notify_earner=form.cleaned_data["notify_earner"],
+                via="console",
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            done = {
+                "revoke": _("The badge is revoked."),
+                "suspend": _("The badge is suspended."),
+                "reinstate": _("The badge is valid again."),
+            }
+            messages.success(request, done[action])
+            return redirect("manage:award_detail", institution.slug, found.pk)
+    context = _award_context(request, institution, found, form=form, failed_action=action)
+    return render(request, "badges/award_detail.html", context, status=400)
+
+
+@require_POST
+@console()
+def award_reissue(request: HttpRequest, institution: Institution, award: uuid.UUID) -> HttpResponse:
+    """Re-issue an expired award: a new credential keeping ``awardedDate``."""
+    user = _user(request)
+    found = selectors.award_of(institution, award)
+    require_role(user, institution, Role.AWARDER, found.issuer)
+    try:
+        new = revocation.reissue_expired(actor=user, award=found)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("manage:award_detail", institution.slug, found.pk)
+    except SigningUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("manage:award_detail", institution.slug, found.pk)
+    messages.success(request, _("A new credential was issued; it keeps the first award date."))
+    return redirect("manage:award_detail", institution.slug, new.pk)
+
+
+@console()
+def award_bulk_revoke(request: HttpRequest, institution: Institution) -> HttpResponse:
+    """Revoke many awards at once: choose, see how many match, confirm. Owners and editors."""
+    user = _user(request)
+    achievements = [
+        (str(a.pk), f"{a.issuer.name} · {_latest_name(a)}")
+        for a in selectors.achievements_of(institution)
+        if has_role(user, institution, Role.EDITOR, a.issuer)
+    ]
+    if not any(
+        has_role(user, institution, Role.EDITOR, issuer)
+        for issuer in issuer_selectors.issuers_of(institution)
+    ):
+        raise PermissionDenied
+    matched: int | None = None
+    status = 200
+    if request.method == "POST" and "reason" not in request.POST:
+        # Coming from the awards list with some rows ticked.
+        selected = request.POST.getlist("selected")
+        form = BulkRevokeForm(
+            initial={"references": "\n".join(selected)}, achievements=achievements
+        )
+    elif request.method == "POST":
+        form = BulkRevokeForm(request.POST, request.FILES, achievements=achievements)
+        if form.is_valid():
+            chosen = form.cleaned_data["achievement"]
+            start, end = form.day_bounds()
+            references = form.cleaned_data["reference_list"]
+            try:
+                if not (chosen or start or end or references):
+                    raise ValidationError(_("Choose which badges to revoke."))
+                awards = revocation.bulk_selection(
+                    institution,
+                    achievement=selectors.achievement_of(institution, uuid.UUID(chosen))
+                    if chosen
+                    else None,
+                    awarded_from=start,
+                    awarded_until=end,
+                    references=references,
+                )
+                matched = awards.exclude(status=AwardStatus.REVOKED).count()
+                # Revoke only what the person saw counted; changed criteria count again.
+                expected = request.POST.get("expected")
+                if form.cleaned_data["confirm"] and matched and expected == str(matched):
+                    result = revocation.bulk_revoke(
+                        actor=user,
+                        awards=awards,
+                        reason=form.cleaned_data["reason"],
+                        notify_earner=form.cleaned_data["notify_earner"],
+                        via="bulk",
+                    )
+                    messages.success(
+                        request,
+                        ngettext("%(n)s badge revoked.", "%(n)s badges revoked.", result.revoked)
+                        % {"n": result.revoked},
+                    )
+                    return redirect("manage:awards", institution.slug)
+            except ValidationError as error:
+                _form_errors(form, error)
+                matched = None
+                status = 400
+    else:
+        form = BulkRevokeForm(achievements=achievements)
+    context = _context(request, institution, form=form, matched=matched)
+    return render(request, "badges/awards_revoke.html", context, status=status)
+
+
+def _latest_name(achievement: Achievement) -> str:
+    versions = _versions(achievement)
+    return (_latest(versions) or versions[-1]).name or achievement.slug

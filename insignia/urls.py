@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
 from accounts.urls import manage_patterns as account_patterns
 from badges.urls import manage_patterns as badge_patterns
@@ -17,6 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("manage/", include((manage_patterns, "manage"))),
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("", include("badges.urls")),
     path("", include("issuers.public_urls")),
     path("", include("verification.urls")),

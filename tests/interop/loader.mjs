@@ -6,6 +6,8 @@
 // * did:web is fetched over plain http ONLY from a loopback host: either the DID's own host
 //   when it is 127.0.0.1 / localhost / [::1] (did:web normally means https; we relax that for
 //   loopback test servers only), or an explicit loopback base URL given by the caller.
+// * Any other http URL on a loopback host (a status list, a credential's status entries) is
+//   fetched as JSON — test servers only.
 // * Anything else is refused.
 import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
@@ -89,6 +91,19 @@ async function resolveDid(did, {didWebBaseUrl}) {
   throw new Error(`unsupported DID method: ${did}`);
 }
 
+export async function fetchLoopbackJson(url) {
+  if(!isLoopbackUrl(url)) {
+    throw new Error(`document loader refuses to fetch ${url} (offline, loopback only)`);
+  }
+  const response = await fetch(url, {
+    redirect: 'error', headers: {accept: 'application/vc+ld+json, application/json'}
+  });
+  if(!response.ok) {
+    throw new Error(`HTTP ${response.status} from ${url}`);
+  }
+  return response.json();
+}
+
 export function makeDocumentLoader({didWebBaseUrl, contexts = loadBundledContexts()} = {}) {
   if(didWebBaseUrl && !isLoopbackUrl(didWebBaseUrl)) {
     throw new Error(`did:web base URL must be http on a loopback host: ${didWebBaseUrl}`);
@@ -114,6 +129,11 @@ export function makeDocumentLoader({didWebBaseUrl, contexts = loadBundledContext
         contextUrl: null, documentUrl: url,
         document: {'@context': MULTIKEY_V1, ...vm, id: url}
       };
+    }
+    if(url.startsWith('http://') && isLoopbackUrl(url)) {
+      const document = await fetchLoopbackJson(url);
+      fetched.push(url);
+      return {contextUrl: null, documentUrl: url, document};
     }
     throw new Error(`document loader refuses to fetch ${url} (offline)`);
   }
