@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django_countries",
     "insignia",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "accounts",
     "issuers",
@@ -212,7 +213,10 @@ CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",  # manage.py drf_create_token
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 SPECTACULAR_SETTINGS = {
@@ -224,6 +228,27 @@ SPECTACULAR_SETTINGS = {
 # Upload limits for logos and issuer images (bytes, pixels per side).
 INSIGNIA_MAX_IMAGE_BYTES = env.int("INSIGNIA_MAX_IMAGE_BYTES", 1024 * 1024)
 INSIGNIA_MAX_IMAGE_PIXELS = env.int("INSIGNIA_MAX_IMAGE_PIXELS", 2048)
+
+# Cache: shared rate-limit counters. Redis in production (CACHE_URL or REDIS_URL), local memory
+# otherwise (one process: limits are then per process).
+_cache_url = env.optional_str("CACHE_URL") or env.optional_str("REDIS_URL")
+CACHES: dict[str, Any] = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Verifier (verification app): per-client limits per minute, concurrent verifications per
+# process before shedding with 429, and the safe fetcher's total deadline in seconds.
+INSIGNIA_VERIFY_RATE_LIMIT = env.int("INSIGNIA_VERIFY_RATE_LIMIT", 60)
+INSIGNIA_RECIPIENT_RATE_LIMIT = env.int("INSIGNIA_RECIPIENT_RATE_LIMIT", 10)
+INSIGNIA_VERIFY_MAX_IN_FLIGHT = env.int("INSIGNIA_VERIFY_MAX_IN_FLIGHT", 4)
+INSIGNIA_FETCH_DEADLINE = 10.0
+# Tests only: {"host[:port]": "127.0.0.1:<port>"} lets the fetcher reach a loopback test
+# server standing in for that host. Never set in production.
+INSIGNIA_FETCH_ALLOWLIST: dict[str, str] = {}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -63,6 +63,12 @@ def _achievement(cast: Cast) -> str:
     return str(found.pk)
 
 
+def _award(cast: Cast) -> str:
+    """The victim's award (issue #6 pages: detail, revoke, suspend, reinstate, re-issue)."""
+    _achievement(cast)
+    return str(Award.objects.filter(issuer=cast.issuer).order_by("created_at")[0].pk)
+
+
 def _key(cast: Cast) -> str:
     _achievement(cast)
     return keys.active_key(cast.issuer).key_id
@@ -105,6 +111,12 @@ SCOPED: dict[str, Kwargs] = {
         "institution": slug,
         "achievement": _achievement(cast),
     },
+    "award_detail": lambda cast, slug, inv: {"institution": slug, "award": _award(cast)},
+    "award_revoke": lambda cast, slug, inv: {"institution": slug, "award": _award(cast)},
+    "award_suspend": lambda cast, slug, inv: {"institution": slug, "award": _award(cast)},
+    "award_reinstate": lambda cast, slug, inv: {"institution": slug, "award": _award(cast)},
+    "award_reissue": lambda cast, slug, inv: {"institution": slug, "award": _award(cast)},
+    "awards_revoke": lambda cast, slug, inv: {"institution": slug},
     "issuer_keys": lambda cast, slug, inv: {"institution": slug, "issuer": cast.issuer.slug},
     "issuer_key_rotate": lambda cast, slug, inv: {
         "institution": slug,
@@ -131,6 +143,8 @@ POST_DATA = {
     "criteria_en": "Hacked",
     "achievement_type": "Badge",
     "change_note": "Hacked",
+    "reason": "Hacked",
+    "confirm": "on",
 }
 
 # Strings that only the victim institution's pages contain.
@@ -154,6 +168,7 @@ def _badge_state(cast: Cast) -> tuple[object, ...]:
     return (
         list(versions.values_list("number", "status", "name_en").order_by("pk")),
         Award.objects.filter(issuer__institution=cast.institution).count(),
+        list(Award.objects.filter(issuer__institution=cast.institution).values_list("status")),
         list(SigningKey.objects.filter(issuer=cast.issuer).values_list("key_id", "status")),
     )
 

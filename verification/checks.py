@@ -1,0 +1,396 @@
+"""The checks of an OB 3.0 credential with Data Integrity proofs (research §1.8, §2.1).
+
+Each function returns :class:`verification.report.Check` objects with a plain sentence; none
+raises for a bad credential. Revocation lives in :mod:`verification.status`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from openbadges import dataintegrity, jsonld, ob3, ob3check, suites
+from verification.keyresolve import KeyProblem, ResolvedKey, resolve
+from verification.report import Check, Status
+
+VC_V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
+SUPPORTED_SUITES = {
+    ("DataIntegrityProof", "eddsa-rdfc-2022"),
+    ("DataIntegrityProof", suites.JCS_SUITE),
+    ("DataIntegrityProof", suites.LEGACY_SUITE),
+}
+# Array rules the JSON-LD-compaction-tolerant OB schema relaxes: a warning, not a failure.
+_TOLERATED = ("$.proof must be an array",)
+
+
+def issuer_id(document: dict[str, Any]) -> str | None:
+    issuer = document.get("issuer")
+    if isinstance(issuer, str):
+        return issuer
+    if isinstance(issuer, dict) and isinstance(issuer.get("id"), str):
+        return str(issuer["id"])
+    return None
+
+
+def proofs(document: dict[str, Any]) -> list[dict[str, Any]]:
+    proof = document.get("proof")
+    items = proof if isinstance(proof, list) else [proof] if proof is not None else []
+    return [p for p in items if isinstance(p, dict)]
+
+
+def _has_type(value: Any, wanted: str) -> bool:
+    if not isinstance(value, dict):
+        return False
+    kind = value.get("type")
+    return kind == wanted or (isinstance(kind, list) and wanted in kind)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def nested_type_problems(document: dict[str, Any]) -> list[str]:
+    """Class types the strict schema requires below the top level (research §8) that
+    ``ob3check`` leaves out: every Profile, Result, Alignment and IdentifierEntry."""
+    problems: list[str] = []
+    issuer = document.get("issuer")
+    subject = document.get("credentialSubject")
+    subject = subject if isinstance(subject, dict) else {}
+    achievement = subject.get("achievement")
+    achievement = achievement if isinstance(achievement, dict) else {}
+    profiles = {
+        "$.issuer.parentOrg": issuer.get("parentOrg") if isinstance(issuer, dict) else None,
+        "$.credentialSubject.source": subject.get("source"),
+        "$.credentialSubject.achievement.creator": achievement.get("creator"),
+    }
+    for path, profile in profiles.items():
+        if isinstance(profile, dict) and not _has_type(profile, "Profile"):
+            problems.append(f"{path}.type must contain 'Profile'")
+    for path, holder in (("$.issuer", issuer), ("$.credentialSubject.achievement", achievement)):
+        for index, entry in enumerate(
+            _listed(holder.get("otherIdentifier") if isinstance(holder, dict) else None)
+        ):
+            if not _has_type(entry, "IdentifierEntry"):
+                problems.append(f"{path}.otherIdentifier[{index}].type must be 'IdentifierEntry'")
+    for index, result in enumerate(_listed(subject.get("result"))):
+        if not _has_type(result, "Result"):
+            problems.append(f"$.credentialSubject.result[{index}].type must contain 'Result'")
+        for inner, alignment in enumerate(
+            _listed(result.get("alignment") if isinstance(result, dict) else None)
+        ):
+            if not _has_type(alignment, "Alignment"):
+                path = f"$.credentialSubject.result[{index}].alignment[{inner}]"
+                problems.append(f"{path}.type must contain 'Alignment'")
+    for index, alignment in enumerate(_listed(achievement.get("alignment"))):
+        if not _has_type(alignment, "Alignment"):
+            problems.append(
+                f"$.credentialSubject.achievement.alignment[{index}].type must contain 'Alignment'"
+            )
+    return problems
+
+
+def structure(document: dict[str, Any]) -> Check:
+    """OB 3.0 required fields and array rules (strict schema, research §8)."""
+    problems = ob3check.check_credential(document) + nested_type_problems(document)
+    hard = [p for p in problems if p not in _TOLERATED]
+    if hard:
+        return Check(
+            "structure",
+            Status.FAIL,
+            "structure",
+            _("The credential is not a well-formed Open Badge: %(problem)s") % {"problem": hard[0]},
+            "; ".join(hard[:10]),
+        )
+    if problems:
+        return Check(
+            "structure",
+            Status.WARN,
+            "tolerated",
+            _("Well-formed, with a minor deviation from the strict format: %(problem)s")
+            % {"problem": problems[0]},
+        )
+    return Check("structure", Status.PASS, "ok", _("Well-formed Open Badges 3.0 credential."))
+
+
+def endorsement_structure(document: dict[str, Any]) -> Check:
+    """``EndorsementCredential``: required fields (research §8) and an EndorsementSubject."""
+    required = ("@context", "type", "id", "name", "credentialSubject", "issuer", "validFrom")
+    missing = [key for key in required if key not in document]
+    subject = document.get("credentialSubject")
+    if not missing and not (
+        isinstance(subject, dict) and subject.get("id") and _has_type(subject, "EndorsementSubject")
+    ):
+        missing.append("credentialSubject (an EndorsementSubject with an id)")
+    if missing:
+        return Check(
+            "structure",
+            Status.FAIL,
+            "structure",
+            _("The endorsement is not well-formed: %(problem)s") % {"problem": ", ".join(missing)},
+        )
+    return Check("structure", Status.PASS, "ok", _("Well-formed Open Badges 3.0 endorsement."))
+
+
+def _parse_date(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        return None
+    if parsed is None or parsed.tzinfo is None:
+        return None
+    return parsed
+
+
+@dataclass
+class ProofOutcome:
+    proof: Check
+    key: Check
+    resolved: ResolvedKey | None = None
+
+
+def _proof_failure(error: Exception) -> Check:
+    if isinstance(error, jsonld.CanonicalizationLimitError):
+        return Check(
+            "proof", Status.FAIL, "too_complex", _("The credential is too complex to check safely.")
+        )
+    if isinstance(error, jsonld.UnknownContextError):
+        return Check(
+            "proof",
+            Status.FAIL,
+            "unknown_context",
+            _("The credential uses a vocabulary (JSON-LD context) this verifier does not accept."),
+            str(error),
+        )
+    if isinstance(error, jsonld.SafeModeError):
+        return Check(
+            "proof",
+            Status.FAIL,
+            "undefined_terms",
+            _("The credential contains properties its vocabulary does not define."),
+            str(error)[:300],
+        )
+    if (
+        isinstance(error, dataintegrity.ProofError | suites.SuiteError)
+        and str(error) == "invalid signature"
+    ):
+        return Check(
+            "proof",
+            Status.FAIL,
+            "tampered",
+            _("The signature does not match: the content was changed after it was signed."),
+        )
+    return Check(
+        "proof", Status.FAIL, "bad_proof", _("The signature is malformed."), str(error)[:300]
+    )
+
+
+def proof_and_key(document: dict[str, Any], *, now: datetime) -> ProofOutcome:
+    """Verify every Data Integrity proof we understand; each key must be the issuer's."""
+    found = proofs(document)
+    if not found:
+        message = _("This badge carries no signature, so nothing proves who issued it.")
+        return ProofOutcome(
+            Check("proof", Status.FAIL, "no_proof", message),
+            Check("issuer_key", Status.SKIP, "no_proof", _("No signature, so no key to check.")),
+        )
+    ours = [p for p in found if (p.get("type"), p.get("cryptosuite")) in SUPPORTED_SUITES]
+    if not ours:
+        kinds = ", ".join(sorted({f"{p.get('type')}/{p.get('cryptosuite')}" for p in found}))
+        return ProofOutcome(
+            Check(
+                "proof",
+                Status.UNKNOWN,
+                "unsupported_proof",
+                _("The signature uses a method this verifier cannot check yet."),
+                kinds,
+            ),
+            Check("issuer_key", Status.UNKNOWN, "unsupported_proof", _("Not checked.")),
+        )
+    resolved: ResolvedKey | None = None
+    for proof in ours:
+        try:
+            resolved = resolve(proof.get("verificationMethod"), issuer_id(document))
+        except KeyProblem as problem:
+            status = Status.UNKNOWN if problem.unknown else Status.FAIL
+            return ProofOutcome(
+                Check(
+                    "proof",
+                    Status.UNKNOWN if problem.unknown else Status.SKIP,
+                    "key_unavailable",
+                    _("The signature could not be checked without the issuer's key."),
+                ),
+                Check("issuer_key", status, problem.code, problem.message, problem.detail),
+            )
+        created = _parse_date(proof.get("created"))
+        if proof.get("created") is not None and created is None:
+            return ProofOutcome(
+                Check("proof", Status.FAIL, "bad_proof", _("The signature's date is malformed.")),
+                _key_pass(resolved),
+                resolved,
+            )
+        if created is not None and created > now:
+            return ProofOutcome(
+                Check(
+                    "proof",
+                    Status.FAIL,
+                    "created_in_future",
+                    _("The signature is dated in the future."),
+                ),
+                _key_pass(resolved),
+                resolved,
+            )
+        try:
+            suite = proof.get("cryptosuite")
+            if suite == suites.JCS_SUITE:
+                suites.verify_jcs(document, proof, resolved.public_key)
+            elif suite == suites.LEGACY_SUITE:
+                suites.verify_legacy_rdfc(document, proof, resolved.public_key)
+            else:
+                dataintegrity.verify_proof(document, proof, resolved.public_key)
+        except (dataintegrity.ProofError, jsonld.ContextError, ValueError) as error:
+            return ProofOutcome(_proof_failure(error), _key_pass(resolved), resolved)
+    assert resolved is not None  # noqa: S101 - ours is non-empty
+    extra = len(found) - len(ours)
+    message = _("The issuer's signature is intact: nothing was changed after signing.")
+    detail = (
+        _("%(n)s other proof(s) of an unknown type were ignored.") % {"n": extra} if extra else ""
+    )
+    if any(p.get("cryptosuite") == suites.LEGACY_SUITE for p in ours):
+        legacy = _("Signed with the older “eddsa-2022” method; it checks out.")
+        return ProofOutcome(
+            Check("proof", Status.PASS, "legacy_suite", message, legacy),
+            _key_pass(resolved),
+            resolved,
+        )
+    return ProofOutcome(
+        Check("proof", Status.PASS, "ok", message, detail), _key_pass(resolved), resolved
+    )
+
+
+def _key_pass(resolved: ResolvedKey) -> Check:
+    messages = {
+        "platform": _("Signed with a current key of this issuer, registered on this platform."),
+        "did:key": _("Signed with the issuer's own did:key."),
+        "did:web": _("Signed with a key the issuer publishes in its DID document."),
+        "https": _("Signed with a key the issuer lists on its own website."),
+    }
+    return Check(
+        "issuer_key", Status.PASS, resolved.how, messages[resolved.how], resolved.method_id
+    )
+
+
+def validity(document: dict[str, Any], *, now: datetime) -> Check:
+    """``validFrom``/``validUntil`` (VC 2.0) or ``issuanceDate``/``expirationDate`` (VC 1.1)."""
+    start_key, end_key = ("validFrom", "validUntil")
+    if "validFrom" not in document and "issuanceDate" in document:
+        start_key, end_key = ("issuanceDate", "expirationDate")
+    start, end = document.get(start_key), document.get(end_key)
+    start_at, end_at = _parse_date(start), _parse_date(end)
+    if (start is not None and start_at is None) or (end is not None and end_at is None):
+        return Check("validity", Status.FAIL, "bad_date", _("The badge's dates are malformed."))
+    if start_at is not None and start_at > now:
+        return Check(
+            "validity",
+            Status.FAIL,
+            "not_yet_valid",
+            _("The badge only becomes valid on %(date)s.") % {"date": start},
+        )
+    if end_at is not None and end_at <= now:
+        return Check(
+            "validity",
+            Status.FAIL,
+            "expired",
+            _("The badge expired on %(date)s.") % {"date": end},
+        )
+    if end_at is not None:
+        return Check(
+            "validity",
+            Status.PASS,
+            "ok",
+            _("Within its validity period (valid until %(date)s).") % {"date": end},
+        )
+    return Check("validity", Status.PASS, "ok", _("Valid from its issue date, with no expiry."))
+
+
+def recipient(document: dict[str, Any], email: str) -> Check:
+    """Hash the typed e-mail with the credential's salt (OB 3.0 §1.4); never store it."""
+    if not email.strip():
+        return Check(
+            "recipient",
+            Status.SKIP,
+            "not_asked",
+            _("No e-mail given: anyone holding a copy of this badge would see the same result."),
+        )
+    subject = document.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    identities = subject.get("identifier", []) if isinstance(subject, dict) else []
+    identities = identities if isinstance(identities, list) else [identities]
+    emails = [
+        i for i in identities if isinstance(i, dict) and i.get("identityType") == "emailAddress"
+    ]
+    if not emails:
+        return Check(
+            "recipient",
+            Status.UNKNOWN,
+            "no_email_identity",
+            _("The badge does not name its recipient by e-mail, so the address cannot be checked."),
+        )
+    if any(ob3.email_matches(email, identity) for identity in emails):
+        return Check(
+            "recipient", Status.PASS, "match", _("Issued to the e-mail address you entered.")
+        )
+    return Check(
+        "recipient",
+        Status.FAIL,
+        "no_match",
+        _("Not this recipient: the badge was not issued to the e-mail address you entered."),
+    )
+
+
+def endorsements(document: dict[str, Any], *, now: datetime) -> Check:
+    """Each embedded ``EndorsementCredential`` is verified like a credential (research §1.8)."""
+    found: list[Any] = []
+    for holder in (document, _achievement(document), _issuer(document)):
+        items = holder.get("endorsement", []) if isinstance(holder, dict) else []
+        found += items if isinstance(items, list) else [items]
+    if not found:
+        return Check("endorsements", Status.SKIP, "none", _("No endorsements."))
+    verified = 0
+    for item in found:
+        if not isinstance(item, dict):
+            continue
+        outcome = proof_and_key(item, now=now)
+        if outcome.proof.status is Status.PASS and outcome.key.status is Status.PASS:
+            verified += 1
+    if verified == len(found):
+        return Check(
+            "endorsements",
+            Status.PASS,
+            "ok",
+            _("%(n)s endorsement(s), all verified.") % {"n": verified},
+        )
+    return Check(
+        "endorsements",
+        Status.WARN,
+        "unverified",
+        _("%(bad)s of %(n)s endorsement(s) could not be verified; ignore what they claim.")
+        % {"bad": len(found) - verified, "n": len(found)},
+    )
+
+
+def _achievement(document: dict[str, Any]) -> dict[str, Any]:
+    subject = document.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    found = subject.get("achievement") if isinstance(subject, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _issuer(document: dict[str, Any]) -> dict[str, Any]:
+    found = document.get("issuer")
+    return found if isinstance(found, dict) else {}

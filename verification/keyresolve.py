@@ -1,0 +1,256 @@
+"""Find the public key of a proof's ``verificationMethod`` and prove the issuer controls it.
+
+VC Data Integrity §4 "Retrieve Verification Method" and §"Verification Relationship
+Validation"; OB 3.0 impl guide "key provenance"; research/open-badges-spec.md §2.2 and
+security-reliability.md §1.3. The rules, whatever the identifier form:
+
+1. the method's controller **equals** ``issuer.id``;
+2. the key comes from a document the issuer controls (its DID document or its https
+   controller document), where the method is listed under ``assertionMethod``;
+3. a key written in a URL fragment (``<issuer.id>#z6Mk…``) is accepted only when the
+   issuer's own document lists that exact method id under ``assertionMethod`` — never from
+   the fragment alone (that is the key-substitution hole of the 1EdTech validator);
+4. ``did:key`` is its own document: accepted only when the issuer *is* that did:key.
+
+Keys of this platform's issuers come from the database, without HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from issuers.models import Issuer, KeyStatus, SigningKey
+from openbadges import didweb, multikey
+from verification import fetcher
+
+
+class KeyProblem(Exception):
+    """The key could not be bound to the issuer. ``unknown`` when we could not *check*
+    (network) rather than found a mismatch."""
+
+    def __init__(self, code: str, message: str, *, unknown: bool = False, detail: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.unknown = unknown
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class ResolvedKey:
+    public_key: Ed25519PublicKey
+    method_id: str
+    controller: str
+    how: str  # "platform", "did:key", "did:web", "https"
+    issuer: Issuer | None = None
+    signing_key: SigningKey | None = None
+
+
+def own_did_prefix() -> str:
+    """``did:web:<our host>:issuers:`` — the issuers whose keys we read from the database."""
+    return didweb.did_web(settings.INSIGNIA_BASE_URL) + ":issuers:"
+
+
+def is_own_origin(url: str) -> bool:
+    base = urlsplit(settings.INSIGNIA_BASE_URL)
+    try:
+        parts = urlsplit(url)
+        return parts.scheme == base.scheme and parts.netloc.lower() == base.netloc.lower()
+    except ValueError:
+        return False
+
+
+def _own_key(method_id: str, issuer_id: str) -> ResolvedKey:
+    did, _sep, fragment = method_id.partition("#")
+    slug = did.removeprefix(own_did_prefix())
+    issuer = Issuer.objects.filter(slug=slug).first()
+    if issuer is None:
+        raise KeyProblem("unknown_issuer", _("This platform has no issuer with that identifier."))
+    key = SigningKey.objects.filter(issuer=issuer, key_id=fragment).first()
+    if key is None:
+        raise KeyProblem("unknown_key", _("The issuer has no key with that identifier."))
+    if key.status == KeyStatus.WITHDRAWN:
+        raise KeyProblem(
+            "key_withdrawn",
+            _("The issuer withdrew the key that signed this badge, so it is no longer trusted."),
+        )
+    public = multikey.public_key_from_bytes(
+        multikey.decode_public_multibase(key.public_key_multibase)
+    )
+    return ResolvedKey(public, method_id, did, "platform", issuer, key)
+
+
+def _json(url: str) -> dict[str, Any]:
+    try:
+        response = fetcher.fetch(url)
+    except fetcher.FetchError as error:
+        raise KeyProblem(
+            "key_fetch_failed",
+            _("The issuer's key document could not be retrieved, so the key could not be checked."),
+            unknown=True,
+            detail=f"{error.code}: {url}",
+        ) from None
+    if response.status != 200:
+        raise KeyProblem(
+            "key_fetch_failed",
+            _("The issuer's key document could not be retrieved, so the key could not be checked."),
+            unknown=True,
+            detail=f"HTTP {response.status}: {url}",
+        )
+    try:
+        document = json.loads(response.body)
+    except (ValueError, RecursionError):
+        document = None
+    if not isinstance(document, dict):
+        raise KeyProblem("key_document_invalid", _("The issuer's key document is not valid JSON."))
+    return document
+
+
+def _absolute(value: str, base: str) -> str:
+    return base + value if value.startswith("#") else value
+
+
+def _listed_as_assertion(document: dict[str, Any], method_id: str, base: str) -> bool:
+    listed = document.get("assertionMethod", [])
+    listed = listed if isinstance(listed, list) else [listed]
+    for item in listed:
+        ref = item.get("id") if isinstance(item, dict) else item
+        if isinstance(ref, str) and _absolute(ref, base) == method_id:
+            return True
+    return False
+
+
+def _embedded_method(document: dict[str, Any], method_id: str, base: str) -> dict[str, Any] | None:
+    for key in ("verificationMethod", "assertionMethod"):
+        items = document.get(key, [])
+        for item in items if isinstance(items, list) else [items]:
+            if isinstance(item, dict) and _absolute(str(item.get("id", "")), base) == method_id:
+                return item
+    return None
+
+
+def _public_key_of(method: dict[str, Any]) -> Ed25519PublicKey:
+    """Ed25519 key of a ``Multikey`` / ``Ed25519VerificationKey2020`` / JWK method."""
+    try:
+        if isinstance(method.get("publicKeyMultibase"), str):
+            raw = multikey.decode_public_multibase(method["publicKeyMultibase"])
+            return multikey.public_key_from_bytes(raw)
+        jwk = method.get("publicKeyJwk")
+        if isinstance(jwk, dict) and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+            import base64
+
+            x = str(jwk.get("x", ""))
+            return multikey.public_key_from_bytes(base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)))
+    except (multikey.MultikeyError, ValueError) as error:
+        raise KeyProblem(
+            "key_invalid", _("The issuer's key is not a valid Ed25519 key."), detail=str(error)
+        ) from None
+    raise KeyProblem("key_invalid", _("The issuer's key is not an Ed25519 key we can use."))
+
+
+def _fragment_key(method_id: str) -> Ed25519PublicKey | None:
+    fragment = method_id.partition("#")[2]
+    if not fragment.startswith("z6Mk"):
+        return None
+    try:
+        return multikey.public_key_from_bytes(multikey.decode_public_multibase(fragment))
+    except multikey.MultikeyError:
+        return None
+
+
+def _from_controller_document(
+    method_id: str, issuer_id: str, document_url: str, how: str
+) -> ResolvedKey:
+    document = _json(document_url)
+    if document.get("id") != issuer_id:
+        raise KeyProblem(
+            "controller_mismatch",
+            _("The document found at the issuer's address belongs to someone else."),
+            detail=f"id {document.get('id')!r} != issuer {issuer_id!r}",
+        )
+    if not _listed_as_assertion(document, method_id, issuer_id):
+        raise KeyProblem(
+            "not_assertion_method",
+            _("The issuer does not list this key as one it signs badges with."),
+            detail=method_id,
+        )
+    method = _embedded_method(document, method_id, issuer_id)
+    if method is not None:
+        controller = method.get("controller", issuer_id)
+        if controller != issuer_id:
+            raise KeyProblem(
+                "controller_mismatch",
+                _("The key is controlled by someone other than the issuer."),
+                detail=f"controller {controller!r}",
+            )
+        return ResolvedKey(_public_key_of(method), method_id, issuer_id, how)
+    # The issuer's own document lists this exact id, and the id spells the key: bound.
+    public = _fragment_key(method_id)
+    if public is not None:
+        return ResolvedKey(public, method_id, issuer_id, how)
+    if "#" not in method_id and method_id.startswith("https://"):
+        method_document = _json(method_id)
+        if method_document.get("controller") != issuer_id or method_document.get("id") != method_id:
+            raise KeyProblem(
+                "controller_mismatch",
+                _("The key document says it is controlled by someone other than the issuer."),
+            )
+        return ResolvedKey(_public_key_of(method_document), method_id, issuer_id, how)
+    raise KeyProblem("key_not_found", _("The issuer's document does not contain this key."))
+
+
+def resolve(method_id: Any, issuer_id: Any) -> ResolvedKey:
+    """Resolve ``method_id`` for a credential issued by ``issuer_id``; raise :class:`KeyProblem`."""
+    if not isinstance(method_id, str) or not method_id:
+        raise KeyProblem("no_method", _("The signature does not say which key made it."))
+    if not isinstance(issuer_id, str) or not issuer_id:
+        raise KeyProblem("no_issuer", _("The badge does not say who issued it."))
+    controller = method_id.partition("#")[0]
+    if controller != issuer_id and not method_id.startswith("did:key:"):
+        raise KeyProblem(
+            "controller_mismatch",
+            _("The signing key is not one of the issuer's keys."),
+            detail=f"{method_id} is not under {issuer_id}",
+        )
+    if method_id.startswith(own_did_prefix()):
+        return _own_key(method_id, issuer_id)
+    if method_id.startswith("did:key:"):
+        if controller != issuer_id:
+            raise KeyProblem(
+                "controller_mismatch",
+                _("The badge was signed with a did:key that is not the issuer's identifier."),
+                detail=f"{controller} != {issuer_id}",
+            )
+        try:
+            raw = multikey.public_key_from_did_key(method_id)
+        except multikey.MultikeyError as error:
+            raise KeyProblem(
+                "key_invalid", _("The did:key is not a valid Ed25519 key."), detail=str(error)
+            ) from None
+        return ResolvedKey(multikey.public_key_from_bytes(raw), method_id, controller, "did:key")
+    if method_id.startswith("did:web:"):
+        try:
+            url = didweb.did_web_document_url(controller)
+        except didweb.DidWebError as error:
+            raise KeyProblem(
+                "key_invalid", _("The issuer's did:web identifier is malformed."), detail=str(error)
+            ) from None
+        return _from_controller_document(method_id, issuer_id, url, "did:web")
+    if method_id.startswith(("https://", "http://")):
+        return _from_controller_document(method_id, issuer_id, controller, "https")
+    if method_id.startswith("did:"):
+        raise KeyProblem(
+            "unsupported_did_method",
+            _("The key uses a DID method this verifier does not support."),
+            detail=method_id,
+        )
+    raise KeyProblem(
+        "bad_method", _("The signature names its key in a form we cannot use."), detail=method_id
+    )

@@ -1,0 +1,82 @@
+"""Per-client rate limits and load shedding for the verifier (issue #5 §6, DESIGN.md §9).
+
+Limits are fixed windows counted in the Django cache (Redis in production, so every web
+process shares them; local memory otherwise). The client is ``REMOTE_ADDR``: the reverse
+proxy in front of gunicorn sets it, and ``X-Forwarded-For`` is never trusted here, so a spoofed
+header buys no extra quota (S-19). Over the limit the caller answers 429 with ``Retry-After``.
+
+Shedding: at most ``INSIGNIA_VERIFY_MAX_IN_FLIGHT`` verifications run at once per process;
+one more is refused at once with 429 rather than queued behind the others.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+WINDOW_SECONDS = 60
+
+
+def client_key(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", "unknown"))
+
+
+def _limit(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def hit(scope: str, client: str, *, limit: int, window: int = WINDOW_SECONDS) -> int | None:
+    """Count one request; return ``None`` if allowed, else the seconds to wait."""
+    now = time.time()
+    slot = int(now // window)
+    key = f"insignia:rl:{scope}:{client}:{slot}"
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=window + 1)
+        count = 1
+    if count > limit:
+        return max(1, int(window - (now % window)) + 1)
+    return None
+
+
+def verify_limit(request: HttpRequest) -> int | None:
+    """Verifications per client per minute (``INSIGNIA_VERIFY_RATE_LIMIT``, default 60)."""
+    return hit("verify", client_key(request), limit=_limit("INSIGNIA_VERIFY_RATE_LIMIT", 60))
+
+
+def recipient_limit(request: HttpRequest) -> int | None:
+    """Recipient e-mail guesses per client per minute (``INSIGNIA_RECIPIENT_RATE_LIMIT``,
+    default 10; research S-18): slows down guessing who holds a badge."""
+    return hit("recipient", client_key(request), limit=_limit("INSIGNIA_RECIPIENT_RATE_LIMIT", 10))
+
+
+_in_flight = 0
+_lock = threading.Lock()
+
+
+class Shed(Exception):
+    """Too many verifications in flight in this process."""
+
+
+@contextmanager
+def slot() -> Iterator[None]:
+    """Hold one of ``INSIGNIA_VERIFY_MAX_IN_FLIGHT`` slots, or raise :class:`Shed` at once."""
+    global _in_flight
+    limit = _limit("INSIGNIA_VERIFY_MAX_IN_FLIGHT", 4)
+    with _lock:
+        if _in_flight >= limit:
+            raise Shed
+        _in_flight += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _in_flight -= 1
