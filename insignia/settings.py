@@ -242,6 +242,11 @@ CACHES: dict[str, Any] = {
 
 # Verifier (verification app): per-client limits per minute, concurrent verifications per
 # process before shedding with 429, and the safe fetcher's total deadline in seconds.
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For (0: use the peer address).
+INSIGNIA_TRUSTED_PROXIES = env.int("INSIGNIA_TRUSTED_PROXIES", 0)
+# Fonts for the generated share cards; empty means Noto Sans CJK from the system.
+INSIGNIA_CARD_FONT = env.optional_str("INSIGNIA_CARD_FONT") or ""
+INSIGNIA_CARD_FONT_BOLD = env.optional_str("INSIGNIA_CARD_FONT_BOLD") or ""
 INSIGNIA_VERIFY_RATE_LIMIT = env.int("INSIGNIA_VERIFY_RATE_LIMIT", 60)
 INSIGNIA_RECIPIENT_RATE_LIMIT = env.int("INSIGNIA_RECIPIENT_RATE_LIMIT", 10)
 INSIGNIA_VERIFY_MAX_IN_FLIGHT = env.int("INSIGNIA_VERIFY_MAX_IN_FLIGHT", 4)

@@ -1,9 +1,11 @@
 """Per-client rate limits and load shedding for the verifier (issue #5 §6, DESIGN.md §9).
 
 Limits are fixed windows counted in the Django cache (Redis in production, so every web
-process shares them; local memory otherwise). The client is ``REMOTE_ADDR``: the reverse
-proxy in front of gunicorn sets it, and ``X-Forwarded-For`` is never trusted here, so a spoofed
-header buys no extra quota (S-19). Over the limit the caller answers 429 with ``Retry-After``.
+process shares them; local memory otherwise). The client is ``REMOTE_ADDR``, unless
+``INSIGNIA_TRUSTED_PROXIES`` says how many reverse proxies stand in front of gunicorn: then it
+is the address the outermost trusted proxy saw, counted from the right of ``X-Forwarded-For``.
+Entries a client wrote itself further left are never used, so a spoofed header buys no extra
+quota (S-19). Over the limit the caller answers 429 with ``Retry-After``.
 
 Shedding: at most ``INSIGNIA_VERIFY_MAX_IN_FLIGHT`` verifications run at once per process;
 one more is refused at once with 429 rather than queued behind the others.
@@ -24,6 +26,13 @@ WINDOW_SECONDS = 60
 
 
 def client_key(request: HttpRequest) -> str:
+    """The client's address, as the nearest party we trust saw it."""
+    proxies = int(getattr(settings, "INSIGNIA_TRUSTED_PROXIES", 0))
+    if proxies > 0:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in str(forwarded).split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 

@@ -77,6 +77,24 @@ def test_the_page_is_rate_limited_with_retry_after(
     assert int(response["Retry-After"]) >= 1
 
 
+def test_behind_a_proxy_each_client_has_its_own_quota_and_cannot_spoof_another(
+    client: Client, demo: Award, settings: Settings
+) -> None:
+    settings.INSIGNIA_VERIFY_RATE_LIMIT = 1
+    settings.INSIGNIA_TRUSTED_PROXIES = 1
+
+    def post(forwarded: str) -> int:
+        response = client.post(
+            "/verify", {"text": demo.credential_json}, HTTP_X_FORWARDED_FOR=forwarded
+        )
+        return response.status_code
+
+    assert post("198.51.100.1") == 200
+    assert post("198.51.100.2") == 200  # another learner behind the same proxy
+    # The first client again, pretending to be someone else in a header it wrote itself.
+    assert post("203.0.113.77, 198.51.100.1") == 429
+
+
 def test_recipient_guesses_have_their_own_tighter_limit(
     client: Client, demo: Award, settings: Settings
 ) -> None:
