@@ -106,6 +106,31 @@ def verify_jcs(
         raise SuiteError("invalid signature") from None
 
 
+ED25519_2020: Final = "Ed25519Signature2020"
+
+
+def verify_ed25519_2020(
+    document: dict[str, Any], proof: dict[str, Any], public_key: Ed25519PublicKey
+) -> None:
+    """Verify one ``Ed25519Signature2020`` proof (W3C CCG vc-di-ed25519-2020 §4).
+
+    The same hashing as eddsa-rdfc-2022: SHA-256 of the RDFC-1.0 canonical proof options (with
+    the document's ``@context``) followed by SHA-256 of the canonical document without proof;
+    the signature is the multibase (base58btc) ``proofValue``.
+    """
+    if proof.get("type") != ED25519_2020 or "cryptosuite" in proof:
+        raise SuiteError("not an Ed25519Signature2020 proof")
+    unsecured, config = _parts(document, proof)
+    data = (
+        hashlib.sha256(jsonld.canonicalize(config).encode("utf-8")).digest()
+        + hashlib.sha256(jsonld.canonicalize(unsecured).encode("utf-8")).digest()
+    )
+    try:
+        public_key.verify(_signature(proof), data)
+    except InvalidSignature:
+        raise SuiteError("invalid signature") from None
+
+
 def verify_legacy_rdfc(
     document: dict[str, Any], proof: dict[str, Any], public_key: Ed25519PublicKey
 ) -> None:

@@ -22,6 +22,7 @@ SUPPORTED_SUITES = {
     ("DataIntegrityProof", "eddsa-rdfc-2022"),
     ("DataIntegrityProof", suites.JCS_SUITE),
     ("DataIntegrityProof", suites.LEGACY_SUITE),
+    (suites.ED25519_2020, None),
 }
 # Array rules the JSON-LD-compaction-tolerant OB schema relaxes: a warning, not a failure.
 _TOLERATED = ("$.proof must be an array",)
@@ -247,7 +248,9 @@ def proof_and_key(document: dict[str, Any], *, now: datetime) -> ProofOutcome:
             )
         try:
             suite = proof.get("cryptosuite")
-            if suite == suites.JCS_SUITE:
+            if proof.get("type") == suites.ED25519_2020:
+                suites.verify_ed25519_2020(document, proof, resolved.public_key)
+            elif suite == suites.JCS_SUITE:
                 suites.verify_jcs(document, proof, resolved.public_key)
             elif suite == suites.LEGACY_SUITE:
                 suites.verify_legacy_rdfc(document, proof, resolved.public_key)
@@ -261,6 +264,13 @@ def proof_and_key(document: dict[str, Any], *, now: datetime) -> ProofOutcome:
     detail = (
         _("%(n)s other proof(s) of an unknown type were ignored.") % {"n": extra} if extra else ""
     )
+    if any(p.get("type") == suites.ED25519_2020 for p in ours):
+        older = _("Signed with the older “Ed25519Signature2020” method; it checks out.")
+        return ProofOutcome(
+            Check("proof", Status.PASS, "legacy_suite", message, older),
+            _key_pass(resolved),
+            resolved,
+        )
     if any(p.get("cryptosuite") == suites.LEGACY_SUITE for p in ours):
         legacy = _("Signed with the older “eddsa-2022” method; it checks out.")
         return ProofOutcome(

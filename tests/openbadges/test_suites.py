@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -79,3 +80,28 @@ def test_legacy_eddsa_2022_is_the_rdfc_algorithm_under_another_name() -> None:
     data = dataintegrity.hash_data(dict(document), {**config, "@context": document["@context"]})
     legacy["proofValue"] = multikey.multibase_encode(KEY.sign(data))
     suites.verify_legacy_rdfc({**document, "proof": [legacy]}, legacy, KEY.public_key())
+
+
+def _ed25519_2020_fixture() -> tuple[dict[str, object], dict[str, object]]:
+    # 1EdTech validator corpus: a VC 1.1-era OB 3.0 credential signed with Ed25519Signature2020.
+    path = Path(__file__).parent.parent / "fixtures" / "1edtech-validator" / "ob30"
+    document = json.loads((path / "simple_v1.json").read_text())
+    proof = document["proof"][0] if isinstance(document["proof"], list) else document["proof"]
+    return document, proof
+
+
+def test_ed25519_signature_2020_checks_the_1edtech_sample_and_detects_changes() -> None:
+    document, proof = _ed25519_2020_fixture()
+    method = str(proof["verificationMethod"])
+    public_key = multikey.public_key_from_bytes(
+        multikey.decode_public_multibase(method.split("#", 1)[1])
+    )
+    suites.verify_ed25519_2020(document, proof, public_key)
+    changed = {**document, "name": str(document["name"]) + "!"}
+    with pytest.raises(suites.SuiteError, match="invalid signature"):
+        suites.verify_ed25519_2020(changed, proof, public_key)
+    other = Ed25519PrivateKey.generate().public_key()
+    with pytest.raises(suites.SuiteError):
+        suites.verify_ed25519_2020(document, proof, other)
+    with pytest.raises(suites.SuiteError, match="not an Ed25519Signature2020"):
+        suites.verify_ed25519_2020(document, {**proof, "type": "DataIntegrityProof"}, public_key)
