@@ -13,7 +13,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from openbadges import dataintegrity, jsonld, ob3, ob3check, suites
+from openbadges import dataintegrity, jsonld, ob3, ob3check, suites, vcjwt
 from verification.keyresolve import KeyProblem, ResolvedKey, resolve
 from verification.report import Check, Status
 
@@ -364,21 +364,41 @@ def recipient(document: dict[str, Any], email: str) -> Check:
 
 
 def endorsements(document: dict[str, Any], *, now: datetime) -> Check:
-    """Each embedded ``EndorsementCredential`` is verified like a credential (research §1.8)."""
-    found: list[Any] = []
+    """Each ``EndorsementCredential`` is verified like a credential (research §1.8): embedded
+    ones (``endorsement``) by their Data Integrity proof, compact ones (``endorsementJwt``,
+    OB 3.0 §B.1.x) as VC-JWTs."""
+    # Imported here: jwtcheck builds on this module's neighbours, not the other way round.
+    from verification import jwtcheck
+
+    embedded: list[Any] = []
+    compact: list[Any] = []
     for holder in (document, _achievement(document), _issuer(document)):
-        items = holder.get("endorsement", []) if isinstance(holder, dict) else []
-        found += items if isinstance(items, list) else [items]
-    if not found:
+        if not isinstance(holder, dict):
+            continue
+        for key, into in (("endorsement", embedded), ("endorsementJwt", compact)):
+            items = holder.get(key, [])
+            into += items if isinstance(items, list) else [items]
+    total = len(embedded) + len(compact)
+    if not total:
         return Check("endorsements", Status.SKIP, "none", _("No endorsements."))
     verified = 0
-    for item in found:
+    for item in embedded:
         if not isinstance(item, dict):
             continue
         outcome = proof_and_key(item, now=now)
         if outcome.proof.status is Status.PASS and outcome.key.status is Status.PASS:
             verified += 1
-    if verified == len(found):
+    for token in compact:
+        if not isinstance(token, str):
+            continue
+        try:
+            decoded = vcjwt.decode(token)
+        except vcjwt.VcJwtError:
+            continue
+        results = jwtcheck.proof_and_key(decoded, issuer_id(decoded.credential), now=now)
+        if all(result.status is Status.PASS for result in results):
+            verified += 1
+    if verified == total:
         return Check(
             "endorsements",
             Status.PASS,
@@ -390,7 +410,7 @@ def endorsements(document: dict[str, Any], *, now: datetime) -> Check:
         Status.WARN,
         "unverified",
         _("%(bad)s of %(n)s endorsement(s) could not be verified; ignore what they claim.")
-        % {"bad": len(found) - verified, "n": len(found)},
+        % {"bad": total - verified, "n": total},
     )
 
 

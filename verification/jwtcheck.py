@@ -68,7 +68,15 @@ def _key(decoded: vcjwt.Decoded, issuer_id: str) -> tuple[vcjwt.PublicKey, str]:
     kid = decoded.header.get("kid")
     jwk = decoded.header.get("jwk")
     if isinstance(kid, str) and kid.startswith("did:"):
-        return resolve(kid, issuer_id).public_key, "did"
+        try:
+            return resolve(kid, issuer_id).public_key, "did"
+        except KeyProblem as problem:
+            # A method the issuer's DID document lists for assertions, with an RSA or P-256
+            # JWK (JsonWebKey2020): fine for RS256/ES256 tokens (OB 3.0 §8.2.4).
+            jwk = problem.method.get("publicKeyJwk") if problem.method else None
+            if not isinstance(jwk, dict):
+                raise
+            return vcjwt.public_key_from_jwk(jwk), "did"
     if isinstance(kid, str) and kid.startswith("https://"):
         if not _authority(issuer_id) or urlsplit(kid).netloc != _authority(issuer_id):
             raise KeyProblem(

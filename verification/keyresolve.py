@@ -41,6 +41,9 @@ class KeyProblem(Exception):
         self.message = message
         self.unknown = unknown
         self.detail = detail
+        # Set when the method is bound to the issuer but its key is not Ed25519: VC-JWT may
+        # still use it (RS256, ES256), Data Integrity may not.
+        self.method: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,15 @@ def _public_key_of(method: dict[str, Any]) -> Ed25519PublicKey:
     raise KeyProblem("key_invalid", _("The issuer's key is not an Ed25519 key we can use."))
 
 
+def _bound_key(method: dict[str, Any]) -> Ed25519PublicKey:
+    """The Ed25519 key of a method already shown to be the issuer's (see KeyProblem.method)."""
+    try:
+        return _public_key_of(method)
+    except KeyProblem as problem:
+        problem.method = method
+        raise
+
+
 def _fragment_key(method_id: str) -> Ed25519PublicKey | None:
     fragment = method_id.partition("#")[2]
     if not fragment.startswith("z6Mk"):
@@ -190,7 +202,7 @@ def _from_controller_document(
                 _("The key is controlled by someone other than the issuer."),
                 detail=f"controller {controller!r}",
             )
-        return ResolvedKey(_public_key_of(method), method_id, issuer_id, how)
+        return ResolvedKey(_bound_key(method), method_id, issuer_id, how)
     # The issuer's own document lists this exact id, and the id spells the key: bound.
     public = _fragment_key(method_id)
     if public is not None:
@@ -202,7 +214,7 @@ def _from_controller_document(
                 "controller_mismatch",
                 _("The key document says it is controlled by someone other than the issuer."),
             )
-        return ResolvedKey(_public_key_of(method_document), method_id, issuer_id, how)
+        return ResolvedKey(_bound_key(method_document), method_id, issuer_id, how)
     raise KeyProblem("key_not_found", _("The issuer's document does not contain this key."))
 
 

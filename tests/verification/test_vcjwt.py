@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pytest_django.fixtures import Settings
 
@@ -94,6 +94,40 @@ def test_an_rs256_vc_jwt_with_a_kid_on_the_issuers_origin_is_valid(issuers: Fake
         headers={"kid": "https://college.example/keys/1"},
     )
     assert _verify(token).verdict is Verdict.VALID
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256"])
+def test_a_vc_jwt_signed_with_a_json_web_key_from_the_issuers_did_document_is_valid(
+    web: FakeWeb, settings: Settings, algorithm: str
+) -> None:
+    did = "did:web:polytechnic.example"
+    key: Any = RSA_KEY if algorithm == "RS256" else ec.generate_private_key(ec.SECP256R1())
+    jwk = json.loads(
+        (
+            jwt.algorithms.RSAAlgorithm if algorithm == "RS256" else jwt.algorithms.ECAlgorithm
+        ).to_jwk(key.public_key())
+    )
+    method = f"{did}#jwk-1"
+    web.json(
+        "https://polytechnic.example/.well-known/did.json",
+        {
+            "@context": ["https://www.w3.org/ns/did/v1"],
+            "id": did,
+            "verificationMethod": [
+                {"id": method, "type": "JsonWebKey2020", "controller": did, "publicKeyJwk": jwk}
+            ],
+            "assertionMethod": [method],
+        },
+    )
+    allow(settings, web, "polytechnic.example")
+    token = jwt.encode(_claims(did), key, algorithm=algorithm, headers={"kid": method})
+    assert _verify(token).verdict is Verdict.VALID
+    # The same kind of key, not listed by the issuer, proves nothing.
+    stranger: Any = (
+        ATTACKER_RSA if algorithm == "RS256" else ec.generate_private_key(ec.SECP256R1())
+    )
+    forged = jwt.encode(_claims(did), stranger, algorithm=algorithm, headers={"kid": method})
+    assert _verify(forged).verdict is not Verdict.VALID
 
 
 def test_a_jwk_header_is_accepted_only_when_the_issuers_jwks_lists_it(issuers: FakeWeb) -> None:
@@ -186,3 +220,35 @@ def test_decode_refuses_private_keys_in_the_header() -> None:
     with pytest.raises(vcjwt.VcJwtError) as error:
         vcjwt.decode(token)
     assert error.value.code == "bad_jwk"
+
+
+def test_endorsements_given_as_jwts_are_verified(issuers: FakeWeb) -> None:
+    endorsement = {
+        **helpers.unsigned(DID),
+        "type": ["VerifiableCredential", "EndorsementCredential"],
+        "credentialSubject": {"id": "urn:uuid:endorsed", "type": ["EndorsementSubject"]},
+    }
+    good = jwt.encode(
+        {**endorsement, "iss": DID, "jti": endorsement["id"], "nbf": 1704067200},
+        ED_KEY,
+        algorithm="EdDSA",
+        headers={"kid": f"{DID}#key-1"},
+    )
+    forged = jwt.encode(
+        {**endorsement, "iss": DID, "jti": endorsement["id"], "nbf": 1704067200},
+        Ed25519PrivateKey.generate(),
+        algorithm="EdDSA",
+        headers={"kid": f"{DID}#key-1"},
+    )
+    # endorsementJwt is JSON-only (no JSON-LD term), so it travels in VC-JWT credentials.
+    for tokens, status in (([good], "pass"), ([good, forged], "warning")):
+        outer = jwt.encode(
+            _claims(DID, endorsementJwt=tokens),
+            ED_KEY,
+            algorithm="EdDSA",
+            headers={"kid": f"{DID}#key-1"},
+        )
+        report = _verify(outer)
+        check = report.check("endorsements")
+        assert check is not None
+        assert check.status.value == status, report.as_json()
