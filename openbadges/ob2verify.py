@@ -35,7 +35,8 @@ class Ob2Error(ValueError):
         self.code = code
 
 
-def _types(node: Any) -> set[str]:
+def types_of(node: Any) -> set[str]:
+    """The ``type`` of a JSON-LD node as a set (a string or an array in OB 2.0)."""
     if not isinstance(node, dict):
         return set()
     value = node.get("type", [])
@@ -48,20 +49,38 @@ def _missing(node: Any, keys: tuple[str, ...], what: str) -> list[str]:
     return [f"{what}.{key} is required" for key in keys if node.get(key) in (None, "", [])]
 
 
+# The v2 context and the aliases the 1EdTech validator accepts for it.
+OB2_CONTEXTS: Final = frozenset(
+    {OB2_CONTEXT, "https://w3id.org/openbadges/v2/", "https://openbadgespec.org/v2/context.json"}
+)
+
+
+def context_problem(document: Any) -> str | None:
+    """OB 2.0 §JSON-LD: a document's ``@context`` must include the Open Badges v2 context."""
+    value = document.get("@context") if isinstance(document, dict) else None
+    values = value if isinstance(value, list) else [value]
+    if any(isinstance(v, str) and v in OB2_CONTEXTS for v in values):
+        return None
+    if any(isinstance(v, dict) for v in values):  # an inline copy of the context (rare, allowed)
+        return None
+    return f"@context must include {OB2_CONTEXT}"
+
+
 def structure_problems(assertion: Any, badge: Any, issuer: Any) -> list[str]:
     """Required properties of Assertion, BadgeClass and Issuer Profile (OB 2.0 §Assertion…)."""
-    problems = _missing(
+    problems = [p for p in [context_problem(assertion)] if p]
+    problems += _missing(
         assertion, ("id", "type", "recipient", "badge", "verification", "issuedOn"), "Assertion"
     )
-    if isinstance(assertion, dict) and "Assertion" not in _types(assertion):
+    if isinstance(assertion, dict) and "Assertion" not in types_of(assertion):
         problems.append("Assertion.type must be 'Assertion'")
     problems += _missing(
         badge, ("id", "type", "name", "description", "image", "criteria", "issuer"), "BadgeClass"
     )
-    if isinstance(badge, dict) and "BadgeClass" not in _types(badge):
+    if isinstance(badge, dict) and "BadgeClass" not in types_of(badge):
         problems.append("BadgeClass.type must be 'BadgeClass'")
     problems += _missing(issuer, ("id", "type", "name", "url", "email"), "Issuer")
-    if isinstance(issuer, dict) and not {"Issuer", "Profile"} & _types(issuer):
+    if isinstance(issuer, dict) and not {"Issuer", "Profile"} & types_of(issuer):
         problems.append("Issuer.type must be 'Issuer' or 'Profile'")
     return problems
 

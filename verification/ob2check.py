@@ -110,6 +110,21 @@ def verify(
     """All checks of an OB 2.0 assertion (``jws`` when it came signed)."""
     kind = "signed" if jws else ob2verify.verification_type(assertion)
     report.format = f"ob2-{kind or 'hosted'}"
+    kinds = ob2verify.types_of(assertion)
+    if not jws and "Assertion" not in kinds and kinds & {"BadgeClass", "Issuer", "Profile"}:
+        report.add(
+            Check(
+                "format",
+                Status.FAIL,
+                "not_a_badge",
+                _(
+                    "This describes a badge or an issuer, not a badge awarded to someone. "
+                    "Give the awarded badge (its link, JSON or image) instead."
+                ),
+                ", ".join(sorted(kinds)),
+            )
+        )
+        return
     if kind == "signed" and not jws:
         report.add(
             Check(
