@@ -229,6 +229,8 @@ class Award(models.Model):
     reissued_from = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reissued_as"
     )
+    # Issue #8: when the learner accepted the badge from the link in the e-mail.
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-awarded_at", "pk"]
@@ -361,3 +363,170 @@ class AwardStatusEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("AwardStatusEvent rows are append-only")
+
+
+# --------------------------------------------------------------------------------------------
+# Bulk issuing, notifications, claiming and API idempotency (issue #8, DESIGN.md §8)
+# --------------------------------------------------------------------------------------------
+
+
+class DuplicateHandling(models.TextChoices):
+    """What a bulk upload does with a learner who already holds an active award of it."""
+
+    SKIP = "skip", _("Skip learners who already have this badge")
+    REPLACE = "replace", _("Revoke the earlier badge and issue a new one")
+    ALLOW = "allow", _("Issue another badge anyway")
+
+
+class BatchState(models.TextChoices):
+    DRAFT = "draft", _("Dry run")
+    RUNNING = "running", _("Issuing")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class RowState(models.TextChoices):
+    """``pending → signed → notified`` (DESIGN.md §8); the others are final."""
+
+    PENDING = "pending", _("Waiting")
+    SIGNED = "signed", _("Issued")
+    NOTIFIED = "notified", _("Issued and e-mailed")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class BulkBatch(models.Model):
+    """One uploaded CSV/XLSX file of awards for one achievement version.
+
+    Its rows are inserted in one transaction while it is a dry run; issuing moves the batch to
+    ``running`` and Celery tasks move its rows ``pending → signed → notified`` in chunks.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="bulk_batches")
+    achievement_version = models.ForeignKey(
+        AchievementVersion, on_delete=models.PROTECT, related_name="bulk_batches"
+    )
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    duplicates = models.CharField(
+        _("learners who already have the badge"),
+        max_length=10,
+        choices=DuplicateHandling.choices,
+        default=DuplicateHandling.SKIP,
+    )
+    notify = models.BooleanField(_("e-mail the learners"), default=True)
+    state = models.CharField(max_length=10, choices=BatchState.choices, default=BatchState.DRAFT)
+    total_rows = models.PositiveIntegerField(default=0)
+    error_rows = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Touched after every chunk; the sweeper re-enqueues a running batch that went quiet.
+    progress_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name or self.pk} ({self.state})"
+
+
+class BulkRow(models.Model):
+    """One row of an upload, as parsed and validated, and what became of it."""
+
+    batch = models.ForeignKey(BulkBatch, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField()  # the spreadsheet's row number (header is row 1)
+    email = models.CharField(max_length=254, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    evidence_url = models.CharField(max_length=2000, blank=True)
+    evidence_narrative = models.TextField(blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    # [{"column": "email", "message": "…"}], in the uploader's language at upload time.
+    errors = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=10, choices=RowState.choices, default=RowState.PENDING)
+    message = models.TextField(blank=True)
+    award = models.OneToOneField(
+        Award, on_delete=models.PROTECT, null=True, blank=True, related_name="bulk_row"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["batch", "number"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["batch", "number"], name="bulkrow_number")
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["batch", "state"], name="bulkrow_batch_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} row {self.number}"
+
+
+class NotificationKind(models.TextChoices):
+    ISSUED = "issued", _("Badge issued")
+    REMINDER = "reminder", _("Reminder")
+
+
+class AwardNotification(models.Model):
+    """One e-mail to the learner about an award. ``key`` is unique, so a task that runs twice
+    finds the row instead of writing (and sending) a second one: at-least-once, deduplicated."""
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=10, choices=NotificationKind.choices)
+    key = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["award", "created_at"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class IssuerApiToken(models.Model):
+    """An API token that can award badges of one issuer only. Only its SHA-256 is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.issuer} token {self.name}"
+
+
+class IdempotentRequest(models.Model):
+    """The stored answer to an API request made with an ``Idempotency-Key``: the same key
+    returns it again instead of awarding twice (unique per issuer)."""
+
+    issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(default=201)
+    response = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["issuer", "key"], name="idempotentrequest_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer_id} {self.key}"

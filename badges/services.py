@@ -102,8 +102,9 @@ def save_draft(
     require_role(actor, achievement.issuer.institution, Role.EDITOR, achievement.issuer)
     Achievement.objects.select_for_update().filter(pk=achievement.pk).first()
     version = draft_of(achievement)
+    started_from = None
     if version is None:
-        latest = latest_published(achievement)
+        latest = started_from = latest_published(achievement)
         if latest is None:  # pragma: no cover - an achievement is created with a draft
             raise ValidationError(_("This micro-credential has no version to edit."))
         version = AchievementVersion(
@@ -116,6 +117,10 @@ def save_draft(
     _set_content(version, fields, image, achievement.issuer)
     version.full_clean()
     version.save()
+    if started_from is not None:  # issue #7: the new draft keeps its framework placement
+        from frameworks.services import copy_placement
+
+        copy_placement(source=started_from, target=version)
     _audit(
         issuer=achievement.issuer,
         actor=actor,
@@ -141,6 +146,9 @@ def publish_problems(version: AchievementVersion) -> list[str]:
                 _("The %(language)s text needs a name, a description and criteria.")
                 % {"language": label}
             )
+    from frameworks.policies import blocking_problems  # issue #7: micro-credential policies
+
+    problems.extend(blocking_problems(version))
     return problems
 
 
@@ -215,6 +223,8 @@ def award_badge(
     language: str | None = None,
     awarded_date: datetime | None = None,
     reissued_from: Award | None = None,
+    result: str = "",
+    notify: bool = True,
 ) -> Award:
     """Award ``version`` to the holder of ``email``: build, sign and store the credential.
 
@@ -224,6 +234,8 @@ def award_badge(
     ``issuers.keys.SigningUnavailable`` when nothing can be signed; either way nothing is stored.
     ``awarded_date`` and ``reissued_from`` are for ``badges.revocation.reissue_expired``: the
     new credential keeps the first award's ``awardedDate`` and links to it.
+    Issue #8: ``result`` is the learner's result (OB 3.0 ``Result``) for the version's first
+    result description; ``notify`` e-mails the learner after commit (``badges.notifications``).
     """
     achievement = version.achievement
     issuer = achievement.issuer
@@ -231,6 +243,9 @@ def award_badge(
         require_role(actor, issuer.institution, Role.AWARDER, issuer)
     if version.status != VersionStatus.PUBLISHED:
         raise ValidationError(_("Only a published version can be awarded."))
+    from frameworks.services import check_award  # issue #7: policies apply to every award
+
+    check_award(version)
     email = normalize_email(email)
     if not email:
         raise ValidationError({"email": _("Enter the learner's e-mail address.")})
@@ -261,6 +276,8 @@ def award_badge(
         narrative=narrative or None,
         credential_status=credential_status,
     )
+    if result:
+        _add_result(unsigned, version, language, result)
     signed = keys.sign_credential(unsigned, key=key, created=now)
     award = Award.objects.create(
         id=award_id,
@@ -291,4 +308,34 @@ def award_badge(
         target=f"{achievement} v{version.number}",
         award=str(award.pk),
     )
+    # Issue #7: after commit, award any pathway this award completes (frameworks.pathways).
+    transaction.on_commit(lambda: _complete_pathways(award.pk), robust=True)
+    if notify:
+        from badges import notifications
+
+        notifications.queue_award_email(award=award)
     return award
+
+
+def _complete_pathways(award_id: uuid.UUID) -> None:
+    from frameworks.pathways import after_award
+
+    after_award(award_id)
+
+
+def _add_result(
+    unsigned: dict[str, Any], version: AchievementVersion, language: str, result: str
+) -> None:
+    """Add the learner's OB 3.0 ``Result`` (in ``AchievementSubject.result``) for the
+    version's first ``ResultDescription``; its allowed values, if any, are checked."""
+    described = credentials.result_descriptions(version, language)
+    if not described:
+        raise ValidationError({"result": _("This micro-credential records no result.")})
+    allowed = [str(v) for v in (version.result_descriptions[0].get("allowed_values") or [])]
+    if allowed and result not in allowed:
+        raise ValidationError(
+            {"result": _("Use one of: %(values)s.") % {"values": ", ".join(allowed)}}
+        )
+    unsigned["credentialSubject"]["result"] = [
+        {"type": ["Result"], "resultDescription": described[0].id, "value": result}
+    ]

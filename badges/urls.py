@@ -5,7 +5,7 @@ Every console pattern is listed in ``tests/issuers/test_tenant_isolation.py``.
 
 from django.urls import path
 
-from badges import api, ob2_views, public, status, views
+from badges import api, award_api, bulk_views, claim, ob2_views, public, status, views
 
 urlpatterns = [
     path("credentials/<uuid:award_id>", public.credential, name="credential"),
@@ -93,6 +93,17 @@ urlpatterns += [
     path("ob2/issuers/<slug:slug>", ob2_views.issuer, name="ob2_issuer"),
 ]
 
+# Issue #8: the learner's claim link, the e-mail's "opened" pixel, the awarding API.
+urlpatterns += [
+    path("claim/<str:token>", claim.claim, name="claim"),
+    path("claim/<str:token>/opened.gif", claim.claim_opened, name="claim_opened"),
+    path(
+        "api/v1/achievements/<uuid:achievement_id>/awards",
+        award_api.AwardAchievementAPI.as_view(),
+        name="api_award_achievement",
+    ),
+]
+
 manage_patterns = [
     path("<slug:institution>/achievements/", views.achievement_list, name="achievements"),
     path(
@@ -152,4 +163,36 @@ manage_patterns = [
         name="award_reissue",
     ),
     path("<slug:institution>/awards/revoke/", views.award_bulk_revoke, name="awards_revoke"),
+    # Issue #8: bulk issuing and e-mail resends.
+    path(
+        "<slug:institution>/achievements/<uuid:achievement>/bulk/",
+        bulk_views.bulk_upload,
+        name="bulk_upload",
+    ),
+    path(
+        "<slug:institution>/achievements/<uuid:achievement>/bulk/template.csv",
+        bulk_views.bulk_template,
+        name="bulk_template",
+    ),
+    path("<slug:institution>/bulk/<uuid:batch>/", bulk_views.bulk_batch, name="bulk_batch"),
+    path(
+        "<slug:institution>/bulk/<uuid:batch>/progress/",
+        bulk_views.bulk_progress,
+        name="bulk_progress",
+    ),
+    path("<slug:institution>/bulk/<uuid:batch>/issue/", bulk_views.bulk_start, name="bulk_start"),
+    path(
+        "<slug:institution>/bulk/<uuid:batch>/cancel/", bulk_views.bulk_cancel, name="bulk_cancel"
+    ),
+    path("<slug:institution>/bulk/<uuid:batch>/retry/", bulk_views.bulk_retry, name="bulk_retry"),
+    path(
+        "<slug:institution>/bulk/<uuid:batch>/results.csv",
+        bulk_views.bulk_results,
+        name="bulk_results",
+    ),
+    path(
+        "<slug:institution>/awards/<uuid:award>/resend/",
+        views.award_resend,
+        name="award_resend",
+    ),
 ]

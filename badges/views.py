@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from badges import credentials, markdown, revocation, selectors, services
+from badges import credentials, markdown, notifications, revocation, selectors, services
 from badges.forms import (
     AchievementForm,
     AwardForm,
@@ -306,8 +306,11 @@ def award_create(
 @console()
 def award_list(request: HttpRequest, institution: Institution) -> HttpResponse:
     user = _user(request)
-    awards = selectors.awards_of(institution)[:200]
-    rows = [{"award": award, "state": award_state(award)} for award in awards]
+    awards = selectors.awards_of(institution).prefetch_related("notifications")[:200]
+    rows = [
+        {"award": award, "state": award_state(award), "delivery": notifications.delivery(award)}
+        for award in awards
+    ]
     can_revoke = any(
         has_role(user, institution, Role.EDITOR, issuer)
         for issuer in issuer_selectors.issuers_of(institution)
@@ -480,3 +483,19 @@ def award_bulk_revoke(request: HttpRequest, institution: Institution) -> HttpRes
 def _latest_name(achievement: Achievement) -> str:
     versions = _versions(achievement)
     return (_latest(versions) or versions[-1]).name or achievement.slug
+
+
+@require_POST
+@console()
+def award_resend(request: HttpRequest, institution: Institution, award: uuid.UUID) -> HttpResponse:
+    """Issue #8: e-mail the learner the claim link again."""
+    found = selectors.award_of(institution, award)
+    try:
+        notifications.resend_award_email(actor=_user(request), award=found)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("The e-mail is on its way to %(email)s.") % {"email": found.recipient_email}
+        )
+    return redirect("manage:awards", institution.slug)

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "badges",
     "frameworks",
     "verification",
+    "earners",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Issue #8: the sweeper re-enqueues bulk batches and e-mails whose tasks were lost; reminders
+# go to learners who have not claimed their badge (DESIGN.md §8).
+CELERY_BEAT_SCHEDULE = {
+    "sweep-bulk-batches": {
+        "task": "badges.tasks.sweep_bulk_batches",
+        "schedule": float(env.int("BULK_SWEEP_SECONDS", 60)),
+    },
+    "send-claim-reminders": {"task": "badges.tasks.send_claim_reminders", "schedule": 3600.0},
+    # Issue #9: imported badges are re-verified (revocation, expiry) at least daily.
+    "recheck-imported-badges": {"task": "earners.tasks.recheck_imports", "schedule": 3600.0},
+}
+BULK_CHUNK = env.int("BULK_CHUNK", 100)  # rows per transaction, at most 100
+BULK_PARALLEL_TASKS = env.int("BULK_PARALLEL_TASKS", 2)  # tasks started per batch
+BULK_STALE_SECONDS = env.int("BULK_STALE_SECONDS", 120)  # quiet this long → re-enqueued
+BULK_MAX_ROWS = env.int("BULK_MAX_ROWS", 10_000)
+CLAIM_REMINDER_DAYS = env.int("CLAIM_REMINDER_DAYS", 7)
+# Without a broker (make run), issue bulk batches in a background thread so the console's
+# progress bar moves; tests run them in-process and synchronously.
+BULK_BACKGROUND_THREAD = env.bool(
+    "BULK_BACKGROUND_THREAD", DEVELOPMENT and CELERY_TASK_ALWAYS_EAGER
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

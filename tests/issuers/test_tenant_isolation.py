@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from badges import services as badge_services
-from badges.models import Achievement, AchievementVersion, Award
+from badges.models import Achievement, AchievementVersion, Award, BulkBatch
 from insignia.urls import manage_patterns
 from issuers import keys, services
 from issuers.models import Invitation, Membership, Role, SigningKey
@@ -69,6 +69,25 @@ def _award(cast: Cast) -> str:
     return str(Award.objects.filter(issuer=cast.issuer).order_by("created_at")[0].pk)
 
 
+def _batch(cast: Cast) -> str:
+    """The victim's bulk upload (issue #8), a dry run naming the victim learner."""
+    from badges import bulk_services
+
+    _achievement(cast)
+    found = BulkBatch.objects.filter(issuer=cast.issuer).first()
+    if found is None:
+        version = AchievementVersion.objects.get(
+            achievement__slug="victim-badge", status="published"
+        )
+        found = bulk_services.create_batch(
+            actor=cast.owner,
+            version=version,
+            file_name="victim-badge.csv",
+            data=b"Email,Name\nvictim-learner@poly.example,Victim Learner Name\n",
+        )
+    return str(found.pk)
+
+
 def _key(cast: Cast) -> str:
     _achievement(cast)
     return keys.active_key(cast.issuer).key_id
@@ -76,6 +95,18 @@ def _key(cast: Cast) -> str:
 
 # For each console URL: its arguments, given the institution slug to put in the URL.
 # The objects are always the victim institution's.
+def _case(cast: Cast) -> str:
+    from frameworks.models import RecognitionCase
+
+    return str(
+        RecognitionCase.objects.create(
+            institution=cast.institution,
+            learner_email="learner@example.com",
+            module=Achievement.objects.get(pk=_achievement(cast)),
+        ).pk
+    )
+
+
 SCOPED: dict[str, Kwargs] = {
     "dashboard": lambda cast, slug, inv: {"institution": slug},
     "settings": lambda cast, slug, inv: {"institution": slug},
@@ -117,6 +148,32 @@ SCOPED: dict[str, Kwargs] = {
     "award_reinstate": lambda cast, slug, inv: {"institution": slug, "award": _award(cast)},
     "award_reissue": lambda cast, slug, inv: {"institution": slug, "award": _award(cast)},
     "awards_revoke": lambda cast, slug, inv: {"institution": slug},
+    # Issue #9: learners' identity-change requests, decided by the issuer.
+    "identity_changes": lambda cast, slug, inv: {"institution": slug},
+    # Issue #8: bulk issuing and resends.
+    "bulk_upload": lambda cast, slug, inv: {"institution": slug, "achievement": _achievement(cast)},
+    "bulk_template": lambda cast, slug, inv: {
+        "institution": slug,
+        "achievement": _achievement(cast),
+    },
+    "bulk_batch": lambda cast, slug, inv: {"institution": slug, "batch": _batch(cast)},
+    "bulk_progress": lambda cast, slug, inv: {"institution": slug, "batch": _batch(cast)},
+    "bulk_start": lambda cast, slug, inv: {"institution": slug, "batch": _batch(cast)},
+    "bulk_cancel": lambda cast, slug, inv: {"institution": slug, "batch": _batch(cast)},
+    "bulk_retry": lambda cast, slug, inv: {"institution": slug, "batch": _batch(cast)},
+    "bulk_results": lambda cast, slug, inv: {"institution": slug, "batch": _batch(cast)},
+    "award_resend": lambda cast, slug, inv: {"institution": slug, "award": _award(cast)},
+    # Issue #7: frameworks, policies, competencies and placements.
+    "frameworks": lambda cast, slug, inv: {"institution": slug},
+    "competencies_import": lambda cast, slug, inv: {"institution": slug},
+    "competencies_search": lambda cast, slug, inv: {"institution": slug},
+    "pathways": lambda cast, slug, inv: {"institution": slug},
+    "recognition": lambda cast, slug, inv: {"institution": slug},
+    "recognition_case": lambda cast, slug, inv: {"institution": slug, "case": _case(cast)},
+    "achievement_placement": lambda cast, slug, inv: {
+        "institution": slug,
+        "achievement": _achievement(cast),
+    },
     "issuer_keys": lambda cast, slug, inv: {"institution": slug, "issuer": cast.issuer.slug},
     "issuer_key_rotate": lambda cast, slug, inv: {
         "institution": slug,
@@ -170,6 +227,7 @@ def _badge_state(cast: Cast) -> tuple[object, ...]:
         Award.objects.filter(issuer__institution=cast.institution).count(),
         list(Award.objects.filter(issuer__institution=cast.institution).values_list("status")),
         list(SigningKey.objects.filter(issuer=cast.issuer).values_list("key_id", "status")),
+        list(BulkBatch.objects.filter(issuer=cast.issuer).values_list("state")),
     )
 
 

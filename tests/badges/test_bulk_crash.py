@@ -1,0 +1,299 @@
+"""Bulk issuing survives crashes (issue #8, DESIGN.md §8, research S-23): a real Celery
+worker on real PostgreSQL and a Redis of the test's own (a free port, never the shared 6379).
+
+1. A 2,000-row batch while a worker child is killed with ``kill -9`` (its PID recorded from
+   the worker's process tree): exactly 2,000 awards, none twice, each verifies.
+2. Redis killed and restarted empty while a batch runs (its queue is lost) and the busy
+   worker child killed too: the sweeper, run by ``celery beat``, re-enqueues the batch.
+
+Figures are printed (``-s`` shows them). Rows: ``INSIGNIA_CRASH_ROWS`` (default 2,000).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from celery import Celery
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+
+from badges import bulk_services
+from badges.models import AchievementVersion, Award, BatchState, BulkBatch, BulkRow, RowState
+from openbadges import dataintegrity, multikey
+from tests.badges.helpers import make_published, served_did_document
+from tests.base import Cast
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+# A port of our own (never the shared Redis on 6379); parallel runs of the suite each pick one.
+REDIS_PORT = int(os.environ.get("INSIGNIA_CRASH_REDIS_PORT", "0")) or _free_port()
+ROWS = int(os.environ.get("INSIGNIA_CRASH_ROWS", "2000"))
+DEADLINE = 900.0  # seconds: a bound, not a timing assertion; the figures are printed
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _start_redis(workdir: Path) -> subprocess.Popen[bytes]:
+    assert _port_free(REDIS_PORT), f"port {REDIS_PORT} is taken; set INSIGNIA_CRASH_REDIS_PORT"
+    process = subprocess.Popen(
+        [
+            "/usr/bin/redis-server",
+            "--port",
+            str(REDIS_PORT),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        if not _port_free(REDIS_PORT):
+            return process
+        time.sleep(0.05)
+    raise AssertionError("redis-server did not start")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    database = connection.settings_dict
+    return {
+        **os.environ,
+        "INSIGNIA_ENV": "test",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+        f"{database['NAME']}",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "BULK_STALE_SECONDS": "4",
+        "BULK_SWEEP_SECONDS": "2",
+        **extra,
+    }
+
+
+def _celery(*args: str, workdir: Path) -> subprocess.Popen[bytes]:
+    log = (workdir / f"{args[0]}.log").open("ab")
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "insignia", *args],
+        cwd=ROOT,
+        env=_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _worker(workdir: Path) -> subprocess.Popen[bytes]:
+    return _celery(
+        "worker",
+        "--pool",
+        "prefork",
+        "--concurrency",
+        "2",
+        "--without-gossip",
+        "--without-mingle",
+        "-l",
+        "info",
+        workdir=workdir,
+    )
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+
+
+def _client() -> Celery:
+    return Celery("crash-test-client", broker=f"redis://127.0.0.1:{REDIS_PORT}/0")
+
+
+def _batch(cast: Cast, version: AchievementVersion, rows: int) -> BulkBatch:
+    data = "Email,Name,Result\n" + "".join(
+        f"learner{n}@example.com,学员 {n},{'ABC'[n % 3]}\n" for n in range(rows)
+    )
+    batch = bulk_services.create_batch(
+        actor=cast.awarder, version=version, file_name="crash.csv", data=data.encode()
+    )
+    BulkBatch.objects.filter(pk=batch.pk).update(state=BatchState.RUNNING)
+    return batch
+
+
+def _signed(batch: BulkBatch) -> int:
+    return BulkRow.objects.filter(batch=batch).exclude(state=RowState.PENDING).count()
+
+
+def _wait_for(batch: BulkBatch, at_least: int, started: float) -> None:
+    while _signed(batch) < at_least:
+        assert time.monotonic() - started < DEADLINE, ("stuck", _signed(batch))
+        time.sleep(0.2)
+
+
+def _wait_for_emails(batch: BulkBatch, started: float) -> None:
+    """Every learner is e-mailed in the end (at least once): all rows reach ``notified``."""
+    while BulkRow.objects.filter(batch=batch).exclude(state=RowState.NOTIFIED).exists():
+        assert time.monotonic() - started < DEADLINE, "e-mails missing"
+        time.sleep(0.2)
+
+
+def _check_exactly_once(client: Client, batch: BulkBatch, rows: int) -> dict[str, Any]:
+    states = dict(BulkRow.objects.filter(batch=batch).values_list("state").annotate(n=Count("pk")))
+    awards = Award.objects.filter(bulk_row__batch=batch)
+    per_email = (
+        Award.objects.filter(recipient_email__startswith="learner")
+        .values("recipient_email")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .count()
+    )
+    assert set(states) == {RowState.NOTIFIED}, states
+    assert sum(states.values()) == rows
+    assert awards.count() == rows
+    assert Award.objects.count() == rows  # no award outside the batch's rows either
+    assert per_email == 0
+    # Every credential verifies with the key the issuer publishes in its DID document.
+    first = awards.first()
+    assert first is not None
+    document = served_did_document(client, first.credential["issuer"]["id"])
+    method = document["verificationMethod"][0]
+    public = multikey.public_key_from_bytes(
+        multikey.decode_public_multibase(method["publicKeyMultibase"])
+    )
+    failures = 0
+    for text in awards.values_list("credential_json", flat=True).iterator():
+        credential = json.loads(text)
+        result = dataintegrity.verify(
+            credential, public_key=public, verification_method=method["id"]
+        )
+        failures += not result
+    assert failures == 0
+    return {"awards": awards.count(), "row_states": states, "duplicates": per_email}
+
+
+def test_a_worker_child_killed_mid_batch_loses_and_duplicates_nothing(
+    client: Client, cast: Cast, workdir: Path
+) -> None:
+    version = make_published(cast.editor, cast.issuer)
+    batch = _batch(cast, version, ROWS)
+    redis = _start_redis(workdir)
+    worker = _worker(workdir)
+    try:
+        started = time.monotonic()
+        app = _client()
+        for _ in range(2):
+            app.send_task("badges.tasks.issue_batch", args=[str(batch.pk)])
+        _wait_for(batch, min(200, ROWS // 4), started)
+        children = _children(worker.pid)
+        assert children, "the worker has no pool children"
+        victim = children[0]
+        os.kill(victim, signal.SIGKILL)  # a pool child, by its recorded PID
+        killed_at = _signed(batch)
+        _wait_for(batch, ROWS, started)
+        while not BulkBatch.objects.filter(pk=batch.pk, state=BatchState.DONE).exists():
+            assert time.monotonic() - started < DEADLINE
+            time.sleep(0.2)
+        elapsed = time.monotonic() - started
+        _wait_for_emails(batch, started)
+    finally:
+        _stop(worker)
+        _stop(redis)
+    figures = _check_exactly_once(client, batch, ROWS)
+    print(  # noqa: T201 - the test's figures
+        json.dumps(
+            {
+                "test": "bulk.kill9",
+                "rows": ROWS,
+                "killed_pid": victim,
+                "killed_after_rows": killed_at,
+                "seconds": round(elapsed, 1),
+                **figures,
+            }
+        )
+    )
+
+
+def test_a_redis_restart_mid_batch_is_recovered_by_the_sweeper(
+    client: Client, cast: Cast, workdir: Path
+) -> None:
+    rows = max(200, ROWS // 5)
+    version = make_published(cast.editor, cast.issuer)
+    batch = _batch(cast, version, rows)
+    redis = _start_redis(workdir)
+    worker = _worker(workdir)
+    beat: subprocess.Popen[bytes] | None = None
+    try:
+        started = time.monotonic()
+        _client().send_task("badges.tasks.issue_batch", args=[str(batch.pk)])
+        _wait_for(batch, 50, started)
+        # Redis goes away with its queue; the child that was issuing dies with it.
+        redis.kill()
+        redis.wait(10)
+        for child in _children(worker.pid):
+            os.kill(child, signal.SIGKILL)
+        stalled_at = _signed(batch)
+        redis = _start_redis(workdir)  # back, empty: nothing queued any more
+        beat = _celery("beat", "-s", str(workdir / "beat-schedule"), "-l", "info", workdir=workdir)
+        _wait_for(batch, rows, started)
+        while not BulkBatch.objects.filter(pk=batch.pk, state=BatchState.DONE).exists():
+            assert time.monotonic() - started < DEADLINE
+            time.sleep(0.2)
+        elapsed = time.monotonic() - started
+        _wait_for_emails(batch, started)
+    finally:
+        if beat is not None:
+            _stop(beat)
+        _stop(worker)
+        _stop(redis)
+    figures = _check_exactly_once(client, batch, rows)
+    assert stalled_at < rows  # the sweeper, not the lost task, finished the batch
+    print(  # noqa: T201 - the test's figures
+        json.dumps(
+            {
+                "test": "bulk.redis_restart",
+                "rows": rows,
+                "stalled_after_rows": stalled_at,
+                "seconds": round(elapsed, 1),
+                **figures,
+            }
+        )
+    )
