@@ -85,17 +85,25 @@ def result_descriptions(version: AchievementVersion, language: str) -> list[ob3.
 
 def achievement(version: AchievementVersion, language: str) -> ob3.Achievement:
     """The OB 3.0 ``Achievement`` of ``version`` in ``language``, pinned to the version."""
+    from frameworks.export import achievement_parts  # issue #7: levels, credits, skills
+
+    placed = achievement_parts(version, language)
+    description = version.text("description", language)
+    if placed.description_note:
+        description = f"{description}\n\n{placed.description_note}"
     return ob3.Achievement(
         id=version_url(version),
         version=str(version.number),
         name=version.text("name", language),
-        description=version.text("description", language),
+        description=description,
         criteria_narrative=version.text("criteria", language),
         image=ob3.Image(image_url(version.image_id)) if version.image_id else None,
         achievement_type=version.achievement_type,
         tags=tuple(str(tag) for tag in version.tags),
         in_language=language,
         result_descriptions=tuple(result_descriptions(version, language)),
+        alignments=placed.alignments,
+        credits_available=placed.credits_available,
     )
 
 

@@ -6,11 +6,15 @@ from drf_spectacular.views import SpectacularAPIView
 
 from accounts.urls import manage_patterns as account_patterns
 from badges.urls import manage_patterns as badge_patterns
+from earners.urls import manage_patterns as earner_patterns
+from frameworks.urls import manage_patterns as framework_patterns
 from insignia import views
 from issuers.urls import manage_patterns as institution_patterns
 
 # Account pages first: their fixed prefixes (login/, invitations/…) are reserved slugs.
-manage_patterns = account_patterns + institution_patterns + badge_patterns
+manage_patterns = (
+    account_patterns + institution_patterns + badge_patterns + framework_patterns + earner_patterns
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,4 +26,6 @@ urlpatterns = [
     path("", include("badges.urls")),
     path("", include("issuers.public_urls")),
     path("", include("verification.urls")),
+    path("", include("frameworks.urls")),
+    path("", include("earners.urls")),
 ]

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from accounts.models import User
 from badges.demo import seed_badges
+from frameworks.demo import seed_frameworks_demo
 from issuers import services
 from issuers.models import Institution, Issuer, Membership, Role
 
@@ -79,6 +80,12 @@ class Command(BaseCommand):
                 if not Issuer.objects.filter(slug=fields["slug"]).exists():
                     services.create_issuer(actor=owner, institution=institution, **fields)
             badge_lines = seed_badges(owner=owner, awarder=users["awarder@demo.insignia.test"])
+            # Issue #7: micro-credentials placed in NZQCF and EQF/ECTS, aligned to ESCO skills.
+            badge_lines += seed_frameworks_demo(
+                owner=owner,
+                awarder=users["awarder@demo.insignia.test"],
+                issuer_slug="demo-poly-continuing",
+            )
         base = settings.INSIGNIA_BASE_URL
         self.stdout.write(f"Demo institution: {institution.name_en} / {institution.name_zh}")
         for email, (_name, password, role) in DEMO_USERS.items():

@@ -1,0 +1,132 @@
+"""A placement as OB 3.0 ``Achievement`` parts, and in words for people (research §11).
+
+- level placements and competencies → ``alignment[]`` (OB 3.0 §B.2.1 ``Alignment``);
+  ``targetType`` is ``CFItem`` for CASE items (the OB ``AlignmentTargetType`` enum has no
+  value for ESCO skills or framework levels, so none is claimed for those);
+- the primary credit value → ``creditsAvailable``; OB 3.0 gives it no unit, so the unit is
+  stated in the description (research §12.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from badges.models import AchievementVersion
+from frameworks import selectors
+from frameworks.models import CompetencyFramework, FrameworkLevel, Placement
+from frameworks.policies import number
+from openbadges import ob3
+
+
+@dataclass
+class PlacementSummary:
+    """What a person reads about a placement, in one language."""
+
+    levels: list[str] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)
+    hours: str = ""
+    skills: list[tuple[str, str]] = field(default_factory=list)  # (label, uri)
+    outcomes: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.levels or self.credits or self.hours or self.skills or self.outcomes)
+
+
+def level_url(level: FrameworkLevel) -> str:
+    """The level's own URI (EQF has them) or its anchor on our public framework page."""
+    if level.uri:
+        return level.uri
+    path = reverse("framework_public", args=[level.framework.code])
+    return f"{settings.INSIGNIA_BASE_URL}{path}#level-{level.code}"
+
+
+def level_alignment(level: FrameworkLevel) -> ob3.Alignment:
+    framework = level.framework
+    return ob3.Alignment(
+        target_name=f"{framework.short_name} {level.name_en}",
+        target_url=level_url(level),
+        target_code=level.code,
+        target_framework=framework.name_en,
+    )
+
+
+def _target_type(framework: CompetencyFramework) -> str | None:
+    return "CFItem" if framework.source == CompetencyFramework.Source.CASE else None
+
+
+def alignments(placement: Placement) -> list[ob3.Alignment]:
+    found = [level_alignment(p.level) for p in placement.levels.all()]
+    for alignment in placement.competencies.all():
+        item = alignment.item
+        found.append(
+            ob3.Alignment(
+                target_name=item.label,
+                target_url=item.uri,
+                target_code=item.code or None,
+                target_description=item.statement or None,
+                target_framework=item.framework.title,
+                target_type=_target_type(item.framework),
+            )
+        )
+    return found
+
+
+def summary(placement: Placement | None, language: str) -> PlacementSummary:
+    """The placement in words in ``language`` (``en`` or ``zh-Hans``)."""
+    if placement is None:
+        return PlacementSummary()
+    with translation.override("zh-hans" if language.lower().startswith("zh") else "en"):
+        result = PlacementSummary(
+            levels=[
+                f"{p.level.framework.short_name} {p.level.name}" for p in placement.levels.all()
+            ],
+            credits=[f"{number(c.amount)} {c.credit_system.unit}" for c in placement.credits.all()],
+            hours=(
+                _("%(hours)s notional hours") % {"hours": number(placement.notional_hours)}
+                if placement.notional_hours is not None
+                else ""
+            ),
+            skills=[(a.item.label, a.item.uri) for a in placement.competencies.all()],
+            outcomes=placement.outcomes(language),
+        )
+    return result
+
+
+def description_note(placement: Placement, language: str) -> str:
+    """One sentence naming level, credits (with their unit) and hours, for the description."""
+    words = summary(placement, language)
+    parts = []
+    with translation.override("zh-hans" if language.lower().startswith("zh") else "en"):
+        if words.levels:
+            parts.append(_("Level: %(levels)s.") % {"levels": ", ".join(words.levels)})
+        if words.credits:
+            parts.append(_("Credits: %(credits)s.") % {"credits": ", ".join(words.credits)})
+        if words.hours:
+            parts.append(_("Workload: %(hours)s.") % {"hours": words.hours})
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class AchievementParts:
+    alignments: tuple[ob3.Alignment, ...] = ()
+    credits_available: float | None = None
+    description_note: str = ""
+
+
+def achievement_parts(version: AchievementVersion, language: str) -> AchievementParts:
+    """What the version's placement adds to its OB 3.0 ``Achievement``."""
+    placement = selectors.placement_of(version)
+    if placement is None:
+        return AchievementParts()
+    credits = list(placement.credits.all())
+    primary = next((c for c in credits if c.is_primary), credits[0] if credits else None)
+    return AchievementParts(
+        alignments=tuple(alignments(placement)),
+        credits_available=float(primary.amount) if primary else None,
+        description_note=description_note(placement, language),
+    )

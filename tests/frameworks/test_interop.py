@@ -1,0 +1,77 @@
+"""The Digital Bazaar verifier (Node) accepts a micro-credential placed in frameworks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+from pytest_django.live_server_helper import LiveServer
+
+from badges import services as badge_services
+from tests.base import make_cast
+from tests.frameworks.helpers import draft_micro, import_esco, place, reference
+from tests.interop.test_project_credentials import run_verifier, write
+
+pytestmark = pytest.mark.usefixtures("transactional_db")
+
+
+def test_node_verifies_an_nzqcf_micro_credential_with_esco_alignments(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    with override_settings(INSIGNIA_BASE_URL=live_server.url):
+        reference()
+        cast = make_cast()
+        draft = draft_micro(cast.editor, cast.issuer)
+        place(cast.editor, draft, competencies=import_esco(cast.editor, cast.institution))
+        version = badge_services.publish_version(actor=cast.editor, version=draft)
+        award = badge_services.award_badge(
+            actor=cast.awarder, version=version, email="learner@example.com"
+        )
+        returncode, lines = run_verifier(live_server.url, write(tmp_path, "nzqcf", award))
+
+    assert award.credential["credentialSubject"]["achievement"]["creditsAvailable"] == 15
+    assert lines[0].get("error") is None
+    assert lines[0]["verified"] is True
+    assert returncode == 0
+
+
+def test_node_verifies_the_clr_of_a_completed_pathway(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    from django.db import transaction
+
+    from frameworks import pathways
+    from frameworks.pathways import GroupSpec
+    from tests.badges.helpers import make_published
+
+    with override_settings(INSIGNIA_BASE_URL=live_server.url):
+        reference()
+        cast = make_cast()
+        parts = []
+        for slug in ("one", "two", "three"):
+            draft = draft_micro(cast.editor, cast.issuer, slug)
+            place(cast.editor, draft)
+            parts.append(badge_services.publish_version(actor=cast.editor, version=draft))
+        target = make_published(cast.editor, cast.issuer, "cert", achievement_type="Certificate")
+        pathway = pathways.create_pathway(
+            actor=cast.editor,
+            institution=cast.institution,
+            title_en="Three badges",
+            target=target.achievement,
+            root=GroupSpec(rule="all", achievements=[p.achievement for p in parts]),
+        )
+        for part in parts:
+            with transaction.atomic():  # on_commit runs when each award commits
+                badge_services.award_badge(
+                    actor=cast.awarder, version=part, email="learner@example.com"
+                )
+        completion = pathways.completion_of(pathway, "learner@example.com")
+        assert completion is not None
+        path = tmp_path / "clr.json"
+        path.write_text(completion.clr_json, encoding="utf-8")
+        returncode, lines = run_verifier(live_server.url, path)
+
+    assert lines[0].get("error") is None
+    assert lines[0]["verified"] is True
+    assert returncode == 0
