@@ -27,6 +27,8 @@ from badges.diff import changes
 from badges.models import AchievementVersion, Award
 from badges.negotiation import json_type
 from badges.state import award_state
+from earners import selectors as earner_selectors
+from earners import services as earner_services
 from issuers.keys import issuer_did
 from issuers.models import Issuer
 
@@ -54,6 +56,10 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
     """``/credentials/<id>``: the signed credential as it was issued, or a page about it."""
     award = selectors.public_award(award_id)
     media = "application/json" if as_json else json_type(request)
+    # Issue #9: one anonymous, bounded INSERT ("who viewed my badge"); never raises.
+    channel = earner_services.channel_of(request, is_json=media is not None)
+    if channel is not None:
+        earner_services.record_view(award=award, channel=channel)
     if media is not None:
         return json_response(award.credential_json.encode("utf-8"), media)
     document = json.loads(award.credential_json)
@@ -71,7 +77,9 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
         "brand_text": preview.hex_colour(
             preview.brand_text(preview.rgb(award.issuer.institution.brand_colour))
         ),
-        "evidence": document.get("evidence", []),
+        "evidence": document.get("evidence", []) if earner_selectors.show_evidence(award) else [],
+        "noindex": not earner_selectors.is_indexable(award),
+        "superseded_by": earner_selectors.superseded_by(award),
         "narrative": subject.get("narrative", ""),
         "version": award.achievement_version,
         "content_language": award.language,
@@ -85,11 +93,9 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
         "linkedin_add_url": sharing.linkedin_add_to_profile_url(award),
         "linkedin_share_url": sharing.linkedin_share_url(page_url),
         "share": sharing.award_meta(award),
-        "qr_svg": preview.qr_svg(
-            credentials.absolute(reverse("verify"))
-            + "?"
-            + urlencode({"url": document.get("id", page_url)})
-        ),
+        # Issue #9: the QR opens the badge page (live status, verify button) marked
+        # ``src=qr`` so that scans are counted by channel.
+        "qr_svg": preview.qr_svg(page_url + "?src=qr"),
         "embed_snippet": sharing.embed_snippet(award),
         "download_name": f"badge-{award.pk}",
         "image_src": reverse("image", args=[award.achievement_version.image_id])

@@ -54,10 +54,13 @@ def issuer_name(award: Award) -> str:
 def recipient_display_name(award: Award) -> str:
     """The learner's name as the issuer recorded it, shown on public surfaces.
 
-    There is no per-earner privacy switch yet (the backpack adds it); an award issued without
-    a name shows none, and the e-mail address never appears anywhere public.
+    The single place for the name: hidden when the learner chose so in their backpack
+    (``earners.AwardPreference.show_name``); an award issued without a name shows none, and
+    the e-mail address never appears anywhere public.
     """
-    return award.recipient_name.strip()
+    from earners.selectors import show_name  # the learner's choice (issue #9)
+
+    return award.recipient_name.strip() if show_name(award) else ""
 
 
 def linkedin_add_to_profile_url(award: Award) -> str:
@@ -169,7 +172,7 @@ def issuer_meta(issuer: Issuer) -> ShareMeta:
 
 def embed_snippet(award: Award) -> str:
     """HTML a learner pastes into their own page: the badge image linked to its page."""
-    page = badge_page_url(award)
+    page = badge_page_url(award) + "?src=embed"  # counted as an embed view (issue #9)
     image = absolute(reverse("credential_baked_png", args=[award.pk]))
     name = credential_name(award)
     alt = _("%(badge)s, issued by %(issuer)s") % {"badge": name, "issuer": issuer_name(award)}

@@ -1,0 +1,196 @@
+"""Reads of the learner's side: a learner's addresses and awards, privacy, and view counts.
+
+Every read is scoped to one learner: an award is theirs only when its ``recipient_email`` is
+one of their verified addresses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from badges.models import Award
+from earners.models import (
+    AwardPreference,
+    Channel,
+    Collection,
+    Kind,
+    LearnerEmail,
+    ViewEvent,
+    Visibility,
+)
+from issuers.models import Membership
+
+
+def is_learner(user: User) -> bool:
+    """A learner is a signed-in person without any staff membership."""
+    return bool(user.is_authenticated) and not Membership.objects.filter(user=user).exists()
+
+
+def verified_emails(user: User) -> list[str]:
+    return list(
+        LearnerEmail.objects.filter(user=user, verified_at__isnull=False).values_list(
+            "email", flat=True
+        )
+    )
+
+
+def backpack(user: User) -> QuerySet[Award]:
+    """All awards made to any of ``user``'s verified addresses, newest first."""
+    return (
+        Award.objects.filter(recipient_email__in=verified_emails(user))
+        .select_related("issuer__institution", "achievement_version__achievement")
+        .order_by("-awarded_at", "pk")
+    )
+
+
+def owns_award(user: User, award: Award) -> bool:
+    return LearnerEmail.objects.filter(
+        user=user, email=award.recipient_email, verified_at__isnull=False
+    ).exists()
+
+
+def award_of(user: User, award_id: uuid.UUID) -> Award:
+    """``user``'s award, or 404 — also for another learner's award."""
+    found = backpack(user).filter(pk=award_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def collections_of(user: User) -> QuerySet[Collection]:
+    return Collection.objects.filter(owner=user).prefetch_related("awards")
+
+
+def collection_of(user: User, collection_id: uuid.UUID) -> Collection:
+    found = collections_of(user).filter(pk=collection_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def open_collection(token: str) -> Collection:
+    """The shared collection behind a link, or 404 when unknown, expired or revoked."""
+    found = Collection.objects.select_related("owner").filter(token=token).first()
+    if found is None or not found.is_open:
+        raise Http404
+    return found
+
+
+def preference_of(award: Award) -> AwardPreference | None:
+    """The learner's choices for ``award``; ``None`` until the learner has claimed it."""
+    try:
+        return award.preference
+    except ObjectDoesNotExist:
+        return None
+
+
+def is_indexable(award: Award) -> bool:
+    """Search engines may index the page only if the learner made the badge public (or no
+    learner has claimed it yet, when the issuer's page stays as issued)."""
+    preference = preference_of(award)
+    return preference is None or preference.visibility == Visibility.PUBLIC
+
+
+def show_name(award: Award) -> bool:
+    preference = preference_of(award)
+    return preference is None or preference.show_name
+
+
+def show_evidence(award: Award) -> bool:
+    preference = preference_of(award)
+    return preference is None or preference.include_evidence
+
+
+def public_awards(user: User) -> QuerySet[Award]:
+    """What the learner's public profile lists: public badges only."""
+    return backpack(user).filter(preference__visibility=Visibility.PUBLIC)
+
+
+# --- Who viewed my badge ---------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    """Views and verifications over ``days`` days, by day, channel and organisation."""
+
+    days: list[dt.date]
+    views_by_day: list[int]
+    verifications_by_day: list[int]
+    by_channel: dict[str, int] = field(default_factory=dict)
+    organisations: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def total_views(self) -> int:
+        return sum(self.views_by_day)
+
+    @property
+    def total_verifications(self) -> int:
+        return sum(self.verifications_by_day)
+
+    @property
+    def channels(self) -> list[tuple[str, str, int]]:
+        return [
+            (value, str(label), self.by_channel.get(value, 0)) for value, label in Channel.choices
+        ]
+
+
+def _stats(events: QuerySet[ViewEvent], days: int) -> Stats:
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=days - 1)
+    span = [start + dt.timedelta(days=i) for i in range(days)]
+    rows = (
+        events.filter(day__gte=start)
+        .values("day", "kind", "channel", "organisation")
+        .annotate(n=Count("id"))
+    )
+    views: Counter[dt.date] = Counter()
+    checks: Counter[dt.date] = Counter()
+    channels: Counter[str] = Counter()
+    organisations: Counter[str] = Counter()
+    for row in rows:
+        if row["kind"] == Kind.VIEW:
+            views[row["day"]] += row["n"]
+            channels[row["channel"]] += row["n"]
+        else:
+            checks[row["day"]] += row["n"]
+            if row["organisation"]:
+                organisations[row["organisation"]] += row["n"]
+    return Stats(
+        days=span,
+        views_by_day=[views[d] for d in span],
+        verifications_by_day=[checks[d] for d in span],
+        by_channel=dict(channels),
+        organisations=organisations.most_common(20),
+    )
+
+
+def award_stats(award: Award, days: int = 30) -> Stats:
+    return _stats(ViewEvent.objects.filter(award=award), days)
+
+
+def collection_stats(collection: Collection, days: int = 30) -> Stats:
+    return _stats(ViewEvent.objects.filter(collection=collection), days)
+
+
+def issuer_totals(award_ids: QuerySet[Award]) -> dict[str, int]:
+    """What an issuer may see: totals over many awards, never per learner or organisation."""
+    counts = ViewEvent.objects.filter(award__in=award_ids).aggregate(
+        views=Count("id", filter=Q(kind=Kind.VIEW)),
+        verifications=Count("id", filter=Q(kind=Kind.VERIFICATION)),
+    )
+    return {"views": counts["views"], "verifications": counts["verifications"]}
+
+
+def superseded_by(award: Award) -> Award | None:
+    """The award that replaced this one after an identity change, if any."""
+    preference = preference_of(award)
+    return preference.superseded_by if preference is not None else None

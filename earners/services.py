@@ -1,0 +1,303 @@
+"""Every write of the learner's side (issue #9). Keyword-only, typed, atomic; e-mail on commit.
+
+Learners act only on their own rows: each function takes the acting ``user`` and refuses
+(``PermissionDenied``) anything that is not theirs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
+from django.db import DatabaseError, transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User, normalize_email
+from badges.models import Award
+from earners import selectors
+from earners.models import (
+    AwardPreference,
+    Channel,
+    Collection,
+    Kind,
+    LearnerEmail,
+    LearnerProfile,
+    ViewEvent,
+    Visibility,
+)
+
+log = logging.getLogger(__name__)
+
+VERIFY_SALT = "earners.email-verification"
+VERIFY_MAX_AGE = 3 * 24 * 3600
+MAX_ADDRESSES = 10
+ORGANISATION_MAX = 120
+
+
+def verification_token(address: LearnerEmail) -> str:
+    """A signed, expiring token naming this address row and the address itself."""
+    return signing.dumps({"id": address.pk, "email": address.email}, salt=VERIFY_SALT)
+
+
+def _send_verification(address: LearnerEmail, language: str) -> None:
+    link = settings.INSIGNIA_BASE_URL + reverse(
+        "earners:verify_email", args=[verification_token(address)]
+    )
+    with translation.override(language):
+        subject = _("Confirm your e-mail address for Insignia")
+        body = render_to_string(
+            "earners/email_verify.txt", {"link": link, "address": address.email}
+        )
+    EmailMessage(subject=subject, body=body, to=[address.email]).send()
+
+
+def _queue_verification(address: LearnerEmail) -> None:
+    language = translation.get_language() or "en"
+    transaction.on_commit(lambda: _send_verification(address, language))
+
+
+@transaction.atomic
+def sign_up(*, email: str, password: str, name: str = "") -> User:
+    """Create a learner account; its address is unverified until the link is followed."""
+    email = normalize_email(email)
+    if User.objects.filter(email=email).exists():
+        raise ValidationError({"email": _("An account with this e-mail address exists.")})
+    user = User(email=email, name=name.strip())
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    LearnerProfile.objects.create(user=user, display_name=user.name)
+    address = LearnerEmail.objects.create(user=user, email=email)
+    _queue_verification(address)
+    return user
+
+
+@transaction.atomic
+def add_email(*, user: User, email: str) -> LearnerEmail:
+    """Add another address to ``user``'s account and send it a verification link."""
+    email = normalize_email(email)
+    if not email:
+        raise ValidationError({"email": _("Enter an e-mail address.")})
+    if LearnerEmail.objects.filter(email=email, verified_at__isnull=False).exists():
+        raise ValidationError({"email": _("This address is already verified by an account.")})
+    if LearnerEmail.objects.filter(user=user).count() >= MAX_ADDRESSES:
+        raise ValidationError({"email": _("You can keep at most ten addresses.")})
+    address, _created = LearnerEmail.objects.get_or_create(user=user, email=email)
+    _queue_verification(address)
+    return address
+
+
+@transaction.atomic
+def resend_verification(*, user: User, address_id: int) -> LearnerEmail:
+    address = LearnerEmail.objects.filter(user=user, pk=address_id).first()
+    if address is None:
+        raise PermissionDenied
+    if not address.is_verified:
+        _queue_verification(address)
+    return address
+
+
+@transaction.atomic
+def confirm_email(*, token: str) -> LearnerEmail:
+    """Mark the address named by ``token`` verified. Raises ``ValidationError`` if the link
+    is forged, expired, or the address was verified by another account meanwhile."""
+    try:
+        data = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_MAX_AGE)
+    except signing.BadSignature:
+        raise ValidationError(_("This confirmation link is invalid or has expired.")) from None
+    address = (
+        LearnerEmail.objects.select_for_update()
+        .filter(pk=data.get("id"), email=data.get("email"))
+        .first()
+    )
+    if address is None:
+        raise ValidationError(_("This confirmation link is invalid or has expired."))
+    if address.verified_at is None:
+        taken = LearnerEmail.objects.filter(email=address.email, verified_at__isnull=False)
+        if taken.exclude(pk=address.pk).exists():
+            raise ValidationError(_("Another account has already verified this address."))
+        address.verified_at = timezone.now()
+        address.save(update_fields=["verified_at"])
+    return address
+
+
+@transaction.atomic
+def remove_email(*, user: User, address_id: int) -> None:
+    """Remove one of ``user``'s addresses (not the sign-in address)."""
+    address = LearnerEmail.objects.filter(user=user, pk=address_id).first()
+    if address is None:
+        raise PermissionDenied
+    if address.email == user.email:
+        raise ValidationError(_("The address you sign in with cannot be removed."))
+    address.delete()
+
+
+def _own_award(user: User, award: Award) -> None:
+    if not selectors.owns_award(user, award):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def set_award_preference(
+    *,
+    user: User,
+    award: Award,
+    visibility: str,
+    show_name: bool,
+    include_evidence: bool,
+) -> AwardPreference:
+    """How ``award`` is shown publicly; only the learner it was awarded to may choose."""
+    _own_award(user, award)
+    if visibility not in Visibility.values:
+        raise ValidationError({"visibility": _("Choose who can see this badge.")})
+    preference, _created = AwardPreference.objects.select_for_update().get_or_create(
+        award=award, defaults={"user": user}
+    )
+    preference.user = user
+    preference.visibility = visibility
+    preference.show_name = show_name
+    preference.include_evidence = include_evidence
+    preference.save()
+    return preference
+
+
+@transaction.atomic
+def claim_preferences(*, user: User, awards: Iterable[Award]) -> int:
+    """Give each of ``user``'s awards without a preference the protective defaults."""
+    missing = [
+        AwardPreference(award=award, user=user)
+        for award in awards
+        if not AwardPreference.objects.filter(award=award).exists()
+    ]
+    AwardPreference.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)
+
+
+@transaction.atomic
+def set_profile(*, user: User, public: bool, display_name: str) -> LearnerProfile:
+    profile, _created = LearnerProfile.objects.get_or_create(user=user)
+    profile.public = public
+    profile.display_name = display_name.strip()[:150]
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def create_collection(
+    *, user: User, name: str, awards: list[Award], expires_at: dt.datetime | None = None
+) -> Collection:
+    """A named set of the learner's badges, shared by its secret link."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the collection a name.")})
+    if not awards:
+        raise ValidationError({"awards": _("Choose at least one badge.")})
+    for award in awards:
+        _own_award(user, award)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("Choose a date in the future.")})
+    collection = Collection.objects.create(owner=user, name=name[:150], expires_at=expires_at)
+    collection.awards.set(awards)
+    return collection
+
+
+@transaction.atomic
+def revoke_collection(*, user: User, collection: Collection) -> Collection:
+    """Close the collection's link for good; the badges themselves are untouched."""
+    if collection.owner_id != user.pk:
+        raise PermissionDenied
+    if collection.revoked_at is None:
+        collection.revoked_at = timezone.now()
+        collection.save(update_fields=["revoked_at"])
+    return collection
+
+
+# --- Who viewed my badge ---------------------------------------------------------------
+
+LINKEDIN_HOSTS = ("linkedin.com", "lnkd.in")
+ROBOT_MARKERS = ("bot", "crawler", "spider", "facebookexternalhit", "preview")
+
+
+def channel_of(request: HttpRequest, *, is_json: bool = False) -> str | None:
+    """The channel a request came through, or ``None`` when it should not count (HEAD,
+    link-preview robots). Reads headers once and stores nothing from them."""
+    if request.method != "GET":
+        return None
+    agent = request.headers.get("User-Agent", "").lower()
+    if any(marker in agent for marker in ROBOT_MARKERS):
+        return None
+    if is_json:
+        return Channel.API
+    source = request.GET.get("src", "")
+    if source in (Channel.QR, Channel.EMBED, Channel.LINKEDIN):
+        return source
+    host = urlsplit(request.headers.get("Referer", "")).hostname or ""
+    if any(host == h or host.endswith("." + h) for h in LINKEDIN_HOSTS):
+        return Channel.LINKEDIN
+    return Channel.DIRECT
+
+
+def record_view(
+    *,
+    award: Award | None = None,
+    collection: Collection | None = None,
+    channel: str,
+    kind: str = Kind.VIEW,
+    organisation: str = "",
+) -> None:
+    """Count one view or verification: a single INSERT in its own savepoint. Never raises,
+    so a counting problem can never break or slow the page that calls it."""
+    if channel not in Channel.values or kind not in Kind.values:
+        return
+    try:
+        with transaction.atomic():
+            ViewEvent.objects.create(
+                award=award,
+                collection=collection,
+                day=timezone.localdate(),
+                channel=channel,
+                kind=kind,
+                organisation=" ".join(organisation.split())[:ORGANISATION_MAX],
+            )
+    except DatabaseError:
+        log.warning("could not record a view", exc_info=True)
+
+
+@transaction.atomic
+def delete_account(*, user: User, password: str) -> None:
+    """Delete a learner's account and everything kept for it (addresses, collections,
+    imports). Their badges stay with the issuers; privacy choices stay in force."""
+    if not user.check_password(password):
+        raise ValidationError({"password": _("That password is not correct.")})
+    if not selectors.is_learner(user):
+        raise ValidationError(
+            _("Staff accounts are closed by the institution's owner, not from here.")
+        )
+    user.delete()
+
+
+@transaction.atomic
+def confirm_address_from_claim(*, user: User, email: str) -> LearnerEmail:
+    """Seam for issue #8's claim page: following a claim link sent to ``email`` proves the
+    learner controls it, so the address is added verified and the award joins the backpack.
+    Refused when another account has already verified that address."""
+    email = normalize_email(email)
+    taken = LearnerEmail.objects.filter(email=email, verified_at__isnull=False)
+    if taken.exclude(user=user).exists():
+        raise ValidationError(_("Another account has already verified this address."))
+    address, _created = LearnerEmail.objects.get_or_create(user=user, email=email)
+    if address.verified_at is None:
+        address.verified_at = timezone.now()
+        address.save(update_fields=["verified_at"])
+    return address

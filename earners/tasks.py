@@ -1,0 +1,24 @@
+"""Background work of the learner's side."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from earners import imports
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def recheck_imports() -> int:
+    """Re-verify imported badges last checked more than a day ago (Celery beat, hourly)."""
+    done = 0
+    for imported in imports.due_for_recheck():
+        try:
+            imports.recheck_import(imported=imported)
+            done += 1
+        except Exception:  # one bad import must not stop the others
+            log.warning("re-checking import %s failed", imported.pk, exc_info=True)
+    return done
