@@ -92,8 +92,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @console()
 def dashboard(request: HttpRequest, institution: Institution) -> HttpResponse:
+    # Imported here: the console shows learners' counts, the learner app knows issuers.
+    from badges.models import Award
+    from earners.selectors import issuer_totals
+
     issuers = selectors.issuers_of(institution)
-    return render(request, "manage/dashboard.html", _context(request, institution, issuers=issuers))
+    awards = Award.objects.filter(issuer__institution=institution)
+    # Issuers see totals over all their badges only, never who looked (issue 9).
+    reach = {"awards": awards.count(), **issuer_totals(awards)}
+    return render(
+        request,
+        "manage/dashboard.html",
+        _context(request, institution, issuers=issuers, reach=reach),
+    )
 
 
 @console(Role.OWNER)

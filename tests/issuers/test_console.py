@@ -204,3 +204,21 @@ def test_settings_reject_a_bad_colour_and_keep_the_old_one(client: Client, cast:
     assert "Enter a colour as #" in response.content.decode()
     cast.institution.refresh_from_db()
     assert cast.institution.brand_colour == "#1f4e79"
+
+
+def test_the_dashboard_shows_reach_as_totals_only(client: Client, cast: Cast) -> None:
+    from earners.services import record_view
+    from tests.badges.helpers import award, make_published
+
+    version = make_published(cast.owner, cast.issuer)
+    first = award(cast.owner, version, email="one@learner.example", name="Ana One")
+    award(cast.owner, version, email="two@learner.example")
+    record_view(award=first, channel="linkedin")
+    record_view(award=first, channel="qr", kind="verification", organisation="Acme Hiring Ltd")
+    client.force_login(cast.awarder)
+    body = client.get(reverse("manage:dashboard", args=["poly"])).content.decode()
+    facts = body.split("Badges awarded", 1)[1]
+    assert "<dd>2</dd>" in facts.split("Badge page views", 1)[0]
+    assert "<dd>1</dd>" in facts.split("Badge page views", 1)[1].split("Verifications", 1)[0]
+    assert "Acme Hiring Ltd" not in body
+    assert "Ana One" not in body
