@@ -49,7 +49,7 @@ def _free_port() -> int:
 # A port of our own (never the shared Redis on 6379); parallel runs of the suite each pick one.
 REDIS_PORT = int(os.environ.get("INSIGNIA_CRASH_REDIS_PORT", "0")) or _free_port()
 ROWS = int(os.environ.get("INSIGNIA_CRASH_ROWS", "2000"))
-DEADLINE = 900.0  # seconds: a bound, not a timing assertion; the figures are printed
+DEADLINE = 480.0  # seconds: a bound, not a timing assertion; the figures are printed
 
 
 def _port_free(port: int) -> bool:
@@ -217,6 +217,9 @@ def test_a_worker_child_killed_mid_batch_loses_and_duplicates_nothing(
     batch = _batch(cast, version, ROWS)
     redis = _start_redis(workdir)
     worker = _worker(workdir)
+    # As in production, beat runs the sweeper: the killed child may have held an e-mail task,
+    # and nothing may depend on the broker redelivering it (DESIGN.md §8).
+    beat = _celery("beat", "-s", str(workdir / "beat-schedule"), "-l", "info", workdir=workdir)
     try:
         started = time.monotonic()
         app = _client()
@@ -235,6 +238,7 @@ def test_a_worker_child_killed_mid_batch_loses_and_duplicates_nothing(
         elapsed = time.monotonic() - started
         _wait_for_emails(batch, started)
     finally:
+        _stop(beat)
         _stop(worker)
         _stop(redis)
     figures = _check_exactly_once(client, batch, ROWS)
