@@ -145,7 +145,10 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
 
 
 def _client() -> Celery:
-    return Celery("crash-test-client", broker=f"redis://127.0.0.1:{REDIS_PORT}/0")
+    # Not the current app: later tests in this process must keep the project's own Celery app.
+    return Celery(
+        "crash-test-client", broker=f"redis://127.0.0.1:{REDIS_PORT}/0", set_as_current=False
+    )
 
 
 def _batch(cast: Cast, version: AchievementVersion, rows: int) -> BulkBatch:
