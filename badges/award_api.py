@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from badges import bulk_services, services
+from badges import bulk_services, services, token_services
 from badges.models import Achievement, IssuerApiToken
 from issuers.keys import SigningUnavailable
 from issuers.models import Role
@@ -47,6 +47,7 @@ class IssuerTokenAuthentication(authentication.BaseAuthentication):
         )
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API token.")
+        token_services.record_token_use(token)  # at most one write a minute per token
         return AnonymousUser(), token
 
     def authenticate_header(self, request: Request) -> str:
@@ -81,6 +82,14 @@ class AwardApiItemInput(serializers.Serializer[Any]):
     valid_until = serializers.DateTimeField(required=False, allow_null=True, default=None)
     result = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     language = serializers.ChoiceField(["en", "zh-Hans"], required=False, default="")
+    credits_earned = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="partial credit (creditsEarned), at most the micro-credential's credit value",
+    )
 
 
 class AwardApiRequestInput(serializers.Serializer[Any]):
@@ -113,6 +122,7 @@ def _requests(values: dict[str, Any]) -> list[bulk_services.AwardRequest]:
             valid_until=item["valid_until"],
             result=item["result"],
             language=item["language"],
+            credits_earned=item["credits_earned"],
         )
         for item in values["awards"]
     ]

@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +35,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "valid_until": ("valid until", "expiry", "expires", "有效期至", "到期日期"),
     "result": ("result", "grade", "成绩", "结果"),
     "language": ("language", "语言"),
+    "credits_earned": ("credits earned", "credits", "获得学分", "学分"),
 }
 
 # Template headers, in the order of ``COLUMNS``.
@@ -46,8 +48,9 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "Valid until",
         "Result",
         "Language",
+        "Credits earned",
     ),
-    "zh": ("电子邮箱", "姓名", "证据链接", "证据说明", "有效期至", "成绩", "语言"),
+    "zh": ("电子邮箱", "姓名", "证据链接", "证据说明", "有效期至", "成绩", "语言", "获得学分"),
 }
 
 COLUMN_LABELS = {
@@ -59,6 +62,7 @@ COLUMN_LABELS = {
     "valid_until": gettext_lazy("Valid until"),
     "result": gettext_lazy("Result"),
     "language": gettext_lazy("Language"),
+    "credits_earned": gettext_lazy("Credits earned"),
 }
 
 _LANGUAGES = {
@@ -89,6 +93,7 @@ class ParsedRow:
     valid_until: datetime | None = None
     result: str = ""
     language: str = ""
+    credits_earned: Decimal | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def error(self, column: str, message: str) -> None:
@@ -112,7 +117,7 @@ def template_csv(language: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headers)
-    writer.writerow([*example, "", "", "zh" if zh else "en"])
+    writer.writerow([*example, "", "", "zh" if zh else "en", ""])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -201,7 +206,27 @@ def _parse_date(value: str | datetime) -> datetime | None:
     return None
 
 
-def _check_row(row: ParsedRow, raw: dict[str, str | datetime], version: AchievementVersion) -> None:
+def _check_credits(row: ParsedRow, value: str, credit_value: float | None) -> None:
+    """Partial credit (issue #7): a number from 0 to the version's credit value."""
+    try:
+        row.credits_earned = Decimal(value.replace(",", "."))
+    except InvalidOperation:
+        row.error("credits_earned", _("“%(value)s” is not a number.") % {"value": value})
+        return
+    try:
+        from badges.services import _credits_earned
+
+        _credits_earned(row.credits_earned, credit_value)
+    except ValidationError as error:
+        row.error("credits_earned", "; ".join(error.messages))
+
+
+def _check_row(
+    row: ParsedRow,
+    raw: dict[str, str | datetime],
+    version: AchievementVersion,
+    credit_value: float | None = None,
+) -> None:
     email = str(raw.get("email", "")).strip()
     row.email = normalize_email(email) if email else ""
     if not email:
@@ -243,6 +268,9 @@ def _check_row(row: ParsedRow, raw: dict[str, str | datetime], version: Achievem
                     "result",
                     _("Use one of: %(values)s.") % {"values": ", ".join(allowed)},
                 )
+    credits = str(raw.get("credits_earned", "")).strip()
+    if credits:
+        _check_credits(row, credits, credit_value)
     language = str(raw.get("language", "")).strip()
     available = version.languages()
     if not language:
@@ -274,6 +302,11 @@ def parse_upload(
         raise ValidationError(
             _("The first row must name the columns, with one called Email (or 电子邮箱).")
         )
+    credit_value = None
+    if "credits_earned" in keys and version.languages():
+        from badges import credentials
+
+        credit_value = credentials.achievement(version, version.languages()[0]).credits_available
     rows: list[ParsedRow] = []
     seen: dict[str, int] = {}
     limit = max_rows()
@@ -287,7 +320,7 @@ def parse_upload(
             )
         raw = {key: value for key, value in zip(keys, values, strict=False) if key is not None}
         row = ParsedRow(number=number)
-        _check_row(row, raw, version)
+        _check_row(row, raw, version, credit_value)
         if row.email and not allow_repeats:
             if row.email in seen:
                 row.error(

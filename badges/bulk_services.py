@@ -20,18 +20,17 @@ import secrets
 import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from badges import bulk, revocation, services
+from badges import bulk, revocation, services, status
 from badges.models import (
     AchievementVersion,
     Award,
@@ -115,6 +114,7 @@ def create_batch(
                 valid_until=r.valid_until,
                 result=r.result,
                 language=r.language,
+                credits_earned=r.credits_earned,
                 errors=r.errors,
             )
             for r in rows
@@ -158,6 +158,7 @@ def start_batch(*, actor: User, batch: BulkBatch) -> BulkBatch:
     if locked.error_rows:
         raise ValidationError(_("Fix the rows with errors and upload the file again."))
     keys.active_key(locked.issuer)  # fails before anything starts if nothing can be signed
+    status.open_lists(locked.issuer)  # so parallel chunks need not create them
     locked.state = BatchState.RUNNING
     locked.started_at = locked.progress_at = timezone.now()
     locked.save(update_fields=["state", "started_at", "progress_at"])
@@ -181,45 +182,96 @@ def _active_awards(rows: list[BulkRow], batch: BulkBatch) -> dict[str, list[Awar
     return found
 
 
-def _issue_row(row: BulkRow, batch: BulkBatch, earlier: list[Award]) -> None:
-    if earlier and batch.duplicates == DuplicateHandling.SKIP:
-        row.state = RowState.SKIPPED
-        row.message = _("Already has this badge.")
-        return
-    for previous in earlier:  # DuplicateHandling.REPLACE
+def _request(row: BulkRow) -> services.AwardRequest:
+    evidence = (
+        (services.EvidenceItem(url=row.evidence_url, narrative=row.evidence_narrative),)
+        if row.evidence_url or row.evidence_narrative
+        else ()
+    )
+    return services.AwardRequest(
+        email=row.email,
+        name=row.name,
+        evidence=evidence,
+        valid_until=row.valid_until,
+        language=row.language,
+        result=row.result,
+        credits_earned=row.credits_earned,
+    )
+
+
+def _replace(row: BulkRow, batch: BulkBatch, earlier: list[Award]) -> None:
+    for previous in earlier:
         revocation.revoke_award(
             actor=batch.created_by,
             award=previous,
             reason=_("Replaced by a new badge from a bulk upload."),
             via="bulk",
         )
-    evidence = (
-        [services.EvidenceItem(url=row.evidence_url, narrative=row.evidence_narrative)]
-        if row.evidence_url or row.evidence_narrative
-        else []
-    )
-    row.award = services.award_badge(
+
+
+def _award_rows(rows: list[BulkRow], batch: BulkBatch) -> None:
+    """Award ``rows`` together (``services.award_badges``) and record each outcome."""
+    outcomes = services.award_badges(
         actor=batch.created_by,
         version=batch.achievement_version,
-        email=row.email,
-        name=row.name,
-        evidence=evidence,
-        valid_until=row.valid_until,
-        language=row.language or None,
-        result=row.result,
+        requests=[_request(row) for row in rows],
         notify=batch.notify,
     )
-    row.state = RowState.SIGNED
-    row.message = ""
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if isinstance(outcome, ValidationError):
+            row.state = RowState.FAILED
+            row.message = "; ".join(outcome.messages)
+        else:
+            row.award = outcome
+            row.state = RowState.SIGNED
+            row.message = ""
+
+
+def _fail(rows: list[BulkRow], message: str) -> None:
+    for row in rows:
+        row.state = RowState.FAILED
+        row.message = message[:500]
+
+
+#: How often a chunk that lost a deadlock is tried again before the task gives up (the
+#: sweeper re-enqueues the batch later).
+_DEADLOCK_RETRIES = 5
+
+
+def _transient(error: OperationalError) -> bool:
+    """A deadlock or serialisation failure: PostgreSQL rolled the chunk back; try again."""
+    import psycopg.errors
+
+    cause = error.__cause__
+    return isinstance(cause, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure)
+
+
+def issue_chunk(*, batch_id: uuid.UUID) -> int:
+    """:func:`issue_chunk_once`, tried again when PostgreSQL picks it as a deadlock's victim.
+
+    Parallel chunks can wait on each other: a status index drawn by both, uncommitted in one,
+    makes the other wait for its commit, and two such waits can form a cycle. PostgreSQL then
+    rolls one chunk back whole (its rows are pending again), and it is simply run again.
+    """
+    for attempt in range(_DEADLOCK_RETRIES):
+        try:
+            return issue_chunk_once(batch_id=batch_id)
+        except OperationalError as error:
+            if not _transient(error) or attempt == _DEADLOCK_RETRIES - 1:
+                raise
+            logger.info("bulk chunk of batch %s was a deadlock victim; again", batch_id)
+    return 0  # pragma: no cover - the loop returns or raises
 
 
 @transaction.atomic
-def issue_chunk(*, batch_id: uuid.UUID) -> int:
+def issue_chunk_once(*, batch_id: uuid.UUID) -> int:
     """Award up to ``BULK_CHUNK`` pending rows of a running batch in one transaction.
 
     Returns how many rows it took (0: none left that another task is not working on).
-    Rows locked by another task are skipped, never waited for. A row that fails validation
-    is marked ``failed`` with the reason; ``SigningUnavailable`` rolls the chunk back.
+    Rows locked by another task are skipped, never waited for. The rows are awarded together
+    (``services.award_badges``); a row that fails its checks is marked ``failed`` with the
+    reason, and ``SigningUnavailable`` rolls the chunk back. Should the batch path fail for
+    any other reason, the chunk is awarded row by row so one bad row costs only itself.
     """
     batch = (
         BulkBatch.objects.select_related("achievement_version__achievement", "issuer")
@@ -234,30 +286,60 @@ def issue_chunk(*, batch_id: uuid.UUID) -> int:
         .order_by("number")[: chunk_size()]
     )
     active = _active_awards(rows, batch)
+    to_award: list[BulkRow] = []
     for row in rows:
         row.attempts += 1
         earlier = active.get(row.email, [])
-        try:
-            # A bad row costs only itself: award_badge is atomic (a savepoint here); replacing
-            # also revokes, so that row gets a savepoint around both.
-            if earlier and batch.duplicates == DuplicateHandling.REPLACE:
+        if earlier and batch.duplicates == DuplicateHandling.SKIP:
+            row.state = RowState.SKIPPED
+            row.message = _("Already has this badge.")
+        elif earlier:  # DuplicateHandling.REPLACE: revoke the earlier badges first
+            try:
                 with transaction.atomic():
-                    _issue_row(row, batch, earlier)
+                    _replace(row, batch, earlier)
+            except ValidationError as error:
+                row.state = RowState.FAILED
+                row.message = "; ".join(error.messages)
             else:
-                _issue_row(row, batch, earlier)
-        except ValidationError as error:
-            row.state = RowState.FAILED
-            row.message = "; ".join(error.messages)
+                to_award.append(row)
+        else:
+            to_award.append(row)
+    if to_award:
+        try:
+            with transaction.atomic():
+                _award_rows(to_award, batch)
+        except ValidationError as error:  # the version itself cannot be awarded now
+            _fail(to_award, "; ".join(error.messages))
         except keys.SigningUnavailable:
             raise
-        except Exception as error:  # a bug in one row must not block the rest of the batch
-            logger.exception("bulk row %s failed", row.pk)
-            row.state = RowState.FAILED
-            row.message = str(error)[:500]
-    BulkRow.objects.bulk_update(rows, ["state", "message", "award", "attempts", "updated_at"])
+        except Exception:
+            logger.exception("bulk chunk of batch %s failed; awarding row by row", batch.pk)
+            for row in to_award:
+                try:
+                    with transaction.atomic():
+                        _award_rows([row], batch)
+                except keys.SigningUnavailable:
+                    raise
+                except Exception as error:  # a bug in one row must not block the rest
+                    logger.exception("bulk row %s failed", row.pk)
+                    _fail([row], str(error))
+    _save_outcomes(rows)
     if rows:
         BulkBatch.objects.filter(pk=batch.pk).update(progress_at=timezone.now())
     return len(rows)
+
+
+def _save_outcomes(rows: list[BulkRow]) -> None:
+    """Store each row's state, message, award and attempts: one statement run for all rows
+    (``bulk_update`` builds a CASE per column and row, which costs more than the awards)."""
+    now = timezone.now()
+    table = connection.ops.quote_name(BulkRow._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET state = %s, message = %s, award_id = %s, attempts = %s, "  # noqa: S608 - the table name is ours
+            "updated_at = %s WHERE id = %s",
+            [(r.state, r.message, r.award_id, r.attempts, now, r.pk) for r in rows],
+        )
 
 
 @transaction.atomic
@@ -377,17 +459,8 @@ def create_api_token(*, actor: User, issuer: Issuer, name: str) -> tuple[IssuerA
     return token, key
 
 
-@dataclass(frozen=True)
-class AwardRequest:
-    """One award asked for through the API."""
-
-    email: str
-    name: str = ""
-    evidence: tuple[services.EvidenceItem, ...] = ()
-    narrative: str = ""
-    valid_until: datetime | None = None
-    result: str = ""
-    language: str = ""
+#: One award asked for through the API.
+AwardRequest = services.AwardRequest
 
 
 def award_json(award: Award) -> dict[str, object]:
@@ -434,25 +507,16 @@ def award_many(
             return existing.status_code, dict(existing.response)
     awards: list[Award] = []
     errors: list[dict[str, object]] = []
-    for index, item in enumerate(requests):
-        try:
-            with transaction.atomic():
-                awards.append(
-                    services.award_badge(
-                        actor=actor,
-                        version=version,
-                        email=item.email,
-                        name=item.name,
-                        evidence=item.evidence,
-                        narrative=item.narrative,
-                        valid_until=item.valid_until,
-                        language=item.language or None,
-                        result=item.result,
-                    )
-                )
-        except ValidationError as error:
-            detail = error.message_dict if hasattr(error, "error_dict") else error.messages
+    try:
+        outcomes = services.award_badges(actor=actor, version=version, requests=requests)
+    except ValidationError as error:  # the version itself cannot be awarded
+        outcomes = [error] * len(requests)
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, ValidationError):
+            detail = outcome.message_dict if hasattr(outcome, "error_dict") else outcome.messages
             errors.append({"index": index, "errors": detail})
+        else:
+            awards.append(outcome)
     if errors:
         transaction.set_rollback(True)  # all or nothing; the key stays free for a retry
         return 400, {"errors": errors}

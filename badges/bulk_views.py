@@ -160,6 +160,7 @@ def _rows_context(request: HttpRequest, batch: BulkBatch) -> dict[str, Any]:
         "progress": bulk_services.progress(batch),
         "is_running": batch.state == BatchState.RUNNING,
         "column_labels": bulk.COLUMN_LABELS,
+        "show_credits": batch.rows.filter(credits_earned__isnull=False).exists(),
     }
 
 

@@ -182,11 +182,31 @@ class AwardForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Leave empty to use the micro-credential's validity period."),
     )
+    credits_earned = forms.DecimalField(
+        label=_("Credits earned"),
+        required=False,
+        min_value=0,
+        decimal_places=2,
+        max_digits=8,
+    )
 
-    def __init__(self, *args: Any, languages: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        languages: list[str],
+        credit_value: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = cast(forms.ChoiceField, self.fields["language"])
         field.choices = [(code, Language(code).label) for code in languages]
+        if credit_value is None:
+            del self.fields["credits_earned"]
+        else:
+            self.fields["credits_earned"].help_text = _(
+                "Only for partial credit: leave empty when the learner earned all "
+                "%(credits)s credits."
+            ) % {"credits": f"{credit_value:g}"}
         for n in range(1, EVIDENCE_ROWS + 1):
             self.fields[f"evidence_url_{n}"] = forms.URLField(
                 label=_("Evidence %(n)s: link") % {"n": n},

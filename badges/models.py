@@ -447,6 +447,7 @@ class BulkRow(models.Model):
     valid_until = models.DateTimeField(null=True, blank=True)
     result = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=10, blank=True)
+    credits_earned = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     # [{"column": "email", "message": "…"}], in the uploader's language at upload time.
     errors = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=10, choices=RowState.choices, default=RowState.PENDING)
@@ -507,6 +508,8 @@ class IssuerApiToken(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Written at most once a minute per token (token_services.record_token_use).
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.issuer} token {self.name}"

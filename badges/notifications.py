@@ -77,6 +77,21 @@ def queue_award_email(
     return notification
 
 
+def queue_award_emails(awards: list[Award]) -> list[AwardNotification]:
+    """:func:`queue_award_email` (kind "issued") for new awards of one bulk chunk: the rows
+    are inserted together and one task sends them after commit."""
+    notifications = AwardNotification.objects.bulk_create(
+        AwardNotification(award=award, kind=NotificationKind.ISSUED, key=f"{award.pk}:issued")
+        for award in awards
+    )
+    ids = [n.pk for n in notifications]
+    if ids:
+        from badges import tasks
+
+        transaction.on_commit(lambda: tasks.send_award_emails.delay(ids))
+    return notifications
+
+
 @transaction.atomic
 def send_award_email(*, notification_id: int) -> bool:
     """Send one notification unless it was sent already; True if this call sent it."""

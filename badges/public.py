@@ -88,6 +88,7 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
         "skills": [str(tag) for tag in achievement.get("tag", [])],
         "alignments": alignments if isinstance(alignments, list) else [],
         "credits": achievement.get("creditsAvailable"),
+        "credits_earned": subject.get("creditsEarned"),
         "page_url": page_url,
         "verify_url": reverse("verify") + "?" + urlencode({"url": document.get("id", page_url)}),
         "linkedin_add_url": sharing.linkedin_add_to_profile_url(award),

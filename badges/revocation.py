@@ -125,6 +125,12 @@ def _record(
             data=data,
         )
     status.mark_changed(a.pk for a in awards)
+    if action in (StatusAction.REVOKED, StatusAction.SUSPENDED):
+        # Issue #7: pathway completions that counted these awards are flagged for review in
+        # this same transaction (imported here: frameworks imports badges).
+        from frameworks.pathways import flag_counted_awards
+
+        flag_counted_awards(awards=awards, action=action, reason=reason, at=at)
     if notify_earner:
         for award in awards:
             _notify(award, action, reason)

@@ -31,6 +31,15 @@ def send_award_email(notification_id: int) -> bool:
         return False
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_award_emails(notification_ids: list[int]) -> int:
+    """The e-mails of one bulk chunk; each is sent at most once per run (see above)."""
+    sent = 0
+    for notification_id in notification_ids:
+        sent += bool(send_award_email(notification_id))
+    return sent
+
+
 @shared_task
 def sweep_bulk_batches() -> dict[str, int]:
     """Beat task: re-enqueue batches and e-mails whose tasks were lost (crash, broker loss)."""

@@ -5,7 +5,7 @@ Every console pattern is listed in ``tests/issuers/test_tenant_isolation.py``.
 
 from django.urls import path
 
-from badges import api, award_api, bulk_views, claim, ob2_views, public, status, views
+from badges import api, award_api, bulk_views, claim, ob2_views, public, status, token_views, views
 
 urlpatterns = [
     path("credentials/<uuid:award_id>", public.credential, name="credential"),
@@ -194,5 +194,16 @@ manage_patterns = [
         "<slug:institution>/awards/<uuid:award>/resend/",
         views.award_resend,
         name="award_resend",
+    ),
+    # Issue #8: an issuer's API tokens (owners).
+    path(
+        "<slug:institution>/issuers/<slug:issuer>/api-tokens/",
+        token_views.api_tokens,
+        name="api_tokens",
+    ),
+    path(
+        "<slug:institution>/issuers/<slug:issuer>/api-tokens/<uuid:token>/revoke/",
+        token_views.api_token_revoke,
+        name="api_token_revoke",
     ),
 ]

@@ -249,6 +249,14 @@ def achievement_publish(
     return redirect("manage:achievement_detail", institution.slug, found.pk)
 
 
+def _credit_value(version: AchievementVersion) -> float | None:
+    """The version's credit value (``creditsAvailable``), if it has one (issue #7)."""
+    languages = version.languages()
+    if not languages:
+        return None
+    return credentials.achievement(version, languages[0]).credits_available
+
+
 @console()
 def award_create(
     request: HttpRequest, institution: Institution, achievement: uuid.UUID
@@ -261,8 +269,9 @@ def award_create(
         messages.error(request, _("Publish this micro-credential before awarding it."))
         return redirect("manage:achievement_detail", institution.slug, found.pk)
     status = 200
+    credit_value = _credit_value(version)
     if request.method == "POST":
-        form = AwardForm(request.POST, languages=version.languages())
+        form = AwardForm(request.POST, languages=version.languages(), credit_value=credit_value)
         if form.is_valid():
             try:
                 award = services.award_badge(
@@ -273,6 +282,7 @@ def award_create(
                     language=form.cleaned_data["language"],
                     narrative=form.cleaned_data["narrative"],
                     valid_until=form.expiry(),
+                    credits_earned=form.cleaned_data.get("credits_earned"),
                     evidence=[
                         services.EvidenceItem(url=url, narrative=text)
                         for url, text in form.evidence()
@@ -298,7 +308,7 @@ def award_create(
         if status == 200:
             status = 400
     else:
-        form = AwardForm(languages=version.languages())
+        form = AwardForm(languages=version.languages(), credit_value=credit_value)
     context = _context(request, institution, form=form, achievement=found, version=version)
     return render(request, "badges/award_form.html", context, status=status)
 

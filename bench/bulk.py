@@ -109,6 +109,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--verify", type=int, default=200)
+    parser.add_argument(
+        "--serial",
+        type=int,
+        default=500,
+        help="peer: award this many more one at a time (award_badge), in this process",
+    )
     parser.add_argument("--worker-for", default="")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -124,8 +130,9 @@ def main() -> None:
     from django.test.utils import override_settings
 
     call_command("migrate", verbosity=0)
-    from badges import bulk_services
+    from badges import bulk_services, status
     from badges.models import Award, BatchState, BulkBatch, BulkRow, StatusEntry
+    from issuers import keys
     from tests.badges.helpers import make_published, verify_served
     from tests.base import make_cast
 
@@ -159,6 +166,8 @@ def main() -> None:
     with override_settings(BULK_PARALLEL_TASKS=0):  # this script starts the workers itself
         started = time.perf_counter()
         BulkBatch.objects.filter(pk=batch.pk).update(state=BatchState.RUNNING)
+        keys.active_key(cast.issuer)  # as bulk_services.start_batch does
+        status.open_lists(cast.issuer)
         processes = [
             subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
                 [sys.executable, __file__, "--worker-for", str(batch.pk)],
@@ -199,6 +208,41 @@ def main() -> None:
                 "duplicated_rows": duplicates,
                 "verified": f"{verified}/{len(picked)}",
                 "worker_outputs": [json.loads(o) for o in outputs if o.strip()],
+            }
+        )
+    )
+    if args.serial:
+        _serial_peer(cast, version_, args.serial, args.workers, awards.count() / issue)
+
+
+def _serial_peer(cast: Any, version: Any, n: int, workers: int, batched_rate: float) -> None:
+    """The peer in the same run: one ``award_badge`` call (one transaction) per award, as a
+    single award from the console or API does, in one process."""
+    from badges import services
+
+    started = time.perf_counter()
+    for serial in range(n):
+        services.award_badge(
+            actor=cast.owner,
+            version=version,
+            email=f"serial{serial}@example.com",
+            name=f"学员 {serial}",
+            evidence=[services.EvidenceItem(url=f"https://example.com/work/s{serial}")],
+            result="ABC"[serial % 3],
+            notify=False,
+        )
+    seconds = time.perf_counter() - started
+    rate = n / seconds
+    print(
+        json.dumps(
+            {
+                "bench": "bulk.peer_one_at_a_time",
+                "awards": n,
+                "processes": 1,
+                "seconds": round(seconds, 2),
+                "awards_per_sec": round(rate, 1),
+                "batched_awards_per_sec_per_process": round(batched_rate / workers, 1),
+                "speedup_per_process": round(batched_rate / workers / rate, 2),
             }
         )
     )

@@ -142,7 +142,9 @@ def certificate(award: Award) -> bytes:
         facts.append(("技能 · Skills", ", ".join(tags)[:200]))
     credits = achievement.get("creditsAvailable")
     if credits:
-        facts.append(("学分 · Credits", str(credits)))
+        earned = document.get("credentialSubject", {}).get("creditsEarned")
+        shown = f"{earned} / {credits}" if isinstance(earned, int | float) else str(credits)
+        facts.append(("学分 · Credits", shown))
     pdf.set_font(FAMILY, "", 10)
     for label, value in facts:
         pdf.set_x(40)

@@ -1,5 +1,5 @@
 """Platform operators maintain reference data here: frameworks, credit systems, dated
-conversion rules and micro-credential policies."""
+conversion rules and micro-credential policies; they can also look up equivalence statements."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.contrib import admin
 from frameworks.models import (
     CreditConversion,
     CreditSystem,
+    EquivalenceStatement,
     FrameworkLevel,
     MicroCredentialPolicy,
     QualificationsFramework,
@@ -38,3 +39,13 @@ class CreditConversionAdmin(admin.ModelAdmin[CreditConversion]):
 @admin.register(MicroCredentialPolicy)
 class MicroCredentialPolicyAdmin(admin.ModelAdmin[MicroCredentialPolicy]):
     list_display = ("code", "name_en", "min_credits", "max_credits", "min_hours")
+
+
+@admin.register(EquivalenceStatement)
+class EquivalenceStatementAdmin(admin.ModelAdmin[EquivalenceStatement]):
+    """Read-mostly: institutions write statements in the console (services check them)."""
+
+    list_display = ("title", "provider_name", "institution", "status", "valid_from", "valid_until")
+    list_filter = ("status",)
+    search_fields = ("title", "provider_name", "achievement_id", "issuer_id")
+    readonly_fields = ("status", "published_at", "published_by", "withdrawn_at")

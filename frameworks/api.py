@@ -1,6 +1,7 @@
-"""API for the reference frameworks and for a published micro-credential's placement.
+"""API for the reference frameworks, a published micro-credential's placement and the
+register of equivalence statements.
 
-Both are public facts (the same as the public framework and badge pages), so anyone may read
+All are public facts (the same as the public framework and badge pages), so anyone may read
 them. Output is built by plain functions here, never by a serializer.
 """
 
@@ -10,7 +11,7 @@ import uuid
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -18,8 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from badges.models import Achievement, VersionStatus
-from frameworks import export, selectors
-from frameworks.models import Placement
+from frameworks import equivalence, export, selectors
+from frameworks.models import EquivalenceStatement, Placement
 from frameworks.policies import number
 
 
@@ -136,3 +137,81 @@ class PlacementAPI(APIView):
         if placement is None:
             raise Http404
         return Response(placement_json(placement))
+
+
+class EquivalenceListAPI(APIView):
+    """Published equivalence statements of every institution (the public register).
+    Filters: ``institution`` (slug), ``achievement_id``, ``issuer_id``, ``current=true``."""
+
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("institution", str, description="Institution slug"),
+            OpenApiParameter("achievement_id", str, description="External achievement id"),
+            OpenApiParameter("issuer_id", str, description="External issuer id"),
+            OpenApiParameter("current", bool, description="Only those valid today"),
+        ],
+        responses={
+            200: inline_serializer(
+                name="EquivalenceList",
+                fields={"statements": serializers.ListField(child=serializers.DictField())},
+            )
+        },
+        operation_id="equivalences",
+    )
+    def get(self, request: Request) -> Response:
+        rows = equivalence.public_statements()
+        params = request.query_params
+        if params.get("institution"):
+            rows = rows.filter(institution__slug=params["institution"])
+        if params.get("achievement_id"):
+            rows = rows.filter(achievement_id=params["achievement_id"])
+        if params.get("issuer_id"):
+            rows = rows.filter(issuer_id=params["issuer_id"])
+        statements = list(rows[:1000])
+        if params.get("current", "").lower() in ("1", "true", "yes"):
+            statements = [s for s in statements if s.is_current()]
+        return Response({"statements": [equivalence.statement_json(s) for s in statements]})
+
+
+class EquivalenceAPI(APIView):
+    """One published (or withdrawn: ``status`` says so) equivalence statement."""
+
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                name="Equivalence",
+                fields={
+                    "id": serializers.UUIDField(),
+                    "url": serializers.URLField(),
+                    "status": serializers.ChoiceField(choices=["published", "withdrawn"]),
+                    "title": serializers.CharField(),
+                    "organisation": serializers.CharField(),
+                    "issuer_id": serializers.CharField(allow_null=True),
+                    "achievement_id": serializers.CharField(allow_null=True),
+                    "level": serializers.DictField(allow_null=True),
+                    "credits": serializers.DictField(allow_null=True),
+                    "local_equivalent": serializers.DictField(allow_null=True),
+                    "rationale": serializers.CharField(),
+                    "valid_from": serializers.DateField(),
+                    "valid_until": serializers.DateField(allow_null=True),
+                },
+            )
+        },
+        operation_id="equivalence",
+    )
+    def get(self, request: Request, statement: uuid.UUID) -> Response:
+        found = (
+            EquivalenceStatement.objects.select_related(
+                "institution", "level__framework", "credit_system", "local_achievement"
+            )
+            .exclude(status=EquivalenceStatement.Status.DRAFT)
+            .filter(pk=statement)
+            .first()
+        )
+        if found is None:
+            raise Http404
+        return Response(equivalence.statement_json(found))

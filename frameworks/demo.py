@@ -1,25 +1,28 @@
 """Demo data for frameworks (called by ``seed_demo``; idempotent): an NZQCF level-4
-micro-credential of 15 credits aligned to ESCO skills, and an EQF level-5 / 5 ECTS one."""
+micro-credential of 15 credits aligned to ESCO skills, an EQF level-5 / 5 ECTS one, a
+three-badge pathway, and a published equivalence statement."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
 
 from accounts.models import User
 from badges import services as badge_services
 from badges.models import Achievement, Award
-from frameworks import pathways, services
+from frameworks import equivalence, pathways, services
 from frameworks.models import (
     CompetencyFramework,
     CompetencyItem,
     CreditSystem,
+    EquivalenceStatement,
     FrameworkLevel,
     Pathway,
 )
 from frameworks.reference import load_reference_data
 from issuers.keys import SigningUnavailable
-from issuers.models import Issuer
+from issuers.models import Institution, Issuer
 
 ESCO_DEMO_CSV = (
     "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,description\n"
@@ -173,6 +176,38 @@ def _pathway(owner: User, issuer: Issuer, parts: list[Achievement]) -> Pathway:
     )
 
 
+EQUIVALENCE_TITLE = "Growsafe Standard"
+
+
+def _equivalence(owner: User, institution: Institution) -> EquivalenceStatement:
+    """One published statement in the shape of NZQA's register of equivalency (research
+    frameworks.md §1.5: Growsafe Standard, NZQF level 3, 10 credits)."""
+    found = EquivalenceStatement.objects.filter(
+        institution=institution, title=EQUIVALENCE_TITLE
+    ).first()
+    if found is not None:
+        return found
+    statement = equivalence.create_statement(
+        actor=owner,
+        institution=institution,
+        data=equivalence.StatementData(
+            provider_name="NZ Agrichemical Education Trust",
+            title=EQUIVALENCE_TITLE,
+            authority="NZQA",
+            link="https://www2.nzqa.govt.nz/tertiary/approval-accreditation-and-registration/"
+            "micro-credentials/micro-credential-equivalency",
+            level=FrameworkLevel.objects.get(framework__code="nzqcf", code="3"),
+            credit_system=CreditSystem.objects.get(code="nzqcf-credit"),
+            credits=Decimal(10),
+            rationale="Listed in NZQA's register of equivalency at NZQF level 3 with 10 "
+            "credits; we recognise the same credit (level and credit only, not delivery).",
+            valid_from=datetime.date(2024, 1, 1),
+            valid_until=datetime.date(2028, 12, 31),
+        ),
+    )
+    return equivalence.publish_statement(actor=owner, statement=statement)
+
+
 def seed_frameworks_demo(*, owner: User, awarder: User, issuer_slug: str) -> list[str]:
     """Create the demo micro-credentials placed in frameworks, a pathway of all three, and
     their awards; the demo learner who holds all three gets the pathway award on commit."""
@@ -186,6 +221,7 @@ def seed_frameworks_demo(*, owner: User, awarder: User, issuer_slug: str) -> lis
     )
     achievements = [_create(owner, issuer, framework, spec) for spec in DEMO]
     pathway = _pathway(owner, issuer, achievements)
+    statement = _equivalence(owner, issuer.institution)
     lines: list[str] = []
     for spec, achievement in zip(DEMO, achievements, strict=True):
         version = badge_services.latest_published(achievement)
@@ -206,4 +242,5 @@ def seed_frameworks_demo(*, owner: User, awarder: User, issuer_slug: str) -> lis
         count = Award.objects.filter(achievement_version__achievement=achievement).count()
         lines.append(f"  {issuer.slug}/{achievement.slug}: {count} awarded")
     lines.append(f"  Pathway: {pathway.title_en} (awarded by itself to {AROHA[0]})")
+    lines.append(f"  Equivalence statement: {statement.title} ({statement.provider_name})")
     return lines

@@ -5,11 +5,13 @@ A learner is a recipient e-mail within the institution. Only active, unexpired a
 each at most once per pathway. When the tree is satisfied after an award, the pathway's
 achievement is awarded (``badges.services.award_badge`` schedules :func:`after_award` on
 commit) and the stack is signed as a ``ClrCredential``. A later revocation of a counted award
-does not undo anything: the completion shows up as needing review.
+does not undo anything: the completion is flagged for review in the same transaction
+(:func:`flag_counted_awards`), and staff keep it or revoke the pathway credential.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import uuid
@@ -25,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User, normalize_email
-from badges import credentials
+from badges import credentials, revocation
 from badges import services as badge_services
 from badges.models import Achievement, Award, AwardStatus
 from frameworks.models import (
@@ -38,7 +40,7 @@ from frameworks.models import (
     RequirementGroup,
 )
 from issuers import keys
-from issuers.models import Institution, Role
+from issuers.models import AuditEvent, Institution, Role
 from issuers.permissions import require_role
 from openbadges import clr, ob3
 
@@ -166,10 +168,25 @@ def _credits(award: Award, group: RequirementGroup) -> Decimal:
             for p in placement.levels.all()
         ):
             return Decimal(0)
-    return sum(
+    full = sum(
         (c.amount for c in placement.credits.all() if c.credit_system_id == group.credit_system_id),
         Decimal(0),
     )
+    share = _earned_share(award)
+    return full if share == 1 else (full * share).quantize(Decimal("0.01"))
+
+
+def _earned_share(award: Award) -> Decimal:
+    """The share of the credit value this learner earned: ``creditsEarned`` over
+    ``creditsAvailable`` in the signed credential (1 when the learner earned all of it)."""
+    subject = award.credential.get("credentialSubject", {})
+    earned = subject.get("creditsEarned") if isinstance(subject, dict) else None
+    available = (subject.get("achievement") or {}).get("creditsAvailable") if subject else None
+    if not isinstance(earned, int | float) or not isinstance(available, int | float):
+        return Decimal(1)
+    if available <= 0:
+        return Decimal(0)
+    return min(Decimal(1), Decimal(str(earned)) / Decimal(str(available)))
 
 
 def _evaluate(group: RequirementGroup, awards: dict[uuid.UUID, Award]) -> Progress:
@@ -297,12 +314,144 @@ def after_award(award_id: uuid.UUID) -> list[PathwayCompletion]:
     return done
 
 
+def after_awards(award_ids: list[uuid.UUID]) -> list[PathwayCompletion]:
+    """:func:`after_award` for a bulk chunk: one query finds whether any active pathway
+    counts these achievements (usually none), then each learner is evaluated once."""
+    awards = list(
+        Award.objects.select_related("achievement_version", "issuer").filter(pk__in=award_ids)
+    )
+    if not awards:
+        return []
+    done: list[PathwayCompletion] = []
+    by_scope: dict[tuple[int, uuid.UUID], set[str]] = {}
+    for award in awards:
+        scope = (award.issuer.institution_id, award.achievement_version.achievement_id)
+        by_scope.setdefault(scope, set()).add(award.recipient_email)
+    for (institution_id, achievement_id), emails in by_scope.items():
+        pathways = list(
+            Pathway.objects.filter(
+                institution_id=institution_id,
+                is_active=True,
+                groups__requirements__achievement_id=achievement_id,
+            ).distinct()
+        )
+        for pathway in pathways:
+            for email in sorted(emails):
+                completion = complete_pathway(pathway=pathway, email=email)
+                if completion is not None:
+                    done.append(completion)
+    return done
+
+
+def flag_counted_awards(
+    *, awards: Sequence[Award], action: str, reason: str, at: datetime.datetime
+) -> list[PathwayCompletion]:
+    """Mark for review every pathway completion that counted one of ``awards``, which were
+    just revoked or suspended. Called by ``badges.revocation`` inside the transaction that
+    changes their status, so the flag is stored with the change, never computed on read."""
+    links = list(
+        PathwayCompletion.counted.through.objects.filter(
+            award_id__in=[a.pk for a in awards]
+        ).values_list("pathwaycompletion_id", "award_id")
+    )
+    if not links:
+        return []
+    award_of = dict(links)
+    flagged = list(
+        PathwayCompletion.objects.select_for_update()
+        .filter(pk__in=award_of)
+        .select_related("pathway")
+    )
+    for completion in flagged:
+        completion.needs_review = True
+        completion.review_flagged_at = at
+        completion.review_award_id = award_of[completion.pk]
+        completion.review_action = action
+        completion.review_reason = reason
+        completion.save(
+            update_fields=[
+                "needs_review",
+                "review_flagged_at",
+                "review_award",
+                "review_action",
+                "review_reason",
+            ]
+        )
+        AuditEvent.objects.create(
+            institution_id=completion.pathway.institution_id,
+            actor=None,
+            action="pathway.flagged",
+            target=str(completion.award_id),
+            data={"completion": str(completion.pk), "award": str(award_of[completion.pk])},
+        )
+    return flagged
+
+
 def needing_review(institution: Institution) -> list[PathwayCompletion]:
-    """Completions of which a counted award was revoked or suspended since."""
+    """Completions flagged because a counted award was revoked or suspended since (the
+    stored flag set by :func:`flag_counted_awards`)."""
     rows = (
-        PathwayCompletion.objects.filter(pathway__institution=institution)
-        .filter(counted__status__in=[AwardStatus.REVOKED, AwardStatus.SUSPENDED])
-        .distinct()
-        .select_related("pathway", "award")
+        PathwayCompletion.objects.filter(pathway__institution=institution, needs_review=True)
+        .select_related("pathway", "award", "review_award__achievement_version")
+        .order_by("-review_flagged_at")
     )
     return list(rows)
+
+
+def _review(completion: PathwayCompletion, actor: User, outcome: str, note: str) -> None:
+    completion.needs_review = False
+    completion.reviewed_at = timezone.now()
+    completion.reviewed_by = actor
+    completion.review_outcome = outcome
+    completion.review_note = note
+    completion.save(
+        update_fields=[
+            "needs_review",
+            "reviewed_at",
+            "reviewed_by",
+            "review_outcome",
+            "review_note",
+        ]
+    )
+    AuditEvent.objects.create(
+        institution_id=completion.pathway.institution_id,
+        actor=actor,
+        action=f"pathway.review_{outcome}",
+        target=str(completion.award_id),
+        data={"completion": str(completion.pk), "note": note},
+    )
+
+
+def _locked_flagged(actor: User, completion: PathwayCompletion) -> PathwayCompletion:
+    require_role(actor, completion.pathway.institution, Role.EDITOR)
+    locked = (
+        PathwayCompletion.objects.select_for_update(of=("self",))
+        .select_related("pathway", "award__issuer__institution")
+        .get(pk=completion.pk)
+    )
+    if not locked.needs_review:
+        raise ValidationError(_("This pathway award does not need review."))
+    return locked
+
+
+@transaction.atomic
+def keep_completion(*, actor: User, completion: PathwayCompletion, note: str = "") -> None:
+    """Staff reviewed a flagged completion and keep the pathway credential. Editors and
+    owners."""
+    locked = _locked_flagged(actor, completion)
+    _review(locked, actor, "kept", " ".join(note.split())[:2000])
+
+
+@transaction.atomic
+def revoke_completion(
+    *, actor: User, completion: PathwayCompletion, reason: str, notify_earner: bool = True
+) -> None:
+    """Staff reviewed a flagged completion and revoke the pathway credential (with a reason
+    shown to the learner and verifiers). Editors and owners."""
+    locked = _locked_flagged(actor, completion)
+    if locked.award.status == AwardStatus.REVOKED:
+        raise ValidationError(_("This pathway credential has already been revoked."))
+    revocation.revoke_award(
+        actor=actor, award=locked.award, reason=reason, notify_earner=notify_earner
+    )
+    _review(locked, actor, "revoked", " ".join(reason.split())[:2000])

@@ -4,35 +4,50 @@
 Staff open a case for a learner and a local micro-credential (the module); each badge the
 learner offers, from any issuer, by URL or file, is checked by the verify pipeline
 (``verification.pipeline``) and kept with its report: level, credits, skills and outcomes
-in words beside the module. Decisions are append-only. Checking a case again flags evidence
-that no longer verifies (for example, revoked since), and with it the decisions it backed.
+in words beside the module. Decisions are append-only. Checking a case again (staff, or the
+periodic task ``frameworks.tasks.recheck_recognition_evidence``) flags evidence that no longer
+verifies (revoked, suspended, expired or invalid since), and stores a review flag on the case
+whose granted decision it backed. A check that could not be made (network) flags nothing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User, normalize_email
 from badges.models import Achievement
+from frameworks.equivalence import check_applicable
 from frameworks.models import (
     CaseEvidence,
     CreditSystem,
+    EquivalenceStatement,
     RecognitionCase,
     RecognitionDecision,
 )
 from issuers.models import AuditEvent, Institution, Role
 from issuers.permissions import require_role
 from verification import pipeline
+from verification.report import HEADLINES, Verdict
 
+log = logging.getLogger(__name__)
 VALID = "valid"
+#: A re-check that says this could not check; it flags nothing (DESIGN §6: a failure to
+#: check is never "valid", and neither is it "revoked").
+COULD_NOT_CHECK = frozenset({"unknown"})
+GRANTING = (RecognitionDecision.Outcome.CREDIT, RecognitionDecision.Outcome.EXEMPTION)
 
 
 @dataclass(frozen=True)
@@ -63,7 +78,7 @@ def summary(evidence: CaseEvidence) -> EvidenceSummary:
     )
 
 
-def _audit(case: RecognitionCase, actor: User, action: str) -> None:
+def _audit(case: RecognitionCase, actor: User | None, action: str) -> None:
     AuditEvent.objects.create(
         institution=case.institution, actor=actor, action=action, target=str(case.pk), data={}
     )
@@ -142,11 +157,14 @@ def decide(
     rationale: str,
     credits: Decimal | None = None,
     credit_system: CreditSystem | None = None,
+    equivalence: EquivalenceStatement | None = None,
 ) -> RecognitionDecision:
     """Record the assessor's decision (append-only). Credit or exemption needs evidence,
-    all of which verified as valid, and a rationale. Editors and owners."""
+    all of which verified as valid, and a rationale; an equivalence statement it applies
+    must be current and about one of the learner's badges. A new decision answers a review
+    flag. Editors and owners."""
     require_role(actor, case.institution, Role.EDITOR)
-    RecognitionCase.objects.select_for_update().filter(pk=case.pk).first()
+    case = RecognitionCase.objects.select_for_update().get(pk=case.pk)
     if not rationale.strip():
         raise ValidationError({"rationale": _("Give the rationale for the decision.")})
     evidence = list(case.evidence.all())
@@ -162,6 +180,10 @@ def decide(
         credits is None or credits <= 0 or credit_system is None
     ):
         raise ValidationError({"credits": _("State the credits granted and their system.")})
+    if not granting:
+        equivalence = None
+    if equivalence is not None:
+        check_applicable(case, equivalence)
     decision = RecognitionDecision(
         case=case,
         outcome=outcome,
@@ -169,40 +191,178 @@ def decide(
         credit_system=credit_system if outcome == RecognitionDecision.Outcome.CREDIT else None,
         rationale=rationale.strip(),
         evidence_verdicts={str(e.pk): e.verdict for e in evidence},
+        equivalence=equivalence,
         decided_by=actor,
         decided_at=timezone.now(),
     )
     decision.full_clean()
     decision.save()
+    if case.needs_review:
+        _clear_flag(case, actor, note="")
     _audit(case, actor, f"recognition.{outcome}")
     return decision
 
 
+def _clear_flag(case: RecognitionCase, actor: User, note: str) -> None:
+    case.needs_review = False
+    case.reviewed_at = timezone.now()
+    case.reviewed_by = actor
+    case.review_note = note
+    case.save(update_fields=["needs_review", "reviewed_at", "reviewed_by", "review_note"])
+
+
+@transaction.atomic
+def mark_reviewed(*, actor: User, case: RecognitionCase, note: str) -> RecognitionCase:
+    """The assessor looked at a flagged case and keeps its decision (for example, a badge
+    that expired after it was recognised); the note says why. Editors and owners."""
+    require_role(actor, case.institution, Role.EDITOR)
+    case = RecognitionCase.objects.select_for_update().get(pk=case.pk)
+    if not case.needs_review:
+        raise ValidationError(_("This case does not need review."))
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": _("Say why the decision stands.")})
+    _clear_flag(case, actor, note[:2000])
+    _audit(case, actor, "recognition.reviewed")
+    return case
+
+
+def _has_grant(case: RecognitionCase) -> bool:
+    return case.decisions.filter(outcome__in=GRANTING).exists()
+
+
+def _apply_check(evidence: CaseEvidence, verdict: str, at: dt.datetime) -> bool:
+    """Store a re-check's result on locked ``evidence``; flag it (and its case, if a decision
+    granted something on it) when it stopped verifying. True if newly flagged."""
+    evidence.last_checked_at = at
+    evidence.last_verdict = verdict
+    fields = ["last_checked_at", "last_verdict"]
+    newly = False
+    if verdict == VALID and evidence.flagged_at is not None:
+        # Valid again (a suspension was lifted): new grants may rely on it; a review flag
+        # already on the case stays for the assessor.
+        evidence.flagged_at = None
+        fields.append("flagged_at")
+    elif (
+        verdict != VALID
+        and verdict not in COULD_NOT_CHECK
+        and evidence.verdict == VALID
+        and evidence.flagged_at is None
+    ):
+        evidence.flagged_at = at
+        evidence.later_verdict = verdict
+        fields += ["flagged_at", "later_verdict"]
+        newly = True
+    evidence.save(update_fields=fields)
+    if newly:
+        case = RecognitionCase.objects.select_for_update().get(pk=evidence.case_id)
+        if not case.needs_review and _has_grant(case):
+            case.needs_review = True
+            case.review_flagged_at = at
+            case.review_verdict = verdict
+            case.save(update_fields=["needs_review", "review_flagged_at", "review_verdict"])
+            _audit(case, None, "recognition.flagged")
+    return newly
+
+
+def _verify_again(evidence: CaseEvidence, email: str) -> str:
+    """URL evidence is fetched again; a stored credential has its proof, expiry and status
+    (the issuer's status list, fetched now) checked again."""
+    report = _verify(
+        evidence.source_url,
+        "" if evidence.source_url else evidence.credential_text,
+        None,
+        "",
+        email,
+    )
+    return str(report.verdict)
+
+
 @transaction.atomic
 def recheck_case(*, actor: User, case: RecognitionCase) -> list[CaseEvidence]:
-    """Verify every piece of evidence again; flag what no longer verifies as valid."""
+    """Verify every piece of evidence again now; flag what no longer verifies as valid.
+    Editors and owners."""
     require_role(actor, case.institution, Role.EDITOR)
     flagged = []
     for evidence in case.evidence.select_for_update():
-        report = _verify(
-            evidence.source_url,
-            "" if evidence.source_url else evidence.credential_text,
-            None,
-            "",
-            case.learner_email,
-        )
-        verdict = str(report.verdict)
-        if evidence.verdict == VALID and verdict != VALID and evidence.flagged_at is None:
-            evidence.flagged_at = timezone.now()
-            evidence.later_verdict = verdict
-            evidence.save(update_fields=["flagged_at", "later_verdict"])
+        verdict = _verify_again(evidence, case.learner_email)
+        if _apply_check(evidence, verdict, timezone.now()):
             flagged.append(evidence)
     return flagged
 
 
+def recheck_after() -> dt.timedelta:
+    return dt.timedelta(hours=int(getattr(settings, "RECOGNITION_RECHECK_HOURS", 24)))
+
+
+def due_for_recheck(now: dt.datetime | None = None, limit: int = 100) -> list[int]:
+    """Evidence of cases with a granting decision, not checked for :func:`recheck_after`,
+    oldest check first."""
+    cutoff = (now or timezone.now()) - recheck_after()
+    granted = RecognitionDecision.objects.filter(outcome__in=GRANTING).values("case_id")
+    rows = (
+        CaseEvidence.objects.filter(case_id__in=granted)
+        .annotate(last=Coalesce("last_checked_at", "checked_at"))
+        .filter(last__lte=cutoff)
+        .order_by("last", "pk")
+        .values_list("pk", flat=True)
+    )
+    return list(rows[:limit])
+
+
+def recheck_evidence(*, evidence_id: int, now: dt.datetime | None = None) -> bool | None:
+    """Re-verify one piece of evidence (the periodic task; no actor). Idempotent: a row
+    checked meanwhile by someone else is left alone. True if it was newly flagged, None if
+    it was skipped."""
+    evidence = CaseEvidence.objects.select_related("case").filter(pk=evidence_id).first()
+    if evidence is None:
+        return None
+    # The fetch happens outside any transaction: no row stays locked for up to 10 s.
+    verdict = _verify_again(evidence, evidence.case.learner_email)
+    at = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            CaseEvidence.objects.select_for_update(skip_locked=True).filter(pk=evidence_id).first()
+        )
+        if locked is None or (
+            locked.last_checked_at is not None and locked.last_checked_at > at - recheck_after()
+        ):
+            return None
+        return _apply_check(locked, verdict, at)
+
+
+def recheck_due(now: dt.datetime | None = None) -> dict[str, int]:
+    """Re-check every piece of evidence that is due; one failure does not stop the rest."""
+    checked = flagged = 0
+    for evidence_id in due_for_recheck(now):
+        try:
+            result = recheck_evidence(evidence_id=evidence_id, now=now)
+        except Exception:  # one bad row must not stop the others
+            log.warning("re-checking recognition evidence %s failed", evidence_id, exc_info=True)
+            continue
+        checked += result is not None
+        flagged += bool(result)
+    return {"checked": checked, "flagged": flagged}
+
+
+def verdict_line(verdict: str) -> str:
+    """The verify page's sentence for a verdict ("Revoked: the issuer has withdrawn …")."""
+    try:
+        return str(HEADLINES[Verdict(verdict)])
+    except (KeyError, ValueError):
+        return verdict
+
+
 def needs_review(case: RecognitionCase) -> bool:
-    """A decision granted on evidence that has since stopped verifying."""
+    """A granted decision whose evidence stopped verifying at a later check (the stored
+    flag, read afresh: ``case`` may be an older copy)."""
+    return RecognitionCase.objects.filter(pk=case.pk, needs_review=True).exists()
+
+
+def cases_of(institution: Institution) -> QuerySet[RecognitionCase]:
+    """The institution's cases, those needing review first."""
     return (
-        case.evidence.filter(flagged_at__isnull=False).exists()
-        and case.decisions.exclude(outcome=RecognitionDecision.Outcome.DECLINED).exists()
+        RecognitionCase.objects.filter(institution=institution)
+        .select_related("module")
+        .order_by("-needs_review", "-opened_at")
     )

@@ -66,13 +66,20 @@ def competency_items(institution: Institution) -> QuerySet[CompetencyItem]:
 def search_competencies(
     institution: Institution, query: str, limit: int = 20
 ) -> list[CompetencyItem]:
-    """Items of the institution's competency frameworks whose label, code or URI matches."""
+    """Items of the institution's competency frameworks (not retired) whose label (English or
+    Chinese), code or URI matches."""
     query = query.strip()
     if len(query) < 2:
         return []
+    # Retired items of custom frameworks stay in credentials but are not offered again.
     return list(
-        competency_items(institution).filter(
-            Q(label__icontains=query) | Q(code__iexact=query) | Q(uri=query)
+        competency_items(institution)
+        .filter(retired_at__isnull=True)
+        .filter(
+            Q(label__icontains=query)
+            | Q(label_zh__icontains=query)
+            | Q(code__iexact=query)
+            | Q(uri=query)
         )[:limit]
     )
 

@@ -15,17 +15,20 @@ from django.views.decorators.http import require_POST
 
 from badges import selectors as badge_selectors
 from badges.models import AchievementVersion, VersionStatus
-from frameworks import export, pathways, policies, recognition, selectors, services
+from frameworks import equivalence, export, pathways, policies, recognition, selectors, services
 from frameworks.forms import (
     CaseForm,
     CompetencyImportForm,
     DecisionForm,
     EvidenceForm,
+    PathwayReviewForm,
     PlacementForm,
     PolicyForm,
+    ReviewForm,
     chosen_items,
 )
 from frameworks.models import (
+    EquivalenceStatement,
     FrameworkLevel,
     PathwayCompletion,
     QualificationsFramework,
@@ -209,9 +212,42 @@ def pathway_list(request: HttpRequest, institution: Institution) -> HttpResponse
         pathways=found,
         email=email,
         progress=progress,
-        review=pathways.needing_review(institution),
+        review=[
+            (c, PathwayReviewForm(auto_id=f"review-{c.pk}-%s"))
+            for c in pathways.needing_review(institution)
+        ],
+        can_edit=has_role(_user(request), institution, Role.EDITOR),
     )
     return render(request, "manage/frameworks_pathways.html", context)
+
+
+@console(Role.EDITOR)
+@require_POST
+def pathway_review(
+    request: HttpRequest, institution: Institution, completion: uuid.UUID
+) -> HttpResponse:
+    """Staff answer a pathway award flagged for review: keep it, or revoke it."""
+    found = get_object_or_404(
+        PathwayCompletion.objects.select_related("pathway", "award"),
+        pk=completion,
+        pathway__institution=institution,
+    )
+    form = PathwayReviewForm(request.POST)
+    user = _user(request)
+    if not form.is_valid():
+        messages.error(request, _("Choose whether to keep or revoke the pathway credential."))
+        return redirect("manage:pathways", institution=institution.slug)
+    note = form.cleaned_data["note"]
+    try:
+        if form.cleaned_data["decision"] == "revoke":
+            pathways.revoke_completion(actor=user, completion=found, reason=note)
+            messages.success(request, _("The pathway credential was revoked."))
+        else:
+            pathways.keep_completion(actor=user, completion=found, note=note)
+            messages.success(request, _("Reviewed: the pathway credential stands."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("manage:pathways", institution=institution.slug)
 
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
@@ -240,12 +276,16 @@ def case_list(request: HttpRequest, institution: Institution) -> HttpResponse:
                 return redirect(
                     "manage:recognition_case", institution=institution.slug, case=case.pk
                 )
-    cases = RecognitionCase.objects.filter(institution=institution).select_related("module")
+    cases = list(recognition.cases_of(institution))
     context = _context(
         request,
         institution,
         form=form,
-        cases=[(c, recognition.needs_review(c)) for c in cases],
+        cases=cases,
+        flagged=sum(1 for c in cases if c.needs_review),
+        statements_published=equivalence.statements_of(institution)
+        .filter(status=EquivalenceStatement.Status.PUBLISHED)
+        .count(),
         can_edit=has_role(user, institution, Role.EDITOR),
     )
     return render(request, "manage/frameworks_recognition.html", context)
@@ -256,8 +296,15 @@ def case_detail(request: HttpRequest, institution: Institution, case: uuid.UUID)
     """One case: the module, the verified evidence in words, the decisions (append-only)."""
     user = _user(request)
     found = get_object_or_404(RecognitionCase, pk=case, institution=institution)
+    suggestions = equivalence.suggestions(found)
+    applicable = EquivalenceStatement.objects.filter(
+        pk__in=[s.statement.pk for s in suggestions if s.usable]
+    )
     evidence_form = EvidenceForm()
-    decision_form = DecisionForm()
+    decision_form = DecisionForm(
+        initial=suggestions[0].initial() if suggestions else {}, equivalences=applicable
+    )
+    review_form = ReviewForm()
     if request.method == "POST":
         require_role(user, institution, Role.EDITOR)
         action = request.POST.get("action", "")
@@ -282,7 +329,7 @@ def case_detail(request: HttpRequest, institution: Institution, case: uuid.UUID)
                     messages.success(request, _("The badge was checked and added."))
                     return redirect(request.path)
             elif action == "decide":
-                decision_form = DecisionForm(request.POST)
+                decision_form = DecisionForm(request.POST, equivalences=applicable)
                 if decision_form.is_valid():
                     recognition.decide(
                         actor=user,
@@ -291,8 +338,17 @@ def case_detail(request: HttpRequest, institution: Institution, case: uuid.UUID)
                         rationale=decision_form.cleaned_data["rationale"],
                         credits=decision_form.cleaned_data["credits"],
                         credit_system=decision_form.cleaned_data["credit_system"],
+                        equivalence=decision_form.cleaned_data.get("equivalence"),
                     )
                     messages.success(request, _("The decision was recorded."))
+                    return redirect(request.path)
+            elif action == "reviewed":
+                review_form = ReviewForm(request.POST)
+                if review_form.is_valid():
+                    recognition.mark_reviewed(
+                        actor=user, case=found, note=review_form.cleaned_data["note"]
+                    )
+                    messages.success(request, _("Reviewed: the decision stands."))
                     return redirect(request.path)
             elif action == "recheck":
                 flagged = recognition.recheck_case(actor=user, case=found)
@@ -302,7 +358,8 @@ def case_detail(request: HttpRequest, institution: Institution, case: uuid.UUID)
                 )
                 return redirect(request.path)
         except ValidationError as error:
-            _apply_errors(decision_form if action == "decide" else evidence_form, error)
+            target = {"decide": decision_form, "reviewed": review_form}.get(action, evidence_form)
+            _apply_errors(target, error)
     module_version = badge_selectors_latest(found)
     context = _context(
         request,
@@ -313,11 +370,17 @@ def case_detail(request: HttpRequest, institution: Institution, case: uuid.UUID)
             selectors.placement_of(module_version) if module_version else None,
             request.LANGUAGE_CODE,
         ),
-        evidence=[(e, recognition.summary(e)) for e in found.evidence.all()],
-        decisions=found.decisions.select_related("credit_system", "decided_by"),
-        needs_review=recognition.needs_review(found),
+        evidence=[
+            (e, recognition.summary(e), recognition.verdict_line(e.last_verdict))
+            for e in found.evidence.all()
+        ],
+        decisions=found.decisions.select_related("credit_system", "decided_by", "equivalence"),
+        needs_review=found.needs_review,
+        review_headline=recognition.verdict_line(found.review_verdict),
+        suggestions=suggestions,
         evidence_form=evidence_form,
         decision_form=decision_form,
+        review_form=review_form,
         can_edit=has_role(user, institution, Role.EDITOR),
     )
     return render(request, "manage/frameworks_case.html", context)

@@ -221,7 +221,13 @@ CELERY_BEAT_SCHEDULE = {
     "send-claim-reminders": {"task": "badges.tasks.send_claim_reminders", "schedule": 3600.0},
     # Issue #9: imported badges are re-verified (revocation, expiry) at least daily.
     "recheck-imported-badges": {"task": "earners.tasks.recheck_imports", "schedule": 3600.0},
+    # Issue #7: evidence behind granted recognition decisions is re-verified at least daily.
+    "recheck-recognition-evidence": {
+        "task": "frameworks.tasks.recheck_recognition_evidence",
+        "schedule": 3600.0,
+    },
 }
+RECOGNITION_RECHECK_HOURS = env.int("RECOGNITION_RECHECK_HOURS", 24)
 BULK_CHUNK = env.int("BULK_CHUNK", 100)  # rows per transaction, at most 100
 BULK_PARALLEL_TASKS = env.int("BULK_PARALLEL_TASKS", 2)  # tasks started per batch
 BULK_STALE_SECONDS = env.int("BULK_STALE_SECONDS", 120)  # quiet this long → re-enqueued

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
@@ -152,6 +153,12 @@ def _audit(issuer: Issuer, actor: User | None, action: str, key: SigningKey) -> 
 def active_key(issuer: Issuer) -> SigningKey:
     """The issuer's active key, created on first use (the KEK must be configured)."""
     _kek()
+    # The common case reads without a lock, so parallel awards of one issuer never queue on
+    # the issuer row; only creating the first key is serialised. A key rotated meanwhile still
+    # verifies (a retired key stays in the DID document).
+    key = SigningKey.objects.filter(issuer=issuer, status=KeyStatus.ACTIVE).first()
+    if key is not None:
+        return key
     Issuer.objects.select_for_update().filter(pk=issuer.pk).first()
     key = SigningKey.objects.filter(issuer=issuer, status=KeyStatus.ACTIVE).first()
     if key is None:
@@ -204,11 +211,21 @@ def sign_credential(
 ) -> dict[str, Any]:
     """Sign ``credential`` with ``key`` (eddsa-rdfc-2022, ``verificationMethod`` its did:web
     id); raises :class:`SigningUnavailable` when the key cannot be used."""
+    return signer(key)(credential, created)
+
+
+def signer(key: SigningKey) -> Callable[[dict[str, Any], datetime], dict[str, Any]]:
+    """A function that signs credentials with ``key``, decrypting it once (bulk issuing signs
+    a whole chunk with one key). Raises :class:`SigningUnavailable` when the key cannot be
+    used."""
     if key.status != KeyStatus.ACTIVE:
         raise SigningUnavailable(_("Only the issuer's active key signs new credentials."))
-    return dataintegrity.sign(
-        credential,
-        private_key=private_key(key),
-        verification_method=verification_method(key),
-        created=created,
-    )
+    secret = private_key(key)
+    method = verification_method(key)
+
+    def sign(credential: dict[str, Any], created: datetime) -> dict[str, Any]:
+        return dataintegrity.sign(
+            credential, private_key=secret, verification_method=method, created=created
+        )
+
+    return sign

@@ -13,7 +13,9 @@ Verify (§3.3.2) rebuilds the same bytes from the secured document.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,9 +90,25 @@ def hash_data(unsecured_document: JsonObject, config: JsonObject) -> bytes:
 
     The proof configuration hash comes first; swapping the two is a classic interop bug.
     """
-    config_hash = hashlib.sha256(jsonld.canonicalize(config).encode("utf-8")).digest()
+    text = json.dumps(config, sort_keys=True, ensure_ascii=False)
+    config_hash = _config_hash(text) if len(text) <= _CACHED_CONFIG_CHARS else _hash_config(config)
     document_hash = hashlib.sha256(jsonld.canonicalize(unsecured_document).encode("utf-8"))
     return config_hash + document_hash.digest()
+
+
+#: Proof configurations up to this size (ours are ~600 characters) have their hash cached.
+_CACHED_CONFIG_CHARS: Final = 4096
+
+
+def _hash_config(config: JsonObject) -> bytes:
+    return hashlib.sha256(jsonld.canonicalize(config).encode("utf-8")).digest()
+
+
+@functools.lru_cache(maxsize=256)
+def _config_hash(config_text: str) -> bytes:
+    # The proof configuration is the same for every credential an issuer's key signs in one
+    # second (a bulk chunk), so its canonical hash is computed once per distinct text.
+    return _hash_config(json.loads(config_text))
 
 
 def _unsecured(document: JsonObject) -> JsonObject:

@@ -337,8 +337,12 @@ def build_credential(
     evidence: Sequence[Evidence] = (),
     narrative: str | None = None,
     credential_status: StatusEntry | None = None,
+    credits_earned: float | None = None,
 ) -> JsonObject:
     """Build an unsigned OB 3.0 ``OpenBadgeCredential`` exactly as DESIGN.md §5 describes.
+
+    ``credits_earned`` is ``AchievementSubject.creditsEarned``: give it only when the learner
+    earned other than the achievement's ``creditsAvailable`` (partial credit).
 
     ``name`` defaults to the achievement's name. The recipient is identified by a salted
     SHA-256 of the normalized e-mail (plus ``credentialSubject.id`` only if ``recipient.did``
@@ -353,6 +357,7 @@ def build_credential(
             "identifier": [email_identity(recipient.email, recipient.salt)],
             "achievement": achievement_json(achievement),
             "narrative": narrative,
+            "creditsEarned": _number(credits_earned) if credits_earned is not None else None,
         }
     )
     return _compact(

@@ -149,6 +149,11 @@ def _subject(value: Any, path: str) -> Iterator[str]:
         yield f"{path} needs an id or at least one identifier"
     yield from _array_field(value, "identifier", path)
     yield from _array_field(value, "result", path)
+    if "creditsEarned" in value and (
+        not isinstance(value["creditsEarned"], int | float)
+        or isinstance(value["creditsEarned"], bool)
+    ):
+        yield f"{path}.creditsEarned must be a number"
     for index, identity in enumerate(_array_of_objects(value, "identifier", path)):
         yield from _identity_object(identity, f"{path}.identifier[{index}]")
     if "achievement" in value:

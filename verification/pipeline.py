@@ -156,12 +156,19 @@ def claims(document: dict[str, Any], key_how: str = "") -> dict[str, Any]:
             if isinstance(r, dict)
         ],
         "recipient_name": _text(subject.get("name")),
+        "credits_earned": _number_or_none(subject.get("creditsEarned")),
         "narrative": _text(subject.get("narrative")),
         "valid_from": _text(document.get("validFrom") or document.get("issuanceDate")),
         "valid_until": _text(document.get("validUntil") or document.get("expirationDate")),
         "awarded": _text(document.get("awardedDate")),
     }
     return data
+
+
+def _number_or_none(value: Any) -> int | float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
 
 
 def _own_award(document: dict[str, Any], payload: extract.Payload) -> Award | None:

@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,56 +28,21 @@ from django.test import Client
 
 from badges import bulk_services
 from badges.models import AchievementVersion, Award, BatchState, BulkBatch, BulkRow, RowState
+from bench._celery_drill import WORKER_ARGS, celery_process, children, free_port, start_redis, stop
 from openbadges import dataintegrity, multikey
 from tests.badges.helpers import make_published, served_did_document
 from tests.base import Cast
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 # A port of our own (never the shared Redis on 6379); parallel runs of the suite each pick one.
-REDIS_PORT = int(os.environ.get("INSIGNIA_CRASH_REDIS_PORT", "0")) or _free_port()
+REDIS_PORT = int(os.environ.get("INSIGNIA_CRASH_REDIS_PORT", "0")) or free_port()
 ROWS = int(os.environ.get("INSIGNIA_CRASH_ROWS", "2000"))
 DEADLINE = 480.0  # seconds: a bound, not a timing assertion; the figures are printed
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
 def _start_redis(workdir: Path) -> subprocess.Popen[bytes]:
-    assert _port_free(REDIS_PORT), f"port {REDIS_PORT} is taken; set INSIGNIA_CRASH_REDIS_PORT"
-    process = subprocess.Popen(
-        [
-            "/usr/bin/redis-server",
-            "--port",
-            str(REDIS_PORT),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        if not _port_free(REDIS_PORT):
-            return process
-        time.sleep(0.05)
-    raise AssertionError("redis-server did not start")
+    return start_redis(REDIS_PORT, workdir)
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -99,44 +62,11 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _celery(*args: str, workdir: Path) -> subprocess.Popen[bytes]:
-    log = (workdir / f"{args[0]}.log").open("ab")
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "insignia", *args],
-        cwd=ROOT,
-        env=_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    return celery_process(args, env=_env(), workdir=workdir)
 
 
 def _worker(workdir: Path) -> subprocess.Popen[bytes]:
-    return _celery(
-        "worker",
-        "--pool",
-        "prefork",
-        "--concurrency",
-        "2",
-        "--without-gossip",
-        "--without-mingle",
-        "-l",
-        "info",
-        workdir=workdir,
-    )
-
-
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    return celery_process(WORKER_ARGS, env=_env(), workdir=workdir)
 
 
 @pytest.fixture
@@ -229,9 +159,9 @@ def test_a_worker_child_killed_mid_batch_loses_and_duplicates_nothing(
         for _ in range(2):
             app.send_task("badges.tasks.issue_batch", args=[str(batch.pk)])
         _wait_for(batch, min(200, ROWS // 4), started)
-        children = _children(worker.pid)
-        assert children, "the worker has no pool children"
-        victim = children[0]
+        pool = children(worker.pid)
+        assert pool, "the worker has no pool children"
+        victim = pool[0]
         os.kill(victim, signal.SIGKILL)  # a pool child, by its recorded PID
         killed_at = _signed(batch)
         _wait_for(batch, ROWS, started)
@@ -241,9 +171,9 @@ def test_a_worker_child_killed_mid_batch_loses_and_duplicates_nothing(
         elapsed = time.monotonic() - started
         _wait_for_emails(batch, started)
     finally:
-        _stop(beat)
-        _stop(worker)
-        _stop(redis)
+        stop(beat)
+        stop(worker)
+        stop(redis)
     figures = _check_exactly_once(client, batch, ROWS)
     print(  # noqa: T201 - the test's figures
         json.dumps(
@@ -275,7 +205,7 @@ def test_a_redis_restart_mid_batch_is_recovered_by_the_sweeper(
         # Redis goes away with its queue; the child that was issuing dies with it.
         redis.kill()
         redis.wait(10)
-        for child in _children(worker.pid):
+        for child in children(worker.pid):
             os.kill(child, signal.SIGKILL)
         stalled_at = _signed(batch)
         redis = _start_redis(workdir)  # back, empty: nothing queued any more
@@ -288,9 +218,9 @@ def test_a_redis_restart_mid_batch_is_recovered_by_the_sweeper(
         _wait_for_emails(batch, started)
     finally:
         if beat is not None:
-            _stop(beat)
-        _stop(worker)
-        _stop(redis)
+            stop(beat)
+        stop(worker)
+        stop(redis)
     figures = _check_exactly_once(client, batch, rows)
     assert stalled_at < rows  # the sweeper, not the lost task, finished the batch
     print(  # noqa: T201 - the test's figures

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,20 @@ def test_node_verifies_an_nzqcf_micro_credential_with_esco_alignments(
         award = badge_services.award_badge(
             actor=cast.awarder, version=version, email="learner@example.com"
         )
-        returncode, lines = run_verifier(live_server.url, write(tmp_path, "nzqcf", award))
+        partial = badge_services.award_badge(
+            actor=cast.awarder,
+            version=version,
+            email="second@example.com",
+            credits_earned=Decimal("7.5"),
+        )
+        returncode, lines = run_verifier(
+            live_server.url, write(tmp_path, "nzqcf", award), write(tmp_path, "partial", partial)
+        )
 
     assert award.credential["credentialSubject"]["achievement"]["creditsAvailable"] == 15
-    assert lines[0].get("error") is None
-    assert lines[0]["verified"] is True
+    assert partial.credential["credentialSubject"]["creditsEarned"] == 7.5
+    assert [line.get("error") for line in lines] == [None, None]
+    assert [line["verified"] for line in lines] == [True, True]
     assert returncode == 0
 
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from badges import services as badge_services
-from badges.models import Achievement, AchievementVersion, Award, BulkBatch
+from badges.models import Achievement, AchievementVersion, Award, BulkBatch, IssuerApiToken
 from insignia.urls import manage_patterns
 from issuers import keys, services
 from issuers.models import Invitation, Membership, Role, SigningKey
@@ -88,6 +88,18 @@ def _batch(cast: Cast) -> str:
     return str(found.pk)
 
 
+def _api_token(cast: Cast) -> str:
+    """The victim issuer's API token (issue #8), active."""
+    from badges import bulk_services
+
+    found = IssuerApiToken.objects.filter(issuer=cast.issuer).first()
+    if found is None:
+        found, _secret = bulk_services.create_api_token(
+            actor=cast.owner, issuer=cast.issuer, name="Victim LMS token"
+        )
+    return str(found.pk)
+
+
 def _key(cast: Cast) -> str:
     _achievement(cast)
     return keys.active_key(cast.issuer).key_id
@@ -105,6 +117,87 @@ def _case(cast: Cast) -> str:
             module=Achievement.objects.get(pk=_achievement(cast)),
         ).pk
     )
+
+
+def _custom_framework(cast: Cast) -> tuple[int, int]:
+    """The victim's own competency framework and its one item (issue #7 editor)."""
+    from frameworks import editor_services
+    from frameworks.models import CompetencyFramework
+
+    found = CompetencyFramework.objects.filter(owner=cast.institution, source="custom").first()
+    if found is None:
+        found = editor_services.create_competency_framework(
+            actor=cast.owner, institution=cast.institution, title_en="Victim Skills Framework"
+        )
+        editor_services.add_competency_item(
+            actor=cast.owner, framework=found, label_en="Victim secret skill", code="VS.1"
+        )
+    return found.pk, found.items.get().pk
+
+
+def _item_kwargs(cast: Cast, slug: str) -> dict[str, Any]:
+    framework, item = _custom_framework(cast)
+    return {"institution": slug, "framework": framework, "item": item}
+
+
+def _pathway(cast: Cast) -> str:
+    """The victim's pathway (issue #7 editor): the victim badge leads to a second badge."""
+    from frameworks.models import Pathway
+    from frameworks.pathways import GroupSpec, create_pathway
+
+    found = Pathway.objects.filter(institution=cast.institution).first()
+    if found is None:
+        part = Achievement.objects.get(pk=_achievement(cast))
+        target = badge_services.create_achievement(
+            actor=cast.owner, issuer=cast.issuer, slug="victim-target", name_en="Victim Target"
+        )
+        found = create_pathway(
+            actor=cast.owner,
+            institution=cast.institution,
+            title_en="Victim Pathway",
+            target=target,
+            root=GroupSpec(rule="all", achievements=[part]),
+        )
+    return str(found.pk)
+
+
+def _statement(cast: Cast) -> str:
+    """The victim's draft equivalence statement (issue #7)."""
+    import datetime
+
+    from frameworks.models import EquivalenceStatement
+
+    found = EquivalenceStatement.objects.filter(institution=cast.institution).first()
+    if found is None:
+        found = EquivalenceStatement.objects.create(
+            institution=cast.institution,
+            provider_name="Victim Secret Badge provider",
+            title="Victim Secret Badge training",
+            local_achievement=Achievement.objects.get(pk=_achievement(cast)),
+            rationale="Secret criteria",
+            valid_from=datetime.date(2026, 1, 1),
+        )
+    return str(found.pk)
+
+
+def _completion(cast: Cast) -> str:
+    """The victim's pathway completion, flagged for review (issue #7)."""
+    from django.utils import timezone
+
+    from frameworks.models import Pathway, PathwayCompletion
+
+    award = Award.objects.get(pk=_award(cast))
+    pathway, _created = Pathway.objects.get_or_create(
+        institution=cast.institution,
+        title_en="Victim Secret Badge pathway",
+        defaults={"target": award.achievement_version.achievement},
+    )
+    found, _created = PathwayCompletion.objects.get_or_create(
+        pathway=pathway,
+        recipient_email=award.recipient_email,
+        defaults={"award": award, "completed_at": timezone.now(), "needs_review": True},
+    )
+    return str(found.pk)
 
 
 SCOPED: dict[str, Kwargs] = {
@@ -170,10 +263,42 @@ SCOPED: dict[str, Kwargs] = {
     "pathways": lambda cast, slug, inv: {"institution": slug},
     "recognition": lambda cast, slug, inv: {"institution": slug},
     "recognition_case": lambda cast, slug, inv: {"institution": slug, "case": _case(cast)},
+    "equivalences": lambda cast, slug, inv: {"institution": slug},
+    "equivalence_create": lambda cast, slug, inv: {"institution": slug},
+    "equivalence_detail": lambda cast, slug, inv: {
+        "institution": slug,
+        "statement": _statement(cast),
+    },
+    "pathway_review": lambda cast, slug, inv: {
+        "institution": slug,
+        "completion": _completion(cast),
+    },
     "achievement_placement": lambda cast, slug, inv: {
         "institution": slug,
         "achievement": _achievement(cast),
     },
+    # Issue #7 editors: custom competency frameworks and pathways.
+    "competency_framework_create": lambda cast, slug, inv: {"institution": slug},
+    "competency_framework": lambda cast, slug, inv: {
+        "institution": slug,
+        "framework": _custom_framework(cast)[0],
+    },
+    "competency_framework_edit": lambda cast, slug, inv: {
+        "institution": slug,
+        "framework": _custom_framework(cast)[0],
+    },
+    "competency_item_create": lambda cast, slug, inv: {
+        "institution": slug,
+        "framework": _custom_framework(cast)[0],
+    },
+    "competency_item_edit": lambda cast, slug, inv: _item_kwargs(cast, slug),
+    "competency_item_move": lambda cast, slug, inv: _item_kwargs(cast, slug),
+    "competency_item_retire": lambda cast, slug, inv: _item_kwargs(cast, slug),
+    "competency_item_delete": lambda cast, slug, inv: _item_kwargs(cast, slug),
+    "pathway_create": lambda cast, slug, inv: {"institution": slug},
+    "pathways_deactivated": lambda cast, slug, inv: {"institution": slug},
+    "pathway_edit": lambda cast, slug, inv: {"institution": slug, "pathway": _pathway(cast)},
+    "pathway_set_active": lambda cast, slug, inv: {"institution": slug, "pathway": _pathway(cast)},
     "issuer_keys": lambda cast, slug, inv: {"institution": slug, "issuer": cast.issuer.slug},
     "issuer_key_rotate": lambda cast, slug, inv: {
         "institution": slug,
@@ -183,6 +308,13 @@ SCOPED: dict[str, Kwargs] = {
         "institution": slug,
         "issuer": cast.issuer.slug,
         "key_id": _key(cast),
+    },
+    # Issue #8: an issuer's API tokens.
+    "api_tokens": lambda cast, slug, inv: {"institution": slug, "issuer": cast.issuer.slug},
+    "api_token_revoke": lambda cast, slug, inv: {
+        "institution": slug,
+        "issuer": cast.issuer.slug,
+        "token": _api_token(cast),
     },
 }
 
@@ -217,6 +349,10 @@ SECRETS = [
     "victim-learner@poly.example",
     "Victim Learner Name",
     "victim-badge",
+    "Victim LMS token",
+    "Victim Skills Framework",
+    "Victim secret skill",
+    "Victim Pathway",
 ]
 
 
@@ -228,6 +364,7 @@ def _badge_state(cast: Cast) -> tuple[object, ...]:
         list(Award.objects.filter(issuer__institution=cast.institution).values_list("status")),
         list(SigningKey.objects.filter(issuer=cast.issuer).values_list("key_id", "status")),
         list(BulkBatch.objects.filter(issuer=cast.issuer).values_list("state")),
+        list(IssuerApiToken.objects.filter(issuer=cast.issuer).values_list("name", "revoked_at")),
     )
 
 
