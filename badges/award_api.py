@@ -188,12 +188,14 @@ class AwardAchievementAPI(APIView):
             return Response({"errors": ["This micro-credential is not published."]}, status=400)
         body = json.dumps(payload, sort_keys=True, default=str).encode()
         try:
-            status, answer = bulk_services.award_many(
-                actor=actor,
-                version=version,
-                requests=_requests(data.validated_data),
-                idempotency_key=str(request.headers.get("Idempotency-Key", "")).strip(),
-                request_hash=hashlib.sha256(body).hexdigest(),
+            status, answer = bulk_services.retrying_deadlocks(
+                lambda: bulk_services.award_many(
+                    actor=actor,
+                    version=version,
+                    requests=_requests(data.validated_data),
+                    idempotency_key=str(request.headers.get("Idempotency-Key", "")).strip(),
+                    request_hash=hashlib.sha256(body).hexdigest(),
+                )
             )
         except SigningUnavailable as error:
             return Response({"errors": [str(error)]}, status=503)

@@ -19,8 +19,9 @@ import logging
 import secrets
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -49,6 +50,7 @@ from issuers.models import AuditEvent, Issuer, Role
 from issuers.permissions import require_role
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def chunk_size() -> int:
@@ -246,21 +248,28 @@ def _transient(error: OperationalError) -> bool:
     return isinstance(cause, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure)
 
 
-def issue_chunk(*, batch_id: uuid.UUID) -> int:
-    """:func:`issue_chunk_once`, tried again when PostgreSQL picks it as a deadlock's victim.
+def retrying_deadlocks(work: Callable[[], T]) -> T:
+    """Run ``work`` (one whole transaction) again when PostgreSQL picks it as a deadlock's
+    victim, up to ``_DEADLOCK_RETRIES`` times.
 
-    Parallel chunks can wait on each other: a status index drawn by both, uncommitted in one,
+    Parallel awards can wait on each other: a status index drawn by both, uncommitted in one,
     makes the other wait for its commit, and two such waits can form a cycle. PostgreSQL then
-    rolls one chunk back whole (its rows are pending again), and it is simply run again.
+    rolls one transaction back whole, and it is simply run again.
     """
     for attempt in range(_DEADLOCK_RETRIES):
         try:
-            return issue_chunk_once(batch_id=batch_id)
+            return work()
         except OperationalError as error:
             if not _transient(error) or attempt == _DEADLOCK_RETRIES - 1:
                 raise
-            logger.info("bulk chunk of batch %s was a deadlock victim; again", batch_id)
-    return 0  # pragma: no cover - the loop returns or raises
+            logger.info("a transaction was a deadlock victim; running it again")
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def issue_chunk(*, batch_id: uuid.UUID) -> int:
+    """:func:`issue_chunk_once`, run again if it loses a deadlock (its rows are pending again
+    after the rollback)."""
+    return retrying_deadlocks(lambda: issue_chunk_once(batch_id=batch_id))
 
 
 @transaction.atomic

@@ -45,8 +45,10 @@ def sweep_bulk_batches() -> dict[str, int]:
     """Beat task: re-enqueue batches and e-mails whose tasks were lost (crash, broker loss)."""
     stale = timedelta(seconds=int(getattr(settings, "BULK_STALE_SECONDS", 120)))
     batches = bulk_services.stale_batches(older_than=stale)
+    parallel = max(1, int(getattr(settings, "BULK_PARALLEL_TASKS", 2)))
     for batch_id in batches:
-        issue_batch.delay(str(batch_id))
+        for _n in range(parallel):  # as many as start_batch enqueued, so both cores work again
+            issue_batch.delay(str(batch_id))
     emails = notifications.unsent_ids(older_than=stale)
     for notification_id in emails:
         send_award_email.delay(notification_id)
