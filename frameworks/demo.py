@@ -63,7 +63,8 @@ DEMO: list[dict[str, Any]] = [
             "quality_assurance": "NZQA approved micro-credential (demo)",
             "stackability": "stackable",
         },
-        "awards": [AROHA],
+        # Mele passed with partial credit: creditsEarned 10 of 15 (issue #7).
+        "awards": [AROHA, ("mele.learner@demo.insignia.test", "Mele Learner", "en", Decimal(10))],
     },
     {
         "slug": "eqf-digital-marketing",
@@ -225,7 +226,7 @@ def seed_frameworks_demo(*, owner: User, awarder: User, issuer_slug: str) -> lis
     lines: list[str] = []
     for spec, achievement in zip(DEMO, achievements, strict=True):
         version = badge_services.latest_published(achievement)
-        for email, name, language in spec["awards"]:
+        for email, name, language, *partial in spec["awards"]:
             if (
                 version is None
                 or Award.objects.filter(
@@ -235,7 +236,12 @@ def seed_frameworks_demo(*, owner: User, awarder: User, issuer_slug: str) -> lis
                 continue
             try:
                 badge_services.award_badge(
-                    actor=awarder, version=version, email=email, name=name, language=language
+                    actor=awarder,
+                    version=version,
+                    email=email,
+                    name=name,
+                    language=language,
+                    credits_earned=partial[0] if partial else None,
                 )
             except SigningUnavailable as error:
                 return [*lines, f"Demo framework awards skipped: {error}"]

@@ -31,8 +31,10 @@ def test_both_sides_of_a_real_deadlock_finish_when_retried() -> None:
         return name
 
     def run(name: str, mine: Institution, theirs: Institution, retry: bool) -> None:
+        def call() -> str:
+            return work(name, mine, theirs)
+
         try:
-            call = lambda: work(name, mine, theirs)  # noqa: E731
             outcomes[name] = retrying_deadlocks(call) if retry else call()
         except OperationalError as error:
             outcomes[name] = error

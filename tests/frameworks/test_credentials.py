@@ -161,7 +161,14 @@ def test_the_demo_has_an_nzqcf_level_4_and_an_eqf_ects_micro_credential(client: 
     call_command("seed_demo", stdout=io.StringIO())
     call_command("seed_demo", stdout=io.StringIO())  # idempotent
 
-    nz = Award.objects.get(achievement_version__achievement__slug="nzqcf-data-analysis")
+    nz = Award.objects.get(
+        achievement_version__achievement__slug="nzqcf-data-analysis",
+        recipient_email="aroha.learner@demo.insignia.test",
+    )
+    partial = Award.objects.get(
+        achievement_version__achievement__slug="nzqcf-data-analysis",
+        recipient_email="mele.learner@demo.insignia.test",
+    )
     eu = Award.objects.get(
         achievement_version__achievement__slug="eqf-digital-marketing",
         recipient_email="sofia.learner@demo.insignia.test",
@@ -181,6 +188,10 @@ def test_the_demo_has_an_nzqcf_level_4_and_an_eqf_ects_micro_credential(client: 
     assert "Credits: 15 NZQCF credits." in page
     assert "use spreadsheets software" in page
     assert verify_served(client, nz.credential).verified
+    assert "creditsEarned" not in nz.credential["credentialSubject"]
+    assert partial.credential["credentialSubject"]["creditsEarned"] == 10
+    partial_page = client.get(reverse("credential", args=[partial.pk])).content.decode()
+    assert "10 of 15 earned" in partial_page
 
 
 def test_the_verify_page_shows_level_credits_and_skills_in_words(

@@ -130,12 +130,12 @@ def test_a_csv_column_gives_each_learner_their_credits_with_errors_in_the_dry_ru
 ) -> None:
     version = placed(cast)
     data = (
-        "Email,Name,Credits earned\n"
-        "ana@example.com,Ana,12\n"
-        "ben@example.com,Ben,\n"
-        "cho@example.com,Cho,lots\n"
-        "dee@example.com,Dee,40\n"
-    ).encode()
+        b"Email,Name,Credits earned\n"
+        b"ana@example.com,Ana,12\n"
+        b"ben@example.com,Ben,\n"
+        b"cho@example.com,Cho,lots\n"
+        b"dee@example.com,Dee,40\n"
+    )
     batch = bulk_services.create_batch(
         actor=cast.awarder, version=version, file_name="cohort.csv", data=data
     )
