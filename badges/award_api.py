@@ -42,7 +42,7 @@ class IssuerTokenAuthentication(authentication.BaseAuthentication):
             return None
         token = (
             IssuerApiToken.objects.select_related("issuer")
-            .filter(key_hash=bulk_services.token_hash(header[1]), revoked_at__isnull=True)
+            .filter(key_hash=token_services.token_hash(header[1]), revoked_at__isnull=True)
             .first()
         )
         if token is None:

@@ -214,9 +214,9 @@ def _check_credits(row: ParsedRow, value: str, credit_value: float | None) -> No
         row.error("credits_earned", _("“%(value)s” is not a number.") % {"value": value})
         return
     try:
-        from badges.services import _credits_earned
+        from badges.services import credits_earned_value
 
-        _credits_earned(row.credits_earned, credit_value)
+        credits_earned_value(row.credits_earned, credit_value)
     except ValidationError as error:
         row.error("credits_earned", "; ".join(error.messages))
 

@@ -13,10 +13,8 @@ running batch that went quiet, so nothing depends on broker redelivery.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import logging
-import secrets
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -41,12 +39,11 @@ from badges.models import (
     BulkRow,
     DuplicateHandling,
     IdempotentRequest,
-    IssuerApiToken,
     RowState,
     VersionStatus,
 )
 from issuers import keys
-from issuers.models import AuditEvent, Issuer, Role
+from issuers.models import AuditEvent, Role
 from issuers.permissions import require_role
 
 logger = logging.getLogger(__name__)
@@ -440,32 +437,6 @@ def result_csv(batch: BulkBatch) -> bytes:
 # --------------------------------------------------------------------------------------------
 # The awarding API: one or many awards, idempotent by key (issue #8)
 # --------------------------------------------------------------------------------------------
-
-
-def new_api_token_key() -> str:
-    return "ins_" + secrets.token_urlsafe(32)
-
-
-def token_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-@transaction.atomic
-def create_api_token(*, actor: User, issuer: Issuer, name: str) -> tuple[IssuerApiToken, str]:
-    """A token that awards badges of ``issuer`` only; the key is shown once. Owners."""
-    require_role(actor, issuer.institution, Role.OWNER)
-    key = new_api_token_key()
-    token = IssuerApiToken.objects.create(
-        issuer=issuer, name=name[:100], key_hash=token_hash(key), created_by=actor
-    )
-    AuditEvent.objects.create(
-        institution_id=issuer.institution_id,
-        actor=actor,
-        action="api_token.created",
-        target=str(issuer),
-        data={"token": str(token.pk), "name": token.name},
-    )
-    return token, key
 
 
 #: One award asked for through the API.

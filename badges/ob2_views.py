@@ -22,7 +22,13 @@ from django.views.decorators.http import require_safe
 from badges import baked, credentials, selectors
 from badges.models import AchievementVersion, Award
 from badges.negotiation import json_type
-from badges.public import _award, _cached, _image_response, _reader_language, json_response
+from badges.public import (
+    cached_response,
+    image_response,
+    json_response,
+    public_award,
+    reader_language,
+)
 from badges.state import award_state
 from issuers.models import Issuer
 from openbadges import ob2
@@ -89,18 +95,18 @@ def assertion(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
 @require_safe
 def assertion_png(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
     """The badge PNG with the OB 2.0 hosted assertion baked in, for OB 2.0 backpacks."""
-    award = _award(award_id)
+    award = public_award(award_id)
     payload = json.dumps(assertion_document(award), ensure_ascii=False, separators=(",", ":"))
     etag = baked.etag(award, "png", "ob2:" + payload)
-    not_modified = _cached(request, etag)
+    not_modified = cached_response(request, etag)
     if not_modified is not None:
         return not_modified
     data = baked.baked(award, "png", payload=payload, ob2=True)
-    return _image_response(data, "png", etag, f"badge-{award.pk}-ob2")
+    return image_response(data, "png", etag, f"badge-{award.pk}-ob2")
 
 
 def badge_document(version: AchievementVersion) -> dict[str, Any]:
-    language = _reader_language(version)
+    language = reader_language(version)
     issuer = version.achievement.issuer
     return ob2.badge_class_json(
         ob2.BadgeClass(

@@ -110,14 +110,14 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
     return _html(request, "badges/credential.html", context)
 
 
-def _award(award_id: uuid.UUID) -> Award:
+def public_award(award_id: uuid.UUID) -> Award:
     award = selectors.public_award(award_id)
     # One query for what the images need: the institution's colour and the badge image.
     award.issuer = Issuer.objects.select_related("institution").get(pk=award.issuer_id)
     return award
 
 
-def _cached(request: HttpRequest, etag: str) -> HttpResponse | None:
+def cached_response(request: HttpRequest, etag: str) -> HttpResponse | None:
     wanted = request.headers.get("If-None-Match", "")
     if etag in (tag.strip() for tag in wanted.split(",")):
         response = HttpResponseNotModified()
@@ -126,7 +126,7 @@ def _cached(request: HttpRequest, etag: str) -> HttpResponse | None:
     return None
 
 
-def _image_response(data: bytes, fmt: baked.Format, etag: str, filename: str) -> HttpResponse:
+def image_response(data: bytes, fmt: baked.Format, etag: str, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=baked.CONTENT_TYPES[fmt])
     response["ETag"] = etag
     response["Cache-Control"] = IMAGE_CACHE
@@ -143,13 +143,13 @@ def credential_baked(request: HttpRequest, award_id: uuid.UUID, fmt: str) -> Htt
     """``/credentials/<id>.png`` and ``.svg``: the badge image with the signed credential
     baked in (OB 3.0 docformat §Baked Badge), spliced on request; the text is exact."""
     image_format: baked.Format = "svg" if fmt == "svg" else "png"
-    award = _award(award_id)
+    award = public_award(award_id)
     etag = baked.etag(award, image_format)
-    not_modified = _cached(request, etag)
+    not_modified = cached_response(request, etag)
     if not_modified is not None:
         return not_modified
     data = baked.baked(award, image_format)
-    return _image_response(data, image_format, etag, f"badge-{award.pk}")
+    return image_response(data, image_format, etag, f"badge-{award.pk}")
 
 
 def _card(award: Award) -> preview.Card:
@@ -191,7 +191,7 @@ def _card_etag(card: preview.Card, kind: str) -> str:
 
 def _card_response(request: HttpRequest, card: preview.Card, kind: str = "card") -> HttpResponse:
     etag = _card_etag(card, kind)
-    not_modified = _cached(request, etag)
+    not_modified = cached_response(request, etag)
     if not_modified is not None:
         return not_modified
     if kind == "wechat":
@@ -208,23 +208,23 @@ def _card_response(request: HttpRequest, card: preview.Card, kind: str = "card")
 @require_safe
 def credential_preview(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
     """``/credentials/<id>/preview.png``: the 1200x627 card crawlers show for a shared link."""
-    return _card_response(request, _card(_award(award_id)))
+    return _card_response(request, _card(public_award(award_id)))
 
 
 @require_safe
 def credential_wechat(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
     """``/credentials/<id>/wechat.png``: a card to save and send in WeChat (QR plus title)."""
-    return _card_response(request, _card(_award(award_id)), "wechat")
+    return _card_response(request, _card(public_award(award_id)), "wechat")
 
 
-def _reader_language(version: AchievementVersion) -> str:
+def reader_language(version: AchievementVersion) -> str:
     wanted = credentials.language_of(translation.get_language() or "en")
     available = version.languages()
     return wanted if wanted in available or not available else available[0]
 
 
 def _version_context(version: AchievementVersion) -> dict[str, Any]:
-    language = _reader_language(version)
+    language = reader_language(version)
     return {
         "version": version,
         "language": language,
@@ -246,7 +246,7 @@ def achievement(request: HttpRequest, achievement_id: uuid.UUID) -> HttpResponse
     latest = versions[-1]
     media = json_type(request, ("application/ld+json", "application/json"))
     if media is not None:
-        language = _reader_language(latest)
+        language = reader_language(latest)
         return json_response(
             json.dumps(credentials.achievement_document(latest, language), ensure_ascii=False),
             media,
@@ -307,7 +307,7 @@ def achievement_version(
     version = selectors.public_version(achievement_id, number)
     media = json_type(request, ("application/ld+json", "application/json"))
     if media is not None:
-        document = credentials.achievement_document(version, _reader_language(version))
+        document = credentials.achievement_document(version, reader_language(version))
         return json_response(json.dumps(document, ensure_ascii=False), media)
     latest = selectors.published_versions(version.achievement).order_by("-number").first()
     context = {**_version_context(version), "is_latest": latest == version, "latest": latest}

@@ -290,7 +290,7 @@ class _Checked:
     credits_earned: float | None
 
 
-def _credits_earned(earned: Decimal | None, available: float | None) -> float | None:
+def credits_earned_value(earned: Decimal | None, available: float | None) -> float | None:
     """``creditsEarned`` for the credential: None when not given or equal to the credit value;
     refused when the version has no credit value or it is outside 0 … the credit value."""
     if earned is None:
@@ -337,7 +337,7 @@ def _check_request(
         language=language,
         valid_until=_valid_until(version, now, request.valid_until),
         evidence=_evidence(request.evidence),
-        credits_earned=_credits_earned(request.credits_earned, credit_value),
+        credits_earned=credits_earned_value(request.credits_earned, credit_value),
     )
 
 

@@ -1,6 +1,5 @@
 """Issuer API tokens in the console (issue #8): list, revoke, and record when a token was
-last used. Creating one is ``bulk_services.create_api_token`` (the key is shown once; only
-its SHA-256 is stored).
+last used; create one (the key is shown once; only its SHA-256 is stored).
 
 Owners of the institution only: a token awards badges without a person signing in, so it is
 as powerful as an awarder of that issuer and is managed like a member.
@@ -8,6 +7,8 @@ as powerful as an awarder of that issuer and is managed like a member.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -15,22 +16,14 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from badges.models import IssuerApiToken
-from issuers.models import AUDIT_LABELS, AuditEvent, Issuer, Role
+from issuers.models import AuditEvent, Issuer, Role
 from issuers.permissions import require_role
 
 # How stale ``last_used_at`` may get: a busy integration must not cost a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-AUDIT_LABELS.update(
-    {
-        "api_token.created": gettext_lazy("API token created"),
-        "api_token.revoked": gettext_lazy("API token revoked"),
-    }
-)
 
 
 def tokens_of(issuer: Issuer) -> QuerySet[IssuerApiToken]:
@@ -79,3 +72,29 @@ def record_token_use(token: IssuerApiToken, *, now: datetime | None = None) -> b
     if written:
         token.last_used_at = now
     return bool(written)
+
+
+def new_api_token_key() -> str:
+    return "ins_" + secrets.token_urlsafe(32)
+
+
+def token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(*, actor: User, issuer: Issuer, name: str) -> tuple[IssuerApiToken, str]:
+    """A token that awards badges of ``issuer`` only; the key is shown once. Owners."""
+    require_role(actor, issuer.institution, Role.OWNER)
+    key = new_api_token_key()
+    token = IssuerApiToken.objects.create(
+        issuer=issuer, name=name[:100], key_hash=token_hash(key), created_by=actor
+    )
+    AuditEvent.objects.create(
+        institution_id=issuer.institution_id,
+        actor=actor,
+        action="api_token.created",
+        target=str(issuer),
+        data={"token": str(token.pk), "name": token.name},
+    )
+    return token, key

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from badges import bulk_services, selectors, token_services
+from badges import selectors, token_services
 from badges.models import IssuerApiToken
 from issuers import selectors as issuer_selectors
 from issuers.models import Institution, Issuer, Role
@@ -124,7 +124,7 @@ def api_tokens(request: HttpRequest, institution: Institution, issuer: str) -> H
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         return _page(request, institution, found, form=form, status=400)
-    token, key = bulk_services.create_api_token(
+    token, key = token_services.create_api_token(
         actor=_user(request), issuer=found, name=form.cleaned_data["name"]
     )
     return _page(request, institution, found, form=ApiTokenForm(), new_token=token, new_key=key)

@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from badges.models import Achievement
-from frameworks.editor_services import MAX_DEPTH, achievement_name, group_number
 from frameworks.models import CompetencyFramework, CompetencyItem, CreditSystem, FrameworkLevel
+from frameworks.pathway_editor import MAX_DEPTH, achievement_name, group_number
 from frameworks.pathways import GroupSpec
 from frameworks.policies import number
 

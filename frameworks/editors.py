@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from badges import selectors as badge_selectors
 from badges.models import VersionStatus
 from frameworks import editor_services as services
+from frameworks import pathway_editor as pathway_services
 from frameworks import selectors
 from frameworks.editor_forms import (
     CompetencyFrameworkForm,
@@ -38,7 +39,7 @@ from frameworks.models import CompetencyAlignment, CompetencyFramework, Competen
 from frameworks.pathways import GroupSpec
 from issuers.models import Institution, Role
 from issuers.permissions import has_role, require_role
-from issuers.views import _apply_errors, _context, _user, console
+from issuers.views import apply_errors, console, console_context, request_user
 
 IMPORTED_PAGE_SIZE = 100
 
@@ -116,16 +117,16 @@ def competency_framework_create(request: HttpRequest, institution: Institution) 
     if request.method == "POST" and form.is_valid():
         try:
             framework = services.create_competency_framework(
-                actor=_user(request), institution=institution, **form.cleaned_data
+                actor=request_user(request), institution=institution, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("The framework was created. Now add its items."))
             return redirect(
                 "manage:competency_framework", institution=institution.slug, framework=framework.pk
             )
-    context = _context(request, institution, form=form, framework=None)
+    context = console_context(request, institution, form=form, framework=None)
     return render(request, "manage/editor_framework_form.html", context)
 
 
@@ -135,7 +136,7 @@ def competency_framework(
 ) -> HttpResponse:
     """One competency framework: a custom one as an editable tree, an imported one read-only."""
     found = _framework(institution, framework)
-    user = _user(request)
+    user = request_user(request)
     custom = found.source == CompetencyFramework.Source.CUSTOM
     can_edit = custom and has_role(user, institution, Role.EDITOR)
     page = None
@@ -149,7 +150,7 @@ def competency_framework(
     item_form = (
         CompetencyItemForm(items=[r.item for r in rows], auto_id="new_%s") if can_edit else None
     )
-    context = _context(
+    context = console_context(
         request,
         institution,
         framework=found,
@@ -175,16 +176,16 @@ def competency_framework_edit(
     if request.method == "POST" and form.is_valid():
         try:
             services.update_competency_framework(
-                actor=_user(request), framework=found, **form.cleaned_data
+                actor=request_user(request), framework=found, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("The framework was saved."))
             return redirect(
                 "manage:competency_framework", institution=institution.slug, framework=found.pk
             )
-    context = _context(request, institution, form=form, framework=found, minted=minted)
+    context = console_context(request, institution, form=form, framework=found, minted=minted)
     return render(request, "manage/editor_framework_form.html", context)
 
 
@@ -211,16 +212,16 @@ def competency_item_create(
     if request.method == "POST" and form.is_valid():
         try:
             item = services.add_competency_item(
-                actor=_user(request), framework=found, **_item_values(form)
+                actor=request_user(request), framework=found, **_item_values(form)
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("Added “%(item)s”.") % {"item": item.code or item.label})
             return redirect(
                 "manage:competency_framework", institution=institution.slug, framework=found.pk
             )
-    context = _context(request, institution, form=form, framework=found, item=None)
+    context = console_context(request, institution, form=form, framework=found, item=None)
     return render(request, "manage/editor_item_form.html", context)
 
 
@@ -240,16 +241,16 @@ def competency_item_edit(
     if request.method == "POST" and form.is_valid():
         try:
             services.update_competency_item(
-                actor=_user(request), item=current, **_item_values(form)
+                actor=request_user(request), item=current, **_item_values(form)
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("The item was saved."))
             return redirect(
                 "manage:competency_framework", institution=institution.slug, framework=found.pk
             )
-    context = _context(
+    context = console_context(
         request,
         institution,
         form=form,
@@ -282,7 +283,7 @@ def competency_item_move(
 ) -> HttpResponse:
     found, current = _item_action(request, institution, framework, item)
     services.move_competency_item(
-        actor=_user(request), item=current, up=request.POST.get("direction") == "up"
+        actor=request_user(request), item=current, up=request.POST.get("direction") == "up"
     )
     return _back(institution, found)
 
@@ -294,7 +295,7 @@ def competency_item_retire(
 ) -> HttpResponse:
     found, current = _item_action(request, institution, framework, item)
     retire = request.POST.get("retire", "1") == "1"
-    services.retire_competency_item(actor=_user(request), item=current, retired=retire)
+    services.retire_competency_item(actor=request_user(request), item=current, retired=retire)
     messages.success(
         request,
         (
@@ -315,7 +316,7 @@ def competency_item_delete(
     found, current = _item_action(request, institution, framework, item)
     name = current.code or current.label
     try:
-        services.delete_competency_item(actor=_user(request), item=current)
+        services.delete_competency_item(actor=request_user(request), item=current)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -368,7 +369,7 @@ def _pathway_page(
     pathway: Pathway | None,
 ) -> HttpResponse:
     """The editor: shows the tree, applies "add"/"remove" buttons, saves on "Save"."""
-    user = _user(request)
+    user = request_user(request)
     can_edit = has_role(user, institution, Role.EDITOR)
     choices = _choices(institution)
     achievements = list(choices.achievements.values())
@@ -395,9 +396,9 @@ def _pathway_page(
             }
             try:
                 if pathway is None:
-                    saved = services.create_pathway(institution=institution, **values)
+                    saved = pathway_services.create_pathway(institution=institution, **values)
                 else:
-                    saved = services.update_pathway(pathway=pathway, **values)
+                    saved = pathway_services.update_pathway(pathway=pathway, **values)
             except ValidationError as error:
                 errors = list(error.messages)
             else:
@@ -414,26 +415,28 @@ def _pathway_page(
             },
             achievements=achievements,
         )
-        root = services.spec_of(pathway)
+        root = pathway_services.spec_of(pathway)
         target = pathway.target
     else:
         form = PathwayForm(achievements=achievements)
         root = GroupSpec(rule="all", achievements=[], children=[])
         target = None
-    check = services.check_tree(root, institution, target)
+    check = pathway_services.check_tree(root, institution, target)
     title_en = str(form["title_en"].value() or "")
     title_zh = str(form["title_zh"].value() or "")
-    context = _context(
+    context = console_context(
         request,
         institution,
         pathway=pathway,
         form=form,
         can_edit=can_edit,
         tree=editor_nodes(root),
-        achievements=[(str(a.pk), services.achievement_name(a), a.slug) for a in achievements],
+        achievements=[
+            (str(a.pk), pathway_services.achievement_name(a), a.slug) for a in achievements
+        ],
         systems=list(choices.systems.values()),
         levels=list(choices.levels.values()),
-        rules=services.Rule.choices,
+        rules=pathway_services.Rule.choices,
         errors=errors,
         warnings=check.warnings,
         preview=preview(root, title_en, title_zh, target),
@@ -463,7 +466,7 @@ def pathway_set_active(
 ) -> HttpResponse:
     found = get_object_or_404(Pathway, pk=pathway, institution=institution)
     active = request.POST.get("active") == "1"
-    services.set_pathway_active(actor=_user(request), pathway=found, active=active)
+    pathway_services.set_pathway_active(actor=request_user(request), pathway=found, active=active)
     messages.success(
         request,
         _("The pathway is active again: learners complete it from their next badge on.")
@@ -479,10 +482,10 @@ def pathway_set_active(
 @console()
 def pathways_deactivated(request: HttpRequest, institution: Institution) -> HttpResponse:
     found = institution.pathways.filter(is_active=False).select_related("target")
-    context = _context(
+    context = console_context(
         request,
         institution,
         pathways=found,
-        can_edit=has_role(_user(request), institution, Role.EDITOR),
+        can_edit=has_role(request_user(request), institution, Role.EDITOR),
     )
     return render(request, "manage/editor_pathways_deactivated.html", context)

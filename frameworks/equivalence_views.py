@@ -19,7 +19,7 @@ from frameworks.forms import EquivalenceForm, WithdrawForm
 from frameworks.models import EquivalenceStatement
 from issuers.models import Institution, Role
 from issuers.permissions import has_role, require_role
-from issuers.views import _apply_errors, _context, _user, console
+from issuers.views import apply_errors, console, console_context, request_user
 
 Status = EquivalenceStatement.Status
 
@@ -46,11 +46,11 @@ def statement_list(request: HttpRequest, institution: Institution) -> HttpRespon
         equivalence.statements_of(institution).order_by("status", "provider_name", "title")
     )
     today = timezone.localdate()
-    context = _context(
+    context = console_context(
         request,
         institution,
         statements=[(s, s.is_current(today)) for s in statements],
-        can_edit=has_role(_user(request), institution, Role.EDITOR),
+        can_edit=has_role(request_user(request), institution, Role.EDITOR),
     )
     return render(request, "manage/equivalences.html", context)
 
@@ -73,7 +73,7 @@ def _copy_of(institution: Institution, source: str) -> dict[str, object]:
 
 @console(Role.EDITOR)
 def statement_create(request: HttpRequest, institution: Institution) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = _form(request, institution, initial=_copy_of(institution, request.GET.get("from", "")))
     if request.method == "POST" and form.is_valid():
         try:
@@ -81,13 +81,13 @@ def statement_create(request: HttpRequest, institution: Institution) -> HttpResp
                 actor=user, institution=institution, data=form.data_for_service()
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("The draft statement was saved."))
             return redirect(
                 "manage:equivalence_detail", institution=institution.slug, statement=statement.pk
             )
-    context = _context(request, institution, form=form, statement=None)
+    context = console_context(request, institution, form=form, statement=None)
     return render(request, "manage/equivalence_form.html", context)
 
 
@@ -96,7 +96,7 @@ def statement_detail(
     request: HttpRequest, institution: Institution, statement: uuid.UUID
 ) -> HttpResponse:
     """One statement; a draft is edited here, then published; a published one withdrawn."""
-    user = _user(request)
+    user = request_user(request)
     found = get_object_or_404(equivalence.statements_of(institution), pk=statement)
     can_edit = has_role(user, institution, Role.EDITOR)
     form = _form(request, institution, instance=found) if found.status == Status.DRAFT else None
@@ -124,11 +124,11 @@ def statement_detail(
                 return redirect(request.path)
         except ValidationError as error:
             if action == "save" and form is not None:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.error(request, " ".join(error.messages))
                 return redirect(request.path)
-    context = _context(
+    context = console_context(
         request,
         institution,
         statement=found,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from badges.models import AchievementVersion
 from frameworks import selectors
-from frameworks.models import CompetencyFramework, FrameworkLevel, Placement
+from frameworks.models import CompetencyFramework, CompetencyItem, FrameworkLevel, Placement
 from frameworks.policies import number
 from openbadges import ob3
 
@@ -59,18 +59,29 @@ def _target_type(framework: CompetencyFramework) -> str | None:
     return "CFItem" if framework.source == CompetencyFramework.Source.CASE else None
 
 
-def alignments(placement: Placement) -> list[ob3.Alignment]:
+def _zh(language: str) -> bool:
+    return language.lower().startswith("zh")
+
+
+def item_label(item: CompetencyItem, language: str) -> str:
+    """A competency's name in ``language``: the Chinese statement of a custom framework's item
+    where it has one, else the item's own (imported frameworks keep their source's text)."""
+    return (item.label_zh if _zh(language) else "") or item.label
+
+
+def alignments(placement: Placement, language: str = "en") -> list[ob3.Alignment]:
     found = [level_alignment(p.level) for p in placement.levels.all()]
     for alignment in placement.competencies.all():
         item = alignment.item
+        framework = item.framework
         found.append(
             ob3.Alignment(
-                target_name=item.label,
+                target_name=item_label(item, language),
                 target_url=item.uri,
                 target_code=item.code or None,
                 target_description=item.statement or None,
-                target_framework=item.framework.title,
-                target_type=_target_type(item.framework),
+                target_framework=(framework.title_zh if _zh(language) else "") or framework.title,
+                target_type=_target_type(framework),
             )
         )
     return found
@@ -91,7 +102,9 @@ def summary(placement: Placement | None, language: str) -> PlacementSummary:
                 if placement.notional_hours is not None
                 else ""
             ),
-            skills=[(a.item.label, a.item.uri) for a in placement.competencies.all()],
+            skills=[
+                (item_label(a.item, language), a.item.uri) for a in placement.competencies.all()
+            ],
             outcomes=placement.outcomes(language),
         )
     return result
@@ -126,7 +139,7 @@ def achievement_parts(version: AchievementVersion, language: str) -> Achievement
     credits = list(placement.credits.all())
     primary = next((c for c in credits if c.is_primary), credits[0] if credits else None)
     return AchievementParts(
-        alignments=tuple(alignments(placement)),
+        alignments=tuple(alignments(placement, language)),
         credits_available=float(primary.amount) if primary else None,
         description_note=description_note(placement, language),
     )

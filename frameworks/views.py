@@ -36,7 +36,7 @@ from frameworks.models import (
 )
 from issuers.models import Institution, Role
 from issuers.permissions import has_role, require_role
-from issuers.views import _apply_errors, _context, _user, console
+from issuers.views import apply_errors, console, console_context, request_user
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
@@ -62,7 +62,7 @@ def pathway_clr(request: HttpRequest, completion: uuid.UUID) -> HttpResponse:
 
 @console()
 def overview(request: HttpRequest, institution: Institution) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     available = selectors.policies_available(institution)
     form = PolicyForm(
         request.POST or None,
@@ -77,7 +77,7 @@ def overview(request: HttpRequest, institution: Institution) -> HttpResponse:
             )
             messages.success(request, _("The policies were saved."))
             return redirect("manage:frameworks", institution=institution.slug)
-    context = _context(
+    context = console_context(
         request,
         institution,
         policy_form=form,
@@ -101,7 +101,7 @@ def competencies_import(request: HttpRequest, institution: Institution) -> HttpR
         else:
             try:
                 framework = services.import_competency_framework(
-                    actor=_user(request),
+                    actor=request_user(request),
                     institution=institution,
                     content=bytes(upload.read()),
                     filename=upload.name or "",
@@ -140,7 +140,7 @@ def competencies_search(request: HttpRequest, institution: Institution) -> HttpR
 def placement(
     request: HttpRequest, institution: Institution, achievement: uuid.UUID
 ) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     found = badge_selectors.achievement_of(institution, achievement)
     versions = list(found.versions.order_by("number"))
     draft = next((v for v in versions if v.status == VersionStatus.DRAFT), None)
@@ -172,7 +172,7 @@ def placement(
                     **form.content(),
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, _("The placement was saved."))
                 return redirect(
@@ -181,7 +181,7 @@ def placement(
                     achievement=found.pk,
                 )
     issues = policies.check_version(version)
-    context = _context(
+    context = console_context(
         request,
         institution,
         achievement=found,
@@ -206,7 +206,7 @@ def pathway_list(request: HttpRequest, institution: Institution) -> HttpResponse
             progress.append(
                 (pathway, pathways.evaluate(pathway, email), pathways.completion_of(pathway, email))
             )
-    context = _context(
+    context = console_context(
         request,
         institution,
         pathways=found,
@@ -216,7 +216,7 @@ def pathway_list(request: HttpRequest, institution: Institution) -> HttpResponse
             (c, PathwayReviewForm(auto_id=f"review-{c.pk}-%s"))
             for c in pathways.needing_review(institution)
         ],
-        can_edit=has_role(_user(request), institution, Role.EDITOR),
+        can_edit=has_role(request_user(request), institution, Role.EDITOR),
     )
     return render(request, "manage/frameworks_pathways.html", context)
 
@@ -233,7 +233,7 @@ def pathway_review(
         pathway__institution=institution,
     )
     form = PathwayReviewForm(request.POST)
-    user = _user(request)
+    user = request_user(request)
     if not form.is_valid():
         messages.error(request, _("Choose whether to keep or revoke the pathway credential."))
         return redirect("manage:pathways", institution=institution.slug)
@@ -256,7 +256,7 @@ MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 @console()
 def case_list(request: HttpRequest, institution: Institution) -> HttpResponse:
     """Recognition cases of the institution, and a form to open one."""
-    user = _user(request)
+    user = request_user(request)
     modules = badge_selectors.achievements_of(institution)
     form = CaseForm(request.POST or None, modules=modules)
     if request.method == "POST":
@@ -271,13 +271,13 @@ def case_list(request: HttpRequest, institution: Institution) -> HttpResponse:
                     module=form.cleaned_data["module"],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 return redirect(
                     "manage:recognition_case", institution=institution.slug, case=case.pk
                 )
     cases = list(recognition.cases_of(institution))
-    context = _context(
+    context = console_context(
         request,
         institution,
         form=form,
@@ -294,7 +294,7 @@ def case_list(request: HttpRequest, institution: Institution) -> HttpResponse:
 @console()
 def case_detail(request: HttpRequest, institution: Institution, case: uuid.UUID) -> HttpResponse:
     """One case: the module, the verified evidence in words, the decisions (append-only)."""
-    user = _user(request)
+    user = request_user(request)
     found = get_object_or_404(RecognitionCase, pk=case, institution=institution)
     suggestions = equivalence.suggestions(found)
     applicable = EquivalenceStatement.objects.filter(
@@ -359,9 +359,9 @@ def case_detail(request: HttpRequest, institution: Institution, case: uuid.UUID)
                 return redirect(request.path)
         except ValidationError as error:
             target = {"decide": decision_form, "reviewed": review_form}.get(action, evidence_form)
-            _apply_errors(target, error)
+            apply_errors(target, error)
     module_version = badge_selectors_latest(found)
-    context = _context(
+    context = console_context(
         request,
         institution,
         case=found,
@@ -371,7 +371,13 @@ def case_detail(request: HttpRequest, institution: Institution, case: uuid.UUID)
             request.LANGUAGE_CODE,
         ),
         evidence=[
-            (e, recognition.summary(e), recognition.verdict_line(e.last_verdict))
+            (
+                e,
+                recognition.summary(e),
+                recognition.verdict_line(e.last_verdict),
+                recognition.verdict_line(e.verdict),
+                recognition.verdict_line(e.later_verdict),
+            )
             for e in found.evidence.all()
         ],
         decisions=found.decisions.select_related("credit_system", "decided_by", "equivalence"),

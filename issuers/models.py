@@ -331,5 +331,7 @@ AUDIT_LABELS.update(
         "equivalence.updated": _("Equivalence statement changed"),
         "equivalence.published": _("Equivalence statement published"),
         "equivalence.withdrawn": _("Equivalence statement withdrawn"),
+        "api_token.created": _("API token created"),
+        "api_token.revoked": _("API token revoked"),
     }
 )

@@ -40,7 +40,7 @@ def console(
         def wrapper(
             request: HttpRequest, institution: str, *args: P.args, **kwargs: P.kwargs
         ) -> HttpResponse:
-            user = _user(request)
+            user = request_user(request)
             found = selectors.institution_for(user, institution)
             if minimum is not None:
                 require_role(user, found, minimum)
@@ -51,7 +51,7 @@ def console(
     return decorator
 
 
-def _user(request: HttpRequest) -> User:
+def request_user(request: HttpRequest) -> User:
     if not isinstance(request.user, User):  # login_required runs first; this narrows the type
         raise PermissionDenied
     return request.user
@@ -64,7 +64,7 @@ def _upload(request: HttpRequest, name: str) -> bytes | None:
     return bytes(upload.read())
 
 
-def _apply_errors(form: Any, error: ValidationError) -> None:
+def apply_errors(form: Any, error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -72,8 +72,8 @@ def _apply_errors(form: Any, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def _context(request: HttpRequest, institution: Institution, **extra: Any) -> dict[str, Any]:
-    user = _user(request)
+def console_context(request: HttpRequest, institution: Institution, **extra: Any) -> dict[str, Any]:
+    user = request_user(request)
     return {
         "institution": institution,
         "my_role": role_in(user, institution),
@@ -84,7 +84,7 @@ def _context(request: HttpRequest, institution: Institution, **extra: Any) -> di
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    institutions = list(selectors.institutions_for(_user(request)))
+    institutions = list(selectors.institutions_for(request_user(request)))
     if len(institutions) == 1:
         return redirect("manage:dashboard", institution=institutions[0].slug)
     return render(request, "manage/home.html", {"institutions": institutions})
@@ -103,7 +103,7 @@ def dashboard(request: HttpRequest, institution: Institution) -> HttpResponse:
     return render(
         request,
         "manage/dashboard.html",
-        _context(request, institution, issuers=issuers, reach=reach),
+        console_context(request, institution, issuers=issuers, reach=reach),
     )
 
 
@@ -115,30 +115,32 @@ def institution_settings(request: HttpRequest, institution: Institution) -> Http
             data = {k: v for k, v in form.cleaned_data.items() if k != "logo"}
             try:
                 services.update_institution(
-                    actor=_user(request),
+                    actor=request_user(request),
                     institution=institution,
                     logo=_upload(request, "logo"),
                     **data,
                 )
             except ValidationError as error:
                 institution.refresh_from_db()
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, _("Settings saved."))
                 return redirect("manage:settings", institution=institution.slug)
     else:
         form = InstitutionSettingsForm.for_institution(institution)
-    return render(request, "manage/settings.html", _context(request, institution, form=form))
+    return render(request, "manage/settings.html", console_context(request, institution, form=form))
 
 
 @console()
 def issuer_list(request: HttpRequest, institution: Institution) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     issuers = [
         (issuer, has_role(user, institution, Role.EDITOR, issuer))
         for issuer in selectors.issuers_of(institution)
     ]
-    return render(request, "manage/issuers.html", _context(request, institution, issuers=issuers))
+    return render(
+        request, "manage/issuers.html", console_context(request, institution, issuers=issuers)
+    )
 
 
 @console(Role.OWNER)
@@ -149,52 +151,59 @@ def issuer_create(request: HttpRequest, institution: Institution) -> HttpRespons
             data = {k: v for k, v in form.cleaned_data.items() if k != "image"}
             try:
                 issuer = services.create_issuer(
-                    actor=_user(request),
+                    actor=request_user(request),
                     institution=institution,
                     image=_upload(request, "image"),
                     **data,
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, _("Issuer “%(name)s” created.") % {"name": issuer.name})
                 return redirect("manage:issuers", institution=institution.slug)
     else:
         form = NewIssuerForm()
     return render(
-        request, "manage/issuer_form.html", _context(request, institution, form=form, issuer=None)
+        request,
+        "manage/issuer_form.html",
+        console_context(request, institution, form=form, issuer=None),
     )
 
 
 @console()
 def issuer_edit(request: HttpRequest, institution: Institution, issuer: str) -> HttpResponse:
     found = selectors.issuer_of(institution, issuer)
-    require_role(_user(request), institution, Role.EDITOR, found)
+    require_role(request_user(request), institution, Role.EDITOR, found)
     if request.method == "POST":
         form = IssuerForm(request.POST, request.FILES)
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k != "image"}
             try:
                 services.update_issuer(
-                    actor=_user(request), issuer=found, image=_upload(request, "image"), **data
+                    actor=request_user(request),
+                    issuer=found,
+                    image=_upload(request, "image"),
+                    **data,
                 )
             except ValidationError as error:
                 found.refresh_from_db()
-                _apply_errors(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, _("Issuer saved."))
                 return redirect("manage:issuers", institution=institution.slug)
     else:
         form = IssuerForm.for_issuer(found)
     return render(
-        request, "manage/issuer_form.html", _context(request, institution, form=form, issuer=found)
+        request,
+        "manage/issuer_form.html",
+        console_context(request, institution, form=form, issuer=found),
     )
 
 
 def _members_page(
     request: HttpRequest, institution: Institution, invite_form: InviteForm, status: int = 200
 ) -> HttpResponse:
-    context = _context(
+    context = console_context(
         request,
         institution,
         members=selectors.members_of(institution),
@@ -218,7 +227,7 @@ def member_invite(request: HttpRequest, institution: Institution) -> HttpRespons
     if form.is_valid():
         try:
             invitation = services.invite_member(
-                actor=_user(request),
+                actor=request_user(request),
                 institution=institution,
                 email=form.cleaned_data["email"],
                 role=Role(form.cleaned_data["role"]),
@@ -226,7 +235,7 @@ def member_invite(request: HttpRequest, institution: Institution) -> HttpRespons
                 language=translation.get_language() or "en",
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
@@ -243,7 +252,7 @@ def member_role(request: HttpRequest, institution: Institution, membership: int)
     if form.is_valid():
         try:
             services.change_member_role(
-                actor=_user(request), membership=found, role=Role(form.cleaned_data["role"])
+                actor=request_user(request), membership=found, role=Role(form.cleaned_data["role"])
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -261,7 +270,7 @@ def member_role(request: HttpRequest, institution: Institution, membership: int)
 def member_remove(request: HttpRequest, institution: Institution, membership: int) -> HttpResponse:
     found = selectors.membership_of(institution, membership)
     try:
-        services.remove_member(actor=_user(request), membership=found)
+        services.remove_member(actor=request_user(request), membership=found)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -275,7 +284,7 @@ def invitation_cancel(
     request: HttpRequest, institution: Institution, invitation: str
 ) -> HttpResponse:
     found = selectors.invitation_of(institution, invitation)
-    services.cancel_invitation(actor=_user(request), invitation=found)
+    services.cancel_invitation(actor=request_user(request), invitation=found)
     messages.success(request, _("Invitation to %(email)s withdrawn.") % {"email": found.email})
     return redirect("manage:members", institution=institution.slug)
 
@@ -283,16 +292,18 @@ def invitation_cancel(
 @console(Role.OWNER)
 def audit_log(request: HttpRequest, institution: Institution) -> HttpResponse:
     events = institution.audit_events.select_related("actor")[:200]
-    return render(request, "manage/audit.html", _context(request, institution, events=events))
+    return render(
+        request, "manage/audit.html", console_context(request, institution, events=events)
+    )
 
 
 @console()
 def issuer_keys(request: HttpRequest, institution: Institution, issuer: str) -> HttpResponse:
     """An issuer's signing keys and its did:web. Owners only."""
     found = selectors.issuer_of(institution, issuer)
-    require_role(_user(request), institution, Role.OWNER, found)
+    require_role(request_user(request), institution, Role.OWNER, found)
     signing_keys = found.signing_keys.order_by("-created_at", "-pk")
-    context = _context(
+    context = console_context(
         request, institution, issuer=found, signing_keys=signing_keys, did=keys.issuer_did(found)
     )
     return render(request, "issuers/keys.html", context)
@@ -302,9 +313,9 @@ def issuer_keys(request: HttpRequest, institution: Institution, issuer: str) -> 
 @console()
 def issuer_key_rotate(request: HttpRequest, institution: Institution, issuer: str) -> HttpResponse:
     found = selectors.issuer_of(institution, issuer)
-    require_role(_user(request), institution, Role.OWNER, found)
+    require_role(request_user(request), institution, Role.OWNER, found)
     try:
-        key = keys.rotate_issuer_key(actor=_user(request), issuer=found)
+        key = keys.rotate_issuer_key(actor=request_user(request), issuer=found)
     except keys.SigningUnavailable as error:
         messages.error(request, str(error))
     else:
@@ -322,12 +333,12 @@ def issuer_key_withdraw(
     request: HttpRequest, institution: Institution, issuer: str, key_id: str
 ) -> HttpResponse:
     found = selectors.issuer_of(institution, issuer)
-    require_role(_user(request), institution, Role.OWNER, found)
+    require_role(request_user(request), institution, Role.OWNER, found)
     key = found.signing_keys.filter(key_id=key_id).first()
     if key is None:
         raise Http404
     try:
-        keys.withdraw_signing_key(actor=_user(request), key=key)
+        keys.withdraw_signing_key(actor=request_user(request), key=key)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from badges import bulk_services, token_services
+from badges import token_services
 from badges.models import Award, IssuerApiToken
 from issuers.models import AuditEvent, Role
 from tests.badges.helpers import make_published
@@ -98,7 +98,7 @@ def test_the_key_is_never_stored_in_clear(client: Client, cast: Cast) -> None:
     _response, key = _create(client, cast)
 
     token = IssuerApiToken.objects.get(issuer=cast.issuer)
-    assert token.key_hash == bulk_services.token_hash(key) != key
+    assert token.key_hash == token_services.token_hash(key) != key
     # Not in any table: tokens, audit log, sessions, messages…
     assert _tables_containing("Moodle")  # the search does find what is stored
     assert _tables_containing(key[4:]) == []
@@ -157,7 +157,7 @@ def test_the_page_shows_when_a_token_was_last_used_writing_at_most_once_a_minute
 
 
 def test_record_token_use_skips_the_write_within_a_minute(cast: Cast) -> None:
-    token, _key = bulk_services.create_api_token(actor=cast.owner, issuer=cast.issuer, name="x")
+    token, _key = token_services.create_api_token(actor=cast.owner, issuer=cast.issuer, name="x")
     now = timezone.now()
 
     assert token_services.record_token_use(token, now=now) is True
@@ -170,7 +170,7 @@ def test_record_token_use_skips_the_write_within_a_minute(cast: Cast) -> None:
 
 @pytest.mark.parametrize("persona", ["awarder", "editor", "viewer"])
 def test_staff_who_are_not_owners_get_403(client: Client, cast: Cast, persona: str) -> None:
-    token, _key = bulk_services.create_api_token(
+    token, _key = token_services.create_api_token(
         actor=cast.owner, issuer=cast.issuer, name="Student records"
     )
     client.force_login(getattr(cast, persona))
@@ -195,7 +195,7 @@ def test_an_owner_of_one_issuer_only_gets_403(client: Client, cast: Cast) -> Non
 def test_an_owner_of_another_institution_gets_404_and_learns_nothing(
     client: Client, cast: Cast
 ) -> None:
-    token, _key = bulk_services.create_api_token(
+    token, _key = token_services.create_api_token(
         actor=cast.owner, issuer=cast.issuer, name="Victim LMS"
     )
     client.force_login(cast.outsider)

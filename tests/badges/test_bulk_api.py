@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from badges import bulk_services
+from badges import token_services
 from badges.models import Award, IdempotentRequest
 from tests.badges.helpers import make_published, verify_served
 from tests.base import Cast, make_issuer
@@ -31,7 +31,7 @@ def _post(client: Client, achievement_id: object, body: Any, key: str = "", **he
 
 
 def _token(cast: Cast, issuer: Any = None) -> str:
-    _token_row, key = bulk_services.create_api_token(
+    _token_row, key = token_services.create_api_token(
         actor=cast.owner, issuer=issuer or cast.issuer, name="LMS"
     )
     return f"Bearer {key}"

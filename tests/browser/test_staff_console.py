@@ -54,7 +54,12 @@ def test_an_owner_creates_an_issuer_with_a_logo(
     row = page.get_by_role("row", name=re.compile("School of Design"))
     logo = row.locator("img")
     expect(logo).to_be_visible()
-    assert logo.evaluate("img => img.naturalWidth") == 120
+    # Visible once laid out (it has width/height attributes); wait for the bytes to arrive.
+    loaded = (
+        "img => img.complete ? img.naturalWidth"
+        " : new Promise(done => { img.onload = () => done(img.naturalWidth) })"
+    )
+    assert logo.evaluate(loaded) == 120
     screenshot(page, "console-issuers")
     assert Issuer.objects.get(slug="demo-poly-design").image is not None
 

@@ -15,7 +15,7 @@ from badges import services as badge_services
 from badges.models import Achievement, AchievementVersion
 from frameworks import editor_services
 from frameworks.models import CompetencyFramework, CompetencyItem
-from tests.badges.helpers import award
+from tests.badges.helpers import award, make_achievement
 from tests.base import Cast
 from tests.frameworks.helpers import ESCO_CSV, draft_micro, place, reference
 
@@ -142,6 +142,36 @@ def test_a_custom_item_is_exported_as_an_ob3_alignment_with_its_uri(cast: Cast) 
     assert alignment["targetCode"] == "DS.1"
     assert alignment["targetFramework"] == "Poly Data Skills"
     assert "targetType" not in alignment  # no AlignmentTargetType value fits a custom item
+
+
+def test_a_chinese_credential_names_custom_competencies_in_chinese_where_they_have_it(
+    cast: Cast,
+) -> None:
+    _framework, cleaning, charts = make_framework(cast)
+    achievement = make_achievement(
+        cast.editor,
+        cast.issuer,
+        "bilingual",
+        name_zh="数据素养",
+        description_zh="清理并解释数据。",
+        criteria_zh="完成作品集。",
+    )
+    draft = badge_services.draft_of(achievement)
+    assert draft is not None
+    place(cast.editor, draft, levels=(), credits=(), competencies=[cleaning, charts])
+    version = badge_services.publish_version(actor=cast.editor, version=draft)
+
+    zh = award(cast.awarder, version, language="zh-Hans").credential
+    en = award(cast.awarder, version, email="other@example.com", language="en").credential
+
+    zh_names = [a["targetName"] for a in zh["credentialSubject"]["achievement"]["alignment"]]
+    en_names = [a["targetName"] for a in en["credentialSubject"]["achievement"]["alignment"]]
+    assert zh_names == ["清理杂乱的数据集", "Explains a chart"]  # no Chinese for DS.2: English
+    assert en_names == ["Cleans a messy data set", "Explains a chart"]
+    zh_frameworks = {
+        a["targetFramework"] for a in zh["credentialSubject"]["achievement"]["alignment"]
+    }
+    assert zh_frameworks == {"理工数据技能"}
 
 
 def test_an_item_aligned_to_a_published_micro_credential_is_retired_not_deleted(

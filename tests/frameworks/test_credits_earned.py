@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from badges import bulk_services
+from badges import bulk_services, token_services
 from badges import services as badge_services
 from badges.models import AchievementVersion, Award
 from frameworks import pathways
@@ -165,7 +165,7 @@ def test_a_csv_column_gives_each_learner_their_credits_with_errors_in_the_dry_ru
 
 def test_the_api_takes_credits_earned(cast: Cast, client: Client) -> None:
     version = placed(cast)
-    _token, key = bulk_services.create_api_token(actor=cast.owner, issuer=cast.issuer, name="LMS")
+    _token, key = token_services.create_api_token(actor=cast.owner, issuer=cast.issuer, name="LMS")
     url = reverse("api_award_achievement", args=[version.achievement_id])
     body = {"awards": [{"email": "ana@example.com", "credits_earned": "9.5"}]}
     answer = client.post(

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from badges.models import AchievementVersion
-from frameworks import editor_services, pathways
+from frameworks import pathway_editor, pathways
 from frameworks.models import Pathway, RequirementGroup
 from frameworks.pathways import GroupSpec
 from tests.badges.helpers import award, make_published
@@ -187,7 +187,7 @@ def test_another_institutions_badge_can_be_neither_required_nor_awarded(
     )
     assert not Pathway.objects.exists()
     with pytest.raises(ValidationError, match="another institution"):
-        editor_services.create_pathway(
+        pathway_editor.create_pathway(
             actor=cast.editor,
             institution=cast.institution,
             title_en="Sneaky",
@@ -199,7 +199,7 @@ def test_another_institutions_badge_can_be_neither_required_nor_awarded(
 
 def test_the_preview_reads_the_tree_in_english_and_chinese(client: Client, cast: Cast) -> None:
     three, target = parts(cast), certificate(cast)
-    pathway = editor_services.create_pathway(
+    pathway = pathway_editor.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Data analyst pathway",
@@ -234,7 +234,7 @@ def test_editing_a_completed_pathway_keeps_who_completed_it(
     client: Client, cast: Cast, django_capture_on_commit_callbacks: CaptureCallbacks
 ) -> None:
     three, target = parts(cast), certificate(cast)
-    pathway = editor_services.create_pathway(
+    pathway = pathway_editor.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Data analyst pathway",
@@ -272,7 +272,7 @@ def test_a_deactivated_pathway_is_completed_by_nobody_until_activated_again(
     client: Client, cast: Cast, django_capture_on_commit_callbacks: CaptureCallbacks
 ) -> None:
     three, target = parts(cast), certificate(cast)
-    pathway = editor_services.create_pathway(
+    pathway = pathway_editor.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Data analyst pathway",
@@ -303,7 +303,7 @@ def test_awarders_and_viewers_cannot_create_or_change_a_pathway(
     client: Client, cast: Cast, who: str
 ) -> None:
     three, target = parts(cast), certificate(cast)
-    pathway = editor_services.create_pathway(
+    pathway = pathway_editor.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Data analyst pathway",
@@ -328,7 +328,7 @@ def test_awarders_and_viewers_cannot_create_or_change_a_pathway(
 
 def test_another_institution_cannot_open_or_change_the_pathway(client: Client, cast: Cast) -> None:
     three, target = parts(cast), certificate(cast)
-    pathway = editor_services.create_pathway(
+    pathway = pathway_editor.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Data analyst pathway",

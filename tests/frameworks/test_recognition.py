@@ -167,3 +167,33 @@ def test_staff_recognise_a_badge_for_credit_in_the_console(cast: Cast, client: C
     assert "use spreadsheets software" in body
     assert "Grant credit" in body
     assert "15 NZQCF credits" in body
+
+
+def test_the_case_page_says_what_the_checks_found_in_the_readers_language(
+    cast: Cast, client: Client
+) -> None:
+    from django.urls import reverse
+
+    given = learners_badge(cast)
+    module = make_published(cast.outsider, cast.other_issuer, "their-module").achievement
+    case = recognition.open_case(
+        actor=cast.outsider,
+        institution=cast.other_institution,
+        learner_email=LEARNER,
+        module=module,
+    )
+    recognition.add_evidence(actor=cast.outsider, case=case, url=given.credential["id"])
+    recognition.decide(actor=cast.outsider, case=case, outcome="exemption", rationale="Same.")
+    revocation.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
+    recognition.recheck_case(actor=cast.outsider, case=case)  # checked while English is active
+    client.force_login(cast.outsider)
+    url = reverse("manage:recognition_case", args=[cast.other_institution.slug, case.pk])
+
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+
+    assert "Valid: this badge is genuine and in good standing." in english
+    assert "Valid: this badge is genuine" not in chinese
+    assert "有效" in chinese
+    assert "Checked again: Revoked" in english
+    assert "Revoked:" not in chinese

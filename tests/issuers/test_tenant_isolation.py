@@ -90,11 +90,11 @@ def _batch(cast: Cast) -> str:
 
 def _api_token(cast: Cast) -> str:
     """The victim issuer's API token (issue #8), active."""
-    from badges import bulk_services
+    from badges import token_services
 
     found = IssuerApiToken.objects.filter(issuer=cast.issuer).first()
     if found is None:
-        found, _secret = bulk_services.create_api_token(
+        found, _secret = token_services.create_api_token(
             actor=cast.owner, issuer=cast.issuer, name="Victim LMS token"
         )
     return str(found.pk)
