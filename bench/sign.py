@@ -3,8 +3,10 @@
     .venv/bin/python bench/sign.py [--n 2000] [--node-n 500]
 
 Runs in one process on one core (no threads), then runs ``node tests/interop/sign.mjs`` on the
-same unsigned credential in the same run. Prints JSON lines: one per implementation, then a
-ratio line (DESIGN.md §10 target: python >= 2x node per core). Needs ``npm ci`` in
+same unsigned credential in the same run. Prints JSON lines: how the platform signs (JSON-LD
+to RDF from a template of the credential's shape, ``openbadges.rdftemplate``), the same with
+plain pyld (a credential of a shape not seen before), Node, then a ratio line (DESIGN.md §10
+target: python >= 2x node per core). Needs ``npm ci`` in
 tests/interop. Uses the public 1EdTech test key — benchmark only.
 """
 
@@ -27,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from openbadges import dataintegrity, ob3  # noqa: E402 - after the path tweak
+from openbadges import dataintegrity, ob3, rdftemplate  # noqa: E402 - after the path tweak
 from openbadges.multikey import (  # noqa: E402
     did_key,
     did_key_verification_method,
@@ -92,8 +94,15 @@ def build(issuer_id: str, serial: int) -> dict[str, Any]:
     )
 
 
-def bench_python(n: int, warmup: int) -> dict[str, Any]:
-    """Build and sign ``n`` credentials in this process; check the last one verifies."""
+def bench_python(n: int, warmup: int, templates: bool = True) -> dict[str, Any]:
+    """Build and sign ``n`` credentials in this process; check the last one verifies.
+
+    With ``templates`` (how the platform signs) every credential after the first is of a
+    shape already seen, so JSON-LD to RDF comes from a template (``openbadges.rdftemplate``);
+    without, each one is converted by pyld, as the first credential of a new shape is."""
+    if not templates:
+        with rdftemplate.disabled():
+            return bench_python(n, warmup) | {"impl": "python-openbadges-plain-pyld"}
     key = private_key_from_bytes(bytes.fromhex(SEED_HEX))
     issuer_id = did_key(key.public_key())
     method = did_key_verification_method(key.public_key())
@@ -177,9 +186,10 @@ def main() -> None:
         "cryptography": version("cryptography"),
     }
     python = bench_python(args.n, args.warmup) | machine
+    plain = bench_python(max(1, args.n // 4), args.warmup, templates=False) | machine
     node = bench_node(args.node_n, args.warmup)
     node = node | {k: v for k, v in machine.items() if k not in node}
-    for line in (python, node):
+    for line in (python, plain, node):
         print(json.dumps(line, ensure_ascii=False))
     ratio = python["per_sec"] / node["per_sec"]
     print(
@@ -192,6 +202,8 @@ def main() -> None:
                 "python": machine["python"],
                 "node": machine["node"],
                 "python_per_sec": python["per_sec"],
+                "python_plain_pyld_per_sec": plain["per_sec"],
+                "ratio_plain_pyld": round(plain["per_sec"] / node["per_sec"], 2),
                 "node_per_sec": node["per_sec"],
                 "ratio": round(ratio, 2),
                 "target": 2.0,

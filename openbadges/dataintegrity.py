@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from openbadges import jsonld
+from openbadges import jsonld, rdftemplate
 from openbadges.multikey import MultikeyError, multibase_decode, multibase_encode
 
 PROOF_TYPE: Final = "DataIntegrityProof"
@@ -85,14 +85,19 @@ def proof_config(document: JsonObject, proof_options: JsonObject) -> JsonObject:
     return config
 
 
-def hash_data(unsecured_document: JsonObject, config: JsonObject) -> bytes:
+def hash_data(
+    unsecured_document: JsonObject, config: JsonObject, *, templated: bool = False
+) -> bytes:
     """``SHA-256(canonical proofConfig) ‖ SHA-256(canonical document)`` — 64 bytes (§3.3.4).
 
     The proof configuration hash comes first; swapping the two is a classic interop bug.
+    ``templated`` serves the document's JSON-LD to RDF step from a template of its shape
+    (:mod:`openbadges.rdftemplate`, same bytes); signing uses it, verification never does.
     """
     text = json.dumps(config, sort_keys=True, ensure_ascii=False)
     config_hash = _config_hash(text) if len(text) <= _CACHED_CONFIG_CHARS else _hash_config(config)
-    document_hash = hashlib.sha256(jsonld.canonicalize(unsecured_document).encode("utf-8"))
+    canonical = (rdftemplate.canonicalize if templated else jsonld.canonicalize)(unsecured_document)
+    document_hash = hashlib.sha256(canonical.encode("utf-8"))
     return config_hash + document_hash.digest()
 
 
@@ -137,7 +142,9 @@ def sign(
         "proofPurpose": PROOF_PURPOSE,
     }
     unsecured = _unsecured(document)
-    signature = private_key.sign(hash_data(unsecured, proof_config(unsecured, options)))
+    signature = private_key.sign(
+        hash_data(unsecured, proof_config(unsecured, options), templated=True)
+    )
     proof = {**options, "proofValue": multibase_encode(signature)}
     secured = copy.deepcopy(document)
     existing = secured.get("proof")

@@ -314,6 +314,16 @@ class _LimitedURDNA2015(URDNA2015):  # type: ignore[misc]
         result: dict[str, Any] = super().hash_n_degree_quads(id_, issuer)
         return result
 
+    def modify_first_degree_component(
+        self, id_: str, component: dict[str, Any], key: str
+    ) -> dict[str, Any]:
+        # RDFC-1.0 §4.6.3 step 3.1.1: a blank node is serialized as _:a (the reference node)
+        # or _:z. pyld deep-copies the component for this; a term is a flat dict of strings,
+        # so a shallow copy is the same and a fifth of the canonicalization time cheaper.
+        if component["type"] != "blank node":
+            return component
+        return {**component, "value": "_:a" if component["value"] == id_ else "_:z"}
+
 
 def to_rdf(document: JsonObject) -> dict[str, list[dict[str, Any]]]:
     """Convert ``document`` to an RDF dataset (pyld's dict form), offline and in safe mode.
