@@ -6,10 +6,12 @@ language: the OB 3.0.3 context defines no language maps, so ``inLanguage`` names
 
 from __future__ import annotations
 
+import functools
+import uuid
 from typing import Any
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from badges.models import AchievementVersion, Language
 from issuers.keys import issuer_did
@@ -28,7 +30,19 @@ def version_url(version: AchievementVersion) -> str:
 
 
 def credential_url(award_id: object) -> str:
-    return absolute(reverse("credential", args=[award_id]))
+    """The credential's ``id``: ``/credentials/<uuid>`` on the public origin."""
+    if not isinstance(award_id, uuid.UUID):
+        award_id = uuid.UUID(str(award_id))
+    before, after = _credential_path(get_script_prefix(), get_urlconf())
+    return absolute(f"{before}{award_id}{after}")
+
+
+@functools.lru_cache(maxsize=16)
+def _credential_path(script_prefix: str, urlconf: str | None) -> tuple[str, str]:
+    # reverse() walks the URL patterns on every call; a bulk chunk needs 100 of these URLs.
+    placeholder = uuid.UUID(int=0)
+    before, _found, after = reverse("credential", args=[placeholder]).partition(str(placeholder))
+    return before, after
 
 
 def image_url(image_id: object) -> str:

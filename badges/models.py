@@ -7,6 +7,7 @@ exact signed credential text it was issued with (DESIGN.md §4); nothing rebuild
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any, ClassVar
 
@@ -194,9 +195,11 @@ class AwardStatus(models.TextChoices):
 class Award(models.Model):
     """One badge awarded to one learner: the signed OB 3.0 credential and its private facts.
 
-    ``credential_json`` is the exact text that was signed and is served byte for byte;
-    ``credential`` is the same document parsed, for queries. ``recipient_email`` stays with
-    the issuer (notifications) and never appears on a public page.
+    ``credential_json`` is the exact text that was signed and is served byte for byte; the
+    ``credential`` property is that text parsed. (It is not stored a second time as JSONB:
+    nothing queries inside it, and storing it twice made a bulk award cost half again as
+    much.) ``recipient_email`` stays with the issuer (notifications, the learner's backpack)
+    and never appears on a public page.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -216,7 +219,6 @@ class Award(models.Model):
     awarded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    credential = models.JSONField()
     credential_json = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     # Revocation and suspension (issue #6): the current status, changed only by
@@ -234,9 +236,23 @@ class Award(models.Model):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-awarded_at", "pk"]
+        indexes: ClassVar[list[models.Index]] = [
+            # The backpack, claiming and duplicate checks find awards by address.
+            models.Index(fields=["recipient_email"], name="award_recipient_email"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.achievement_version} → {self.recipient_name or self.pk}"
+
+    @property
+    def credential(self) -> dict[str, Any]:
+        """The signed credential, parsed from ``credential_json`` once per text."""
+        cached = self.__dict__.get("_credential")
+        if cached is None or cached[0] is not self.credential_json:
+            cached = (self.credential_json, json.loads(self.credential_json))
+            self.__dict__["_credential"] = cached
+        document: dict[str, Any] = cached[1]
+        return document
 
 
 class AwardEvidence(models.Model):
@@ -309,8 +325,13 @@ class StatusEntry(models.Model):
     """An award's index in one status list. Unique per list: the database refuses a second
     award at the same index, whatever the concurrency (research security §3.2 item 4)."""
 
-    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="status_entries")
-    status_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="entries")
+    # No index of their own: the unique constraints below lead with these columns.
+    award = models.ForeignKey(
+        Award, on_delete=models.CASCADE, related_name="status_entries", db_index=False
+    )
+    status_list = models.ForeignKey(
+        StatusList, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     purpose = models.CharField(max_length=12, choices=StatusPurpose.choices)
     index = models.PositiveIntegerField()
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any, Final
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
@@ -157,23 +157,21 @@ def allocate_many(
     for purpose in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION):
         remaining = list(award_ids)
         draws = 0
+        status_list = _open_list(issuer, purpose)
         while remaining:
-            status_list = _open_list(issuer, purpose)
             room = status_list.capacity - (
                 StatusEntry.objects.filter(status_list=status_list).count()
                 if draws or len(remaining) * 64 > status_list.capacity
                 else 0
             )
-            if room <= 0:
+            if room <= 0 or draws >= _MAX_DRAWS:
                 StatusList.objects.filter(pk=status_list.pk).update(is_full=True)
+                status_list, draws = _open_list(issuer, purpose), 0
                 continue
             taking, remaining = remaining[:room], remaining[room:]
             landed = _draw_many(status_list, taking)
             remaining = [a for a in taking if a not in landed] + remaining
             draws += 1
-            if draws > _MAX_DRAWS:
-                StatusList.objects.filter(pk=status_list.pk).update(is_full=True)
-                draws = 0
             if purpose == StatusPurpose.REVOCATION:
                 url = list_url(status_list.pk)
                 for award_id, index in landed.items():
@@ -183,14 +181,26 @@ def allocate_many(
                         status_purpose=purpose,
                     )
         if draws > 1 or not secrets.randbelow(max(1, 256 // max(1, len(award_ids)))):
-            _check_full(_open_list(issuer, purpose), collided=True)
+            _check_full(status_list, collided=True)
     return revocation
 
 
 def _draw_many(status_list: StatusList, award_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     """Insert one entry at a random free-looking index for each award; returns the ones that
-    landed (award id → index)."""
+    landed (award id → index). An index already taken, by an earlier award or a parallel
+    chunk, is skipped by the database (``ON CONFLICT DO NOTHING``) and drawn again."""
     indexes = _random.sample(range(status_list.length), len(award_ids))
+    if connection.vendor == "postgresql":
+        # One statement that says which rows landed, instead of an insert and a read-back.
+        table = connection.ops.quote_name(StatusEntry._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (award_id, status_list_id, purpose, index) "  # noqa: S608 - our table
+                "SELECT a, %s, %s, i FROM unnest(%s::uuid[], %s::integer[]) AS t(a, i) "
+                "ON CONFLICT DO NOTHING RETURNING award_id, index",
+                [status_list.pk, status_list.purpose, list(award_ids), indexes],
+            )
+            return dict(cursor.fetchall())
     StatusEntry.objects.bulk_create(
         (
             StatusEntry(
