@@ -68,7 +68,8 @@ class FrameworkLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.framework.short_name} {self.name_en}"
+        # In the reader's language: this is how a level is named in the console's menus.
+        return f"{self.framework.short_name} {self.name}"
 
     @property
     def name(self) -> str:
@@ -100,7 +101,7 @@ class CreditSystem(models.Model):
         ordering: ClassVar[list[str]] = ["code"]
 
     def __str__(self) -> str:
-        return self.name_en
+        return self.name  # in the reader's language, as the console's menus show it
 
     @property
     def name(self) -> str:
