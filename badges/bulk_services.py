@@ -340,11 +340,25 @@ def _save_outcomes(rows: list[BulkRow]) -> None:
     (``bulk_update`` builds a CASE per column and row, which costs more than the awards)."""
     now = timezone.now()
     table = connection.ops.quote_name(BulkRow._meta.db_table)
+    # Values go through their fields, as the ORM would send them: SQLite (the embedded
+    # default of `make run`) takes no UUID or aware datetime objects as they are.
+    award, updated = BulkRow._meta.get_field("award"), BulkRow._meta.get_field("updated_at")
+    stamp = updated.get_db_prep_save(now, connection)
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {table} SET state = %s, message = %s, award_id = %s, attempts = %s, "  # noqa: S608 - the table name is ours
             "updated_at = %s WHERE id = %s",
-            [(r.state, r.message, r.award_id, r.attempts, now, r.pk) for r in rows],
+            [
+                (
+                    r.state,
+                    r.message,
+                    award.get_db_prep_save(r.award_id, connection),
+                    r.attempts,
+                    stamp,
+                    r.pk,
+                )
+                for r in rows
+            ],
         )
 
 

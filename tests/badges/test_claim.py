@@ -20,6 +20,10 @@ def test_the_learner_sees_the_badge_and_accepts_it_once(client: Client, cast: Ca
 
     page = client.get(url).content.decode()
     assert "Data Literacy" in page and "Lee Learner" in page and "Accept the badge" in page
+    # No image was uploaded: the generated badge image, as on the badge page, and it loads.
+    image = reverse("achievement_image", args=[version.achievement_id, version.number])
+    assert f'src="{image}"' in page
+    assert client.get(image)["Content-Type"].startswith("image/")
     assert issued.notifications.get().opened_at is not None  # following the link is opening
 
     assert client.post(url).status_code == 302
