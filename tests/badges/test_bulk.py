@@ -223,6 +223,28 @@ def test_running_the_chunk_task_again_awards_nothing_twice(
     assert Award.objects.count() == 2
 
 
+def test_the_same_upload_issued_twice_awards_and_e_mails_nobody_twice(
+    client: Client, cast: Cast, django_capture_on_commit_callbacks: CaptureCallbacks
+) -> None:
+    version = make_published(cast.editor, cast.issuer)
+    data = _csv("a@example.com,A", "b@example.com,B", header="Email,Name\n")
+    first = _issue(cast, _upload(cast, version, data), django_capture_on_commit_callbacks)
+    sent = len(mail.outbox)
+
+    # The awarder presses "Issue" again on the same upload (a second tab, a double click)…
+    client.force_login(cast.awarder)
+    again = client.post(
+        reverse("manage:bulk_start", args=[cast.institution.slug, first.pk]), follow=True
+    )
+    assert "already been issued" in again.content.decode()
+    # …and uploads the same file once more and issues it.
+    second = _issue(cast, _upload(cast, version, data), django_capture_on_commit_callbacks)
+
+    assert {r.state for r in second.rows.all()} == {RowState.SKIPPED}
+    assert Award.objects.count() == 2
+    assert len(mail.outbox) == sent == 2
+
+
 def test_learners_who_already_hold_the_badge_are_skipped_replaced_or_given_another(
     cast: Cast, django_capture_on_commit_callbacks: CaptureCallbacks
 ) -> None:
