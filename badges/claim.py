@@ -64,13 +64,7 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
         "state": award_state(award),
         "name": award.credential.get("name", ""),
         "issuer_name": award.credential.get("issuer", {}).get("name", ""),
-        # The badge's own image, or the generated one the badge page shows without it.
-        "image": credentials.image_url(award.achievement_version.image_id)
-        if award.achievement_version.image_id
-        else reverse(
-            "achievement_image",
-            args=[award.achievement_version.achievement_id, award.achievement_version.number],
-        ),
+        "image": credentials.badge_image_path(award.achievement_version),
         "signup_url": _signup_url(),
         "credential_path": reverse("credential", args=[award.pk]),
     }

@@ -49,6 +49,14 @@ def image_url(image_id: object) -> str:
     return absolute(reverse("image", args=[image_id]))
 
 
+def badge_image_path(version: AchievementVersion) -> str:
+    """Where a page shows the version's badge image: the uploaded one, or the image generated
+    for versions without one."""
+    if version.image_id:
+        return reverse("image", args=[version.image_id])
+    return reverse("achievement_image", args=[version.achievement_id, version.number])
+
+
 def language_of(language: str) -> str:
     """Normalise a language code to ``en`` or ``zh-Hans``."""
     return Language.ZH_HANS if language.lower().startswith("zh") else Language.EN
@@ -79,6 +87,12 @@ def profile_document(issuer: Issuer, language: str) -> dict[str, Any]:
     }
 
 
+def result_description_id(version_id: str, index: int) -> str:
+    """The ``id`` of the version's ``index``-th ``ResultDescription`` (from 1), given the
+    version's URL."""
+    return f"{version_id}#result-{index}"
+
+
 def result_descriptions(version: AchievementVersion, language: str) -> list[ob3.ResultDescription]:
     base = version_url(version)
     described = []
@@ -88,7 +102,7 @@ def result_descriptions(version: AchievementVersion, language: str) -> list[ob3.
         )
         described.append(
             ob3.ResultDescription(
-                id=f"{base}#result-{index}",
+                id=result_description_id(base, index),
                 name=str(name),
                 result_type=str(item.get("result_type", "Result")),
                 allowed_value=tuple(str(v) for v in item.get("allowed_values", [])),

@@ -99,12 +99,7 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
         "qr_svg": preview.qr_svg(page_url + "?src=qr"),
         "embed_snippet": sharing.embed_snippet(award),
         "download_name": f"badge-{award.pk}",
-        "image_src": reverse("image", args=[award.achievement_version.image_id])
-        if award.achievement_version.image_id
-        else reverse(
-            "achievement_image",
-            args=[award.achievement_version.achievement_id, award.achievement_version.number],
-        ),
+        "image_src": credentials.badge_image_path(award.achievement_version),
         "wechat_open": (translation.get_language() or "").startswith("zh"),
     }
     return _html(request, "badges/credential.html", context)

@@ -395,8 +395,7 @@ def award_badges(
     # Issue #6: each award's entries in the issuer's revocation and suspension lists, drawn at
     # random in this transaction; the credential carries the revocation entry (DESIGN.md §5).
     entries = status.allocate_many(issuer=issuer, award_ids=[c.award_id for c in checked])
-    # The id of the version's first ResultDescription (credentials.result_descriptions).
-    result_id = f"{credentials.version_url(version)}#result-1"
+    result_id = credentials.result_description_id(credentials.version_url(version), 1)
     awards: list[Award] = []
     for item in checked:
         request, language = item.request, item.language

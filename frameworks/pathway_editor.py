@@ -246,24 +246,6 @@ def _clean_spec(spec: GroupSpec) -> GroupSpec:
     )
 
 
-def _build(pathway: Pathway, spec: GroupSpec, parent: RequirementGroup | None, n: int) -> None:
-    group = RequirementGroup.objects.create(
-        pathway=pathway,
-        parent=parent,
-        position=n,
-        rule=spec.rule,
-        required_count=spec.required_count,
-        min_credits=spec.min_credits,
-        credit_system=spec.credit_system,
-        min_level=spec.min_level,
-    )
-    Requirement.objects.bulk_create(
-        Requirement(group=group, achievement=a, position=i) for i, a in enumerate(spec.achievements)
-    )
-    for i, child in enumerate(spec.children):
-        _build(pathway, child, group, i)
-
-
 def _refuse(check: TreeCheck, title_en: str, target: Achievement | None) -> Achievement:
     """Raise every problem in words; otherwise the target, which ``check_tree`` required."""
     errors = list(check.errors)
@@ -335,7 +317,7 @@ def update_pathway(
     pathway.save(update_fields=["title_en", "title_zh", "target"])
     # Groups and requirements are the rules only; completions do not point at them.
     RequirementGroup.objects.filter(pathway=pathway, parent__isnull=True).delete()
-    _build(pathway, _clean_spec(root), None, 0)
+    pathways.create_group(pathway, _clean_spec(root), None, 0)
     _audit(institution=institution, actor=actor, action="pathway.updated", target=pathway.title_en)
     return pathway
 

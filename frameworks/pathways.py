@@ -94,9 +94,10 @@ def _check_spec(spec: GroupSpec, institution: Institution, target: Achievement) 
         _check_spec(child, institution, target)
 
 
-def _create_group(
+def create_group(
     pathway: Pathway, spec: GroupSpec, parent: RequirementGroup | None, n: int
 ) -> None:
+    """Store ``spec`` (and its sub-groups) as group ``n`` under ``parent`` of ``pathway``."""
     group = RequirementGroup.objects.create(
         pathway=pathway,
         parent=parent,
@@ -111,7 +112,7 @@ def _create_group(
         Requirement(group=group, achievement=a, position=i) for i, a in enumerate(spec.achievements)
     )
     for i, child in enumerate(spec.children):
-        _create_group(pathway, child, group, i)
+        create_group(pathway, child, group, i)
 
 
 @transaction.atomic
@@ -132,7 +133,7 @@ def create_pathway(
     pathway = Pathway.objects.create(
         institution=institution, title_en=title_en, title_zh=title_zh, target=target
     )
-    _create_group(pathway, root, None, 0)
+    create_group(pathway, root, None, 0)
     return pathway
 
 

@@ -81,6 +81,7 @@ def _manifest() -> dict[str, dict[str, str]]:
     return contexts
 
 
+@functools.cache
 def bundled_context_urls() -> frozenset[str]:
     """Return the URLs of every context Insignia bundles (and so the only ones it can load)."""
     return frozenset(_manifest())

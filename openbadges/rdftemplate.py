@@ -70,32 +70,26 @@ class _Template:
     iri_markers: frozenset[int]
 
 
+@dataclass(frozen=True, slots=True)
+class _Vocabulary:
+    #: Every key of every object in every bundled context: a superset of the terms and
+    #: prefixes that any active context built from them can define.
+    terms: frozenset[str]
+    #: Terms that some bundled context maps to a keyword (``type`` → ``@type`` …).
+    keyword_aliases: frozenset[str]
+
+
 @functools.cache
-def _context_terms() -> frozenset[str]:
-    """Every key of every object in every bundled context: a superset of the terms and
-    prefixes that any active context built from them can define."""
+def _vocabulary() -> _Vocabulary:
+    """What the bundled contexts can define, read once per process."""
     terms: set[str] = set()
-    for url in jsonld.bundled_context_urls():
-        stack: list[Any] = [jsonld.load_context(url)]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, dict):
-                terms.update(item)
-                stack.extend(item.values())
-            elif isinstance(item, list):
-                stack.extend(item)
-    return frozenset(terms)
-
-
-@functools.cache
-def _keyword_aliases() -> frozenset[str]:
-    """Terms that some bundled context maps to a keyword (``type`` → ``@type`` …)."""
     aliases: set[str] = set()
     for url in jsonld.bundled_context_urls():
         stack: list[Any] = [jsonld.load_context(url)]
         while stack:
             item = stack.pop()
             if isinstance(item, dict):
+                terms.update(item)
                 for key, value in item.items():
                     target = value.get("@id") if isinstance(value, dict) else value
                     if isinstance(target, str) and target.startswith("@"):
@@ -103,13 +97,13 @@ def _keyword_aliases() -> frozenset[str]:
                 stack.extend(item.values())
             elif isinstance(item, list):
                 stack.extend(item)
-    return frozenset(aliases)
+    return _Vocabulary(terms=frozenset(terms), keyword_aliases=frozenset(aliases))
 
 
 def _structural_key(key: str) -> bool:
     if key in _MARKED_KEYWORDS:
         return False
-    return key.startswith("@") or key in _keyword_aliases()
+    return key.startswith("@") or key in _vocabulary().keyword_aliases
 
 
 def _skeleton(value: Any, leaves: list[str], structural: bool) -> Any:
@@ -189,7 +183,7 @@ def _expands_to_itself(value: str) -> bool:
     active context built from the bundled contexts (JSON-LD 1.1 API §5.2 IRI Expansion)."""
     if value.startswith("@") or _PYLD_ABSOLUTE.match(value) is None:
         return False
-    terms = _context_terms()
+    terms = _vocabulary().terms
     if value in terms:
         return False
     prefix, _colon, suffix = value.partition(":")
