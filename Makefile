@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install system-deps interop-deps lint types migrations-check messages-check pytest messages clean
+.PHONY: run test install system-deps interop-deps lint imports types migrations-check messages-check pytest messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Insignia needs Python 3.11; found " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11.")'
@@ -32,8 +32,8 @@ run: $(STAMP)
 	@echo
 	INSIGNIA_ENV=development $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## test: lint, types, migrations check and the whole suite on PostgreSQL (with a real browser)
-test: $(STAMP) system-deps lint types migrations-check messages-check interop-deps pytest
+## test: lint, import contracts, types, migrations check and the whole suite on PostgreSQL (with a real browser)
+test: $(STAMP) system-deps lint imports types migrations-check messages-check interop-deps pytest
 
 system-deps:
 	scripts/ensure-system-deps
@@ -47,6 +47,10 @@ tests/interop/node_modules/.package-lock.json: tests/interop/package-lock.json
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+
+## imports: the import contracts between apps (pyproject.toml [tool.importlinter])
+imports: $(STAMP)
+	INSIGNIA_ENV=test $(BIN)/lint-imports
 
 types: $(STAMP)
 	INSIGNIA_ENV=test $(BIN)/mypy .

@@ -10,10 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-def normalize_email(email: str) -> str:
-    """Trim and lower-case the whole address, as every e-mail comparison here does."""
-    return email.strip().lower()
+from openbadges.ob3 import normalize_email
 
 
 class UserManager(BaseUserManager["User"]):

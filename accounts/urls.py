@@ -1,4 +1,4 @@
-"""Sign-in, password reset and invitations, under the console's ``manage`` namespace."""
+"""Sign-in and password reset, under the console's ``manage`` namespace."""
 
 from django.urls import path
 
@@ -15,5 +15,4 @@ manage_patterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", views.password_reset_complete, name="password_reset_complete"),
-    path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
 ]

@@ -1,19 +1,24 @@
-"""From our models to the plain data ``openbadges.ob3`` builds credentials from (DESIGN.md §5).
+"""From our models to the plain data ``openbadges.ob3`` builds credentials from (DESIGN.md §5),
+and back: the names a stored credential states.
 
 Every identifier is absolute, on ``INSIGNIA_BASE_URL``. A credential is issued in one
-language: the OB 3.0.3 context defines no language maps, so ``inLanguage`` names it.
+language: the OB 3.0.3 context defines no language maps, so ``inLanguage`` names it. What a
+version's framework placement adds (alignments, credit value) is given as plain
+:class:`FrameworkFacts`, computed above this app by ``frameworks.catalogue.export``.
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import translation
 
-from badges.models import AchievementVersion, Language
+from badges.models import AchievementVersion, Award, Language
 from issuers.keys import issuer_did
 from issuers.models import Issuer
 from openbadges import ob3
@@ -40,8 +45,10 @@ def credential_url(award_id: object) -> str:
 @functools.lru_cache(maxsize=16)
 def _credential_path(script_prefix: str, urlconf: str | None) -> tuple[str, str]:
     # reverse() walks the URL patterns on every call; a bulk chunk needs 100 of these URLs.
+    # The two arguments are the cache key: what reverse() reads besides the name.
     placeholder = uuid.UUID(int=0)
-    before, _found, after = reverse("credential", args=[placeholder]).partition(str(placeholder))
+    path = reverse("credential", args=[placeholder], urlconf=urlconf)
+    before, _found, after = path.partition(str(placeholder))
     return before, after
 
 
@@ -60,6 +67,14 @@ def badge_image_path(version: AchievementVersion) -> str:
 def language_of(language: str) -> str:
     """Normalise a language code to ``en`` or ``zh-Hans``."""
     return Language.ZH_HANS if language.lower().startswith("zh") else Language.EN
+
+
+def reader_language(version: AchievementVersion) -> str:
+    """The language to show ``version`` in: the reader's, if the version has complete text
+    in it, else the version's first."""
+    wanted = language_of(translation.get_language() or "en")
+    available = version.languages()
+    return wanted if wanted in available or not available else available[0]
 
 
 def _text(obj: Any, field: str, language: str) -> str:
@@ -111,14 +126,24 @@ def result_descriptions(version: AchievementVersion, language: str) -> list[ob3.
     return described
 
 
-def achievement(version: AchievementVersion, language: str) -> ob3.Achievement:
-    """The OB 3.0 ``Achievement`` of ``version`` in ``language``, pinned to the version."""
-    from frameworks.export import achievement_parts  # issue #7: levels, credits, skills
+@dataclass(frozen=True)
+class FrameworkFacts:
+    """What a version's framework placement adds to its OB 3.0 ``Achievement``, as plain
+    values: level and competency ``alignment``, ``creditsAvailable`` and a sentence naming
+    level, credits (with their unit) and hours for the description."""
 
-    placed = achievement_parts(version, language)
+    alignments: tuple[ob3.Alignment, ...] = ()
+    credits_available: float | None = None
+    description_note: str = ""
+
+
+def achievement(
+    version: AchievementVersion, language: str, facts: FrameworkFacts
+) -> ob3.Achievement:
+    """The OB 3.0 ``Achievement`` of ``version`` in ``language``, pinned to the version."""
     description = version.text("description", language)
-    if placed.description_note:
-        description = f"{description}\n\n{placed.description_note}"
+    if facts.description_note:
+        description = f"{description}\n\n{facts.description_note}"
     return ob3.Achievement(
         id=version_url(version),
         version=str(version.number),
@@ -130,16 +155,29 @@ def achievement(version: AchievementVersion, language: str) -> ob3.Achievement:
         tags=tuple(str(tag) for tag in version.tags),
         in_language=language,
         result_descriptions=tuple(result_descriptions(version, language)),
-        alignments=placed.alignments,
-        credits_available=placed.credits_available,
+        alignments=facts.alignments,
+        credits_available=facts.credits_available,
     )
 
 
-def achievement_document(version: AchievementVersion, language: str) -> dict[str, Any]:
-    """The JSON-LD ``Achievement`` served at the version's URL."""
+def achievement_document(version: AchievementVersion, described: ob3.Achievement) -> dict[str, Any]:
+    """The JSON-LD ``Achievement`` served at the version's URL, with its ``creator``."""
     document: dict[str, Any] = {
         "@context": list(ob3.CREDENTIAL_CONTEXT),
-        **ob3.achievement_json(achievement(version, language)),
+        **ob3.achievement_json(described),
     }
+    language = described.in_language or Language.EN
     document["creator"] = ob3.profile_json(issuer_profile(version.achievement.issuer, language))
     return document
+
+
+def credential_name(award: Award) -> str:
+    """The achievement's name as the stored credential states it (its language)."""
+    document = award.credential
+    stated = document.get("credentialSubject", {}).get("achievement", {})
+    return str(stated.get("name") or document.get("name") or award.achievement_version.name)
+
+
+def issuer_name(award: Award) -> str:
+    """The issuer's name as the stored credential states it."""
+    return str(award.credential.get("issuer", {}).get("name") or award.issuer.name)

@@ -42,19 +42,12 @@ Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 @lru_cache(maxsize=32)
 def font(size: int, bold: bool = False) -> Font:
     """A CJK-capable font at ``size`` px (cached), falling back to Pillow's built-in font."""
-    configured = getattr(settings, "INSIGNIA_CARD_FONT_BOLD" if bold else "INSIGNIA_CARD_FONT", "")
+    configured = settings.INSIGNIA_CARD_FONT_BOLD if bold else settings.INSIGNIA_CARD_FONT
     candidates = [(configured, 0)] if configured else []
     for path, index in [*candidates, *FONT_CANDIDATES[bold]]:
         if path and Path(path).exists():
             return ImageFont.truetype(path, size, index=index)
     return ImageFont.load_default(size)
-
-
-def has_cjk_font() -> bool:
-    return isinstance(font(20), ImageFont.FreeTypeFont) and "CJK" in " ".join(
-        str(part)
-        for part in font(20).getname()  # type: ignore[union-attr]
-    )
 
 
 def rgb(colour: str) -> tuple[int, int, int]:

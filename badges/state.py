@@ -3,7 +3,7 @@
 ``award_state(award)`` is the one place the public badge page, the OB 2.0 hosted assertion
 and the verifier ask "is this badge still good?". Expiry comes from the award's
 ``valid_until`` (OB 3.0 ``validUntil``); revocation and suspension are added by the status
-list work (issue #6) without changing this signature.
+list work without changing this signature.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class AwardState:
     reason: str = ""
     since: dt.datetime | None = None
     checked_at: dt.datetime | None = None
-    # Issue #6: when the badge expires (``validUntil``), for "expires soon" notices.
+    # When the badge expires (``validUntil``), for "expires soon" notices.
     valid_until: dt.datetime | None = None
 
     @property
@@ -90,7 +90,7 @@ class AwardState:
 
 def award_state(award: Award, *, now: dt.datetime | None = None) -> AwardState:
     """The award's state now (or at ``now``): revoked or suspended as its issuer decided
-    (``badges.revocation``, read from the row, so never behind the database), else expired once
+    (``awarding.services``, read from the row, so never behind the database), else expired once
     ``valid_until`` has passed, else valid. Revocation outranks suspension outranks expiry."""
     checked_at = now or timezone.now()
     until = award.valid_until

@@ -8,7 +8,7 @@
    row is signed; then the awards, status entries and duplicates are counted and ``--verify``
    credentials, picked at random, are verified with the issuer's published key.
 
-Target (issue #8): 10,000 rows in ≤ 30 s end to end on a 2-core machine. Uses a throw-away
+Target (DESIGN.md §10): 10,000 rows in ≤ 30 s end to end on a 2-core machine. Uses a throw-away
 PostgreSQL database (``BENCH_DATABASE_URL``, default ``insignia_bench_bulk`` on 127.0.0.1),
 dropped and created afresh. Prints one JSON object per line.
 """
@@ -99,7 +99,7 @@ def _setup_django(url: str) -> None:
 def worker(url: str, batch_id: str) -> None:
     """One issuing process: the Celery task's body, called directly (no broker needed)."""
     _setup_django(url)
-    from badges import tasks
+    from awarding.bulk import tasks
 
     print(json.dumps({"worker": os.getpid(), "issued": tasks.issue_batch(batch_id)}))
 
@@ -130,9 +130,10 @@ def main() -> None:
     from django.test.utils import override_settings
 
     call_command("migrate", verbosity=0)
-    from badges import bulk_services, status
+    from awarding.bulk import services as bulk_services
     from badges.models import Award, BatchState, BulkBatch, BulkRow, StatusEntry
-    from issuers import keys
+    from badges.statuslists import services as statuslist_services
+    from issuers import services as issuer_services
     from tests.badges.helpers import make_published, verify_served
     from tests.base import make_cast
 
@@ -166,8 +167,8 @@ def main() -> None:
     with override_settings(BULK_PARALLEL_TASKS=0):  # this script starts the workers itself
         started = time.perf_counter()
         BulkBatch.objects.filter(pk=batch.pk).update(state=BatchState.RUNNING)
-        keys.active_key(cast.issuer)  # as bulk_services.start_batch does
-        status.open_lists(cast.issuer)
+        issuer_services.active_key(cast.issuer)  # as bulk_services.start_batch does
+        statuslist_services.open_lists(cast.issuer)
         processes = [
             subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
                 [sys.executable, __file__, "--worker-for", str(batch.pk)],
@@ -218,7 +219,8 @@ def main() -> None:
 def _serial_peer(cast: Any, version: Any, n: int, workers: int, batched_rate: float) -> None:
     """The peer in the same run: one ``award_badge`` call (one transaction) per award, as a
     single award from the console or API does, in one process."""
-    from badges import services
+    from awarding import services
+    from badges.services import EvidenceItem
 
     started = time.perf_counter()
     for serial in range(n):
@@ -227,7 +229,7 @@ def _serial_peer(cast: Any, version: Any, n: int, workers: int, batched_rate: fl
             version=version,
             email=f"serial{serial}@example.com",
             name=f"学员 {serial}",
-            evidence=[services.EvidenceItem(url=f"https://example.com/work/s{serial}")],
+            evidence=[EvidenceItem(url=f"https://example.com/work/s{serial}")],
             result="ABC"[serial % 3],
             notify=False,
         )

@@ -1,5 +1,5 @@
 """Crash drill: a bulk upload issued by a real Celery worker that is killed with ``kill -9``
-along the way, then checked for exactly-once (issue #8, DESIGN.md §8, research S-23).
+along the way, then checked for exactly-once (DESIGN.md §8, research S-23).
 
     .venv/bin/python bench/bulk_drill.py [--rows 10000] [--verify 200 | --verify-all]
         [--plan child:0.15,child:0.35,main:0.55,child:0.75] [--stale-seconds 30]
@@ -310,7 +310,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db.models import Count
 
-    from badges import bulk_services
+    from awarding.bulk import services as bulk_services
     from badges.models import Award, BatchState, BulkBatch, BulkRow, RowState, StatusEntry
     from tests.badges.helpers import make_published
     from tests.base import make_cast

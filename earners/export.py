@@ -1,4 +1,4 @@
-"""Everything the platform keeps about a learner, in one zip (issue #9 §9): each credential
+"""Everything the platform keeps about a learner, in one zip: each credential
 exactly as signed, each imported badge as given, and a JSON summary of the rest."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The learner's side (issue #9): verified e-mail addresses, per-badge privacy, collections
+"""The learner's side: verified e-mail addresses, per-badge privacy, collections
 shared by link, and anonymous view counts.
 
 A learner is an ``accounts.User`` without any staff membership. Awards reach a learner's
@@ -75,7 +75,7 @@ class AwardPreference(models.Model):
     )
     show_name = models.BooleanField(_("show my name"), default=False)
     include_evidence = models.BooleanField(_("show the evidence"), default=False)
-    # Identity change (issue #9 §8): set when the issuer re-issued this award to another of
+    # Identity change: set when the issuer re-issued this award to another of
     # the learner's addresses; the original is superseded, not revoked.
     superseded_by = models.ForeignKey(
         Award, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -216,8 +216,8 @@ class ChangeStatus(models.TextChoices):
 
 
 class IdentityChange(models.Model):
-    """A learner's request to have a badge re-issued to another of their verified addresses
-    (issue #9 §8). Approved by the issuer; the original is then superseded, not revoked, and
+    """A learner's request to have a badge re-issued to another of their verified addresses.
+    Approved by the issuer; the original is then superseded, not revoked, and
     this row is the auditable link between the two."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -24,6 +24,7 @@ from earners.models import (
     Collection,
     Kind,
     LearnerEmail,
+    LearnerProfile,
     ViewEvent,
     Visibility,
 )
@@ -33,6 +34,13 @@ from issuers.models import Membership
 def is_learner(user: User) -> bool:
     """A learner is a signed-in person without any staff membership."""
     return bool(user.is_authenticated) and not Membership.objects.filter(user=user).exists()
+
+
+def profile_of(user: User) -> LearnerProfile:
+    """The learner's profile settings; an unsaved default one until they first save them
+    (a page that shows them writes nothing)."""
+    found = LearnerProfile.objects.filter(user=user).first()
+    return found or LearnerProfile(user=user, display_name=user.name)
 
 
 def verified_emails(user: User) -> list[str]:
@@ -86,27 +94,46 @@ def open_collection(token: str) -> Collection:
 
 
 def preference_of(award: Award) -> AwardPreference | None:
-    """The learner's choices for ``award``; ``None`` until the learner has claimed it."""
+    """The learner's stored choices for ``award``; ``None`` until they change one."""
     try:
         return award.preference
     except ObjectDoesNotExist:
         return None
 
 
+def effective_preference(award: Award) -> AwardPreference | None:
+    """What the public badge page follows: the learner's stored choices; else, once a learner
+    has confirmed the address the badge was sent to, the protective defaults (private,
+    nameless, without evidence); else ``None`` while no learner has (the issuer's page stays
+    as issued). Read once per award object."""
+    if "_effective_preference" not in award.__dict__:
+        found = preference_of(award)
+        if found is None:
+            owner = (
+                LearnerEmail.objects.filter(email=award.recipient_email, verified_at__isnull=False)
+                .values_list("user_id", flat=True)
+                .first()
+            )
+            found = AwardPreference(award=award, user_id=owner) if owner is not None else None
+        award.__dict__["_effective_preference"] = found
+    preference: AwardPreference | None = award.__dict__["_effective_preference"]
+    return preference
+
+
 def is_indexable(award: Award) -> bool:
     """Search engines may index the page only if the learner made the badge public (or no
     learner has claimed it yet, when the issuer's page stays as issued)."""
-    preference = preference_of(award)
+    preference = effective_preference(award)
     return preference is None or preference.visibility == Visibility.PUBLIC
 
 
 def show_name(award: Award) -> bool:
-    preference = preference_of(award)
+    preference = effective_preference(award)
     return preference is None or preference.show_name
 
 
 def show_evidence(award: Award) -> bool:
-    preference = preference_of(award)
+    preference = effective_preference(award)
     return preference is None or preference.include_evidence
 
 
@@ -192,5 +219,5 @@ def issuer_totals(award_ids: QuerySet[Award]) -> dict[str, int]:
 
 def superseded_by(award: Award) -> Award | None:
     """The award that replaced this one after an identity change, if any."""
-    preference = preference_of(award)
+    preference = effective_preference(award)
     return preference.superseded_by if preference is not None else None

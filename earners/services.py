@@ -1,4 +1,4 @@
-"""Every write of the learner's side (issue #9). Keyword-only, typed, atomic; e-mail on commit.
+"""Every write of the learner's side. Keyword-only, typed, atomic; e-mail on commit.
 
 Learners act only on their own rows: each function takes the acting ``user`` and refuses
 (``PermissionDenied``) anything that is not theirs.
@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
@@ -23,7 +22,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import User, normalize_email
+from accounts.models import User
+from accounts.services import create_user
 from badges.models import Award
 from earners import selectors
 from earners.models import (
@@ -36,6 +36,7 @@ from earners.models import (
     ViewEvent,
     Visibility,
 )
+from openbadges.ob3 import normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +71,9 @@ def _queue_verification(address: LearnerEmail) -> None:
 @transaction.atomic
 def sign_up(*, email: str, password: str, name: str = "") -> User:
     """Create a learner account; its address is unverified until the link is followed."""
-    email = normalize_email(email)
-    if User.objects.filter(email=email).exists():
-        raise ValidationError({"email": _("An account with this e-mail address exists.")})
-    user = User(email=email, name=name.strip())
-    validate_password(password, user)
-    user.set_password(password)
-    user.save()
+    user = create_user(email=email, password=password, name=name)
     LearnerProfile.objects.create(user=user, display_name=user.name)
-    address = LearnerEmail.objects.create(user=user, email=email)
+    address = LearnerEmail.objects.create(user=user, email=user.email)
     _queue_verification(address)
     return user
 
@@ -289,7 +284,7 @@ def delete_account(*, user: User, password: str) -> None:
 
 @transaction.atomic
 def confirm_address_from_claim(*, user: User, email: str) -> LearnerEmail:
-    """Seam for issue #8's claim page: following a claim link sent to ``email`` proves the
+    """For the claim page: following a claim link sent to ``email`` proves the
     learner controls it, so the address is added verified and the award joins the backpack.
     Refused when another account has already verified that address."""
     email = normalize_email(email)

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from earners import imports
+from earners.imports import selectors, services
 
 log = logging.getLogger(__name__)
 
@@ -15,9 +15,9 @@ log = logging.getLogger(__name__)
 def recheck_imports() -> int:
     """Re-verify imported badges last checked more than a day ago (Celery beat, hourly)."""
     done = 0
-    for imported in imports.due_for_recheck():
+    for imported in selectors.due_for_recheck():
         try:
-            imports.recheck_import(imported=imported)
+            services.recheck_import(imported=imported)
             done += 1
         except Exception:  # one bad import must not stop the others
             log.warning("re-checking import %s failed", imported.pk, exc_info=True)

@@ -3,7 +3,9 @@
 
 from django.urls import path
 
-from earners import console, views
+from earners import views
+from earners.identity import views as identity_views
+from earners.imports import views as import_views
 
 app_name = "earners"
 
@@ -20,7 +22,7 @@ urlpatterns = [
         views.certificate,
         name="certificate",
     ),
-    path("backpack/imports/", views.import_view, name="imports"),
+    path("backpack/imports/", import_views.import_view, name="imports"),
     path("backpack/account/", views.account, name="account"),
     path("backpack/account/export.zip", views.export_data, name="export"),
     path("backpack/collections/", views.collections, name="collections"),
@@ -34,7 +36,7 @@ urlpatterns = [
 manage_patterns = [
     path(
         "<slug:institution>/identity-changes/",
-        console.identity_changes,
+        identity_views.identity_changes,
         name="identity_changes",
     ),
 ]

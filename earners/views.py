@@ -3,6 +3,9 @@
 Every page under ``/backpack/`` shows only the signed-in learner's own rows (selectors scope
 by user; another learner's ids answer 404). ``/shared/<token>`` and ``/learners/<slug>`` are
 public and show only what the learner chose to share.
+
+About 480 lines: every page of the learner's own side is here (imports and identity changes
+have their own subpackages); they share the ``learner`` decorator and the backpack filters.
 """
 
 from __future__ import annotations
@@ -20,18 +23,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import User
 from accounts.views import SignInForm
-from badges.credentials import credential_url
+from badges.credentials import credential_name, credential_url, issuer_name
 from badges.models import Award
-from badges.sharing import credential_name, issuer_name
 from badges.state import STATE_LABELS, State, award_state
-from earners import chart, export, identity, imports, pdf, selectors, services
+from earners import chart, export, pdf, selectors, services
 from earners.forms import (
     AddEmailForm,
     CollectionForm,
@@ -40,7 +42,9 @@ from earners.forms import (
     ProfileForm,
     SignUpForm,
 )
+from earners.identity import services as identity_services
 from earners.models import (
+    AwardPreference,
     Channel,
     IdentityChange,
     ImportedBadge,
@@ -49,7 +53,6 @@ from earners.models import (
     LearnerProfile,
 )
 from verification import pipeline
-from verification.extract import UPLOAD_MAX_BYTES
 
 View = Callable[..., HttpResponse]
 
@@ -66,12 +69,9 @@ def learner(view: View) -> View:
     return wrapped
 
 
-def _claim_url(token: str) -> str | None:
-    """Issue #8's claim page for ``token``, when that app is installed."""
-    try:
-        return reverse("claim", args=[token])
-    except NoReverseMatch:
-        return None
+def _claim_url(token: str) -> str:
+    """The claim page for ``token``."""
+    return reverse("claim", args=[token])
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -129,7 +129,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _filtered(
-    request: HttpRequest, awards: QuerySet[Award]
+    request: HttpRequest, user: User, awards: QuerySet[Award]
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     issuer = request.GET.get("issuer", "")
     skill = request.GET.get("skill", "")
@@ -159,7 +159,9 @@ def _filtered(
                 "issuer": issuer_name(award),
                 "state": state,
                 "skills": tags,
-                "preference": selectors.preference_of(award),
+                # The learner's choices, or the protective defaults they have not changed.
+                "preference": selectors.preference_of(award)
+                or AwardPreference(award=award, user=user),
             }
         )
     filters = {
@@ -175,12 +177,8 @@ def _filtered(
 
 @learner
 def backpack(request: HttpRequest, user: User) -> HttpResponse:
-    awards = selectors.backpack(user).select_related("preference")
-    services.claim_preferences(
-        user=user, awards=[a for a in awards if selectors.preference_of(a) is None]
-    )
-    awards = selectors.backpack(user).select_related("preference")
-    rows, filters = _filtered(request, awards)
+    awards = selectors.backpack(user).select_related("preference", "preference__superseded_by")
+    rows, filters = _filtered(request, user, awards)
     unverified = LearnerEmail.objects.filter(user=user, verified_at__isnull=True)
     return render(
         request,
@@ -207,7 +205,7 @@ def badge(request: HttpRequest, user: User, award_id: uuid.UUID) -> HttpResponse
     }
     if request.method == "POST" and request.POST.get("action") == "identity":
         try:
-            identity.request_identity_change(
+            identity_services.request_identity_change(
                 user=user,
                 award=award,
                 new_email=request.POST.get("new_email", ""),
@@ -298,9 +296,7 @@ def emails(request: HttpRequest, user: User) -> HttpResponse:
 @learner
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile_settings(request: HttpRequest, user: User) -> HttpResponse:
-    profile, _created = LearnerProfile.objects.get_or_create(
-        user=user, defaults={"display_name": user.name}
-    )
+    profile = selectors.profile_of(user)
     form = ProfileForm(
         request.POST or None,
         initial={"public": profile.public, "display_name": profile.display_name},
@@ -450,54 +446,6 @@ def transcript(request: HttpRequest, token: str) -> HttpResponse:
     owner_name = (profile.display_name if profile else "") or found.owner.name
     return _pdf_response(
         pdf.cached_transcript(found.name, owner_name, awards), f"transcript-{found.pk}.pdf"
-    )
-
-
-@learner
-@require_http_methods(["GET", "HEAD", "POST"])
-def import_view(request: HttpRequest, user: User) -> HttpResponse:
-    """Import a badge from elsewhere: a link, pasted JSON or a baked image."""
-    error = ""
-    if request.method == "POST":
-        action = request.POST.get("action", "import")
-        if action in ("remove", "recheck"):
-            try:
-                import_id = uuid.UUID(request.POST.get("id", ""))
-            except ValueError:
-                raise Http404 from None
-            found = ImportedBadge.objects.filter(user=user, pk=import_id).first()
-            if found is None:
-                raise Http404
-            if action == "remove":
-                imports.remove_import(user=user, imported=found)
-                messages.success(request, _("The imported badge is removed."))
-            else:
-                imports.recheck_import(imported=found)
-                messages.success(request, _("Checked again just now."))
-            return redirect("earners:imports")
-        upload = request.FILES.get("file")
-        try:
-            imported = imports.import_badge(
-                user=user,
-                url=request.POST.get("url", ""),
-                text=request.POST.get("text", ""),
-                upload=upload.read(UPLOAD_MAX_BYTES + 1) if upload is not None else None,
-                filename=upload.name or "" if upload is not None else "",
-            )
-        except ValidationError as failure:
-            error = " ".join(failure.messages)
-        else:
-            messages.success(
-                request,
-                _("Imported “%(name)s”: %(verdict)s")
-                % {"name": imported.name or _("badge"), "verdict": imported.headline},
-            )
-            return redirect("earners:imports")
-    return render(
-        request,
-        "earners/imports.html",
-        {"imported": ImportedBadge.objects.filter(user=user), "error": error},
-        status=400 if error else 200,
     )
 
 

@@ -10,4 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "insignia.settings")
 
 app = Celery("insignia")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Each app's ``tasks`` module, and those of the subpackages that have one.
 app.autodiscover_tasks()
+app.autodiscover_tasks(
+    ["awarding.bulk", "badges.notifications", "frameworks.recognition"], related_name="tasks"
+)

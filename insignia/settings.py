@@ -90,12 +90,16 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Apps from the bottom layer up (DESIGN.md §3; the import contracts in .importlinter).
     "accounts",
     "issuers",
     "badges",
-    "frameworks",
     "verification",
+    "frameworks",
+    "achievements",
+    "awarding",
     "earners",
+    "sharing",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "issuers.permissions.RoleCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -211,19 +216,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-# Issue #8: the sweeper re-enqueues bulk batches and e-mails whose tasks were lost; reminders
+# The sweeper re-enqueues bulk batches and e-mails whose tasks were lost; reminders
 # go to learners who have not claimed their badge (DESIGN.md §8).
 CELERY_BEAT_SCHEDULE = {
     "sweep-bulk-batches": {
-        "task": "badges.tasks.sweep_bulk_batches",
+        "task": "awarding.bulk.tasks.sweep_bulk_batches",
         "schedule": float(env.int("BULK_SWEEP_SECONDS", 60)),
     },
-    "send-claim-reminders": {"task": "badges.tasks.send_claim_reminders", "schedule": 3600.0},
-    # Issue #9: imported badges are re-verified (revocation, expiry) at least daily.
+    "send-claim-reminders": {
+        "task": "badges.notifications.tasks.send_claim_reminders",
+        "schedule": 3600.0,
+    },
+    # Imported badges are re-verified (revocation, expiry) at least daily.
     "recheck-imported-badges": {"task": "earners.tasks.recheck_imports", "schedule": 3600.0},
-    # Issue #7: evidence behind granted recognition decisions is re-verified at least daily.
+    # Evidence behind granted recognition decisions is re-verified at least daily.
     "recheck-recognition-evidence": {
-        "task": "frameworks.tasks.recheck_recognition_evidence",
+        "task": "frameworks.recognition.tasks.recheck_recognition_evidence",
         "schedule": 3600.0,
     },
 }

@@ -1,4 +1,6 @@
-"""Public pages that belong to no single app: the home page, health check, stored images."""
+"""Pages that belong to no single app: the home page, stored images, and the console's
+dashboard of an institution (its issuers and the reach of its badges, which draws on the
+badges and learners' apps)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,11 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from issuers.models import Image
+from badges import selectors as badge_selectors
+from earners.selectors import issuer_totals
+from issuers import selectors as issuer_selectors
+from issuers.console import console, console_context
+from issuers.models import Image, Institution
 
 
 @require_safe
@@ -36,3 +42,15 @@ def image(request: HttpRequest, image_id: UUID) -> HttpResponse:
     else:
         response["Content-Security-Policy"] = "default-src 'none'"
     return response
+
+
+@console()
+def dashboard(request: HttpRequest, institution: Institution) -> HttpResponse:
+    """The institution's console home: its issuers, and totals over all its badges (awards,
+    page views, verifications); issuers never see who looked."""
+    awards = badge_selectors.awards_of(institution)
+    reach = {"awards": awards.count(), **issuer_totals(awards)}
+    context = console_context(
+        request, institution, issuers=issuer_selectors.issuers_of(institution), reach=reach
+    )
+    return render(request, "manage/dashboard.html", context)

@@ -1,4 +1,5 @@
-"""Issuer signing keys: generation, encryption at rest, rotation, withdrawal, did:web.
+"""Issuer signing keys: encryption at rest, signing, did:web (the writes that create, rotate
+and withdraw keys are in ``issuers.services``).
 
 Each issuer signs with one active Ed25519 key (DESIGN.md §5). The 32-byte private seed is
 stored only as ``version ‖ nonce ‖ AES-GCM(seed)`` under the key-encryption key (KEK) from
@@ -20,15 +21,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from issuers.models import AuditEvent, Issuer, KeyStatus, Role, SigningKey
-from issuers.permissions import require_role
+from issuers.models import Issuer, KeyStatus, SigningKey
 from openbadges import dataintegrity, didweb, multikey
 
 _FORMAT_V1: Final = b"\x01"
@@ -42,8 +38,13 @@ class SigningUnavailable(Exception):
     """
 
 
+def check_kek() -> None:
+    """Raise :class:`SigningUnavailable` unless the key-encryption key is configured."""
+    _kek()
+
+
 def _kek() -> bytes:
-    value: str | None = getattr(settings, "INSIGNIA_KEY_ENCRYPTION_KEY", None)
+    value = settings.INSIGNIA_KEY_ENCRYPTION_KEY
     if not value:
         raise SigningUnavailable(
             _(
@@ -123,87 +124,6 @@ def did_document(issuer: Issuer) -> dict[str, Any]:
         for key in published_keys(issuer)
     ]
     return didweb.did_document(issuer_did(issuer), keys)
-
-
-def _new_key(issuer: Issuer) -> SigningKey:
-    # Numbers are never reused, so a withdrawn key-2 can never be confused with a new one.
-    number = SigningKey.objects.filter(issuer=issuer).count() + 1
-    key_id = f"key-{number}"
-    seed, public = multikey.generate_ed25519()
-    return SigningKey.objects.create(
-        issuer=issuer,
-        key_id=key_id,
-        public_key_multibase=multikey.public_multibase(public),
-        encrypted_private_key=encrypt_seed(seed, issuer_id=issuer.pk, key_id=key_id),
-        status=KeyStatus.ACTIVE,
-    )
-
-
-def _audit(issuer: Issuer, actor: User | None, action: str, key: SigningKey) -> None:
-    AuditEvent.objects.create(
-        institution_id=issuer.institution_id,
-        actor=actor,
-        action=action,
-        target=f"{issuer.slug}#{key.key_id}",
-        data={"public_key": key.public_key_multibase},
-    )
-
-
-@transaction.atomic
-def active_key(issuer: Issuer) -> SigningKey:
-    """The issuer's active key, created on first use (the KEK must be configured)."""
-    _kek()
-    # The common case reads without a lock, so parallel awards of one issuer never queue on
-    # the issuer row; only creating the first key is serialised. A key rotated meanwhile still
-    # verifies (a retired key stays in the DID document).
-    key = SigningKey.objects.filter(issuer=issuer, status=KeyStatus.ACTIVE).first()
-    if key is not None:
-        return key
-    Issuer.objects.select_for_update().filter(pk=issuer.pk).first()
-    key = SigningKey.objects.filter(issuer=issuer, status=KeyStatus.ACTIVE).first()
-    if key is None:
-        key = _new_key(issuer)
-        _audit(issuer, None, "key.created", key)
-    return key
-
-
-@transaction.atomic
-def rotate_issuer_key(*, actor: User | None, issuer: Issuer) -> SigningKey:
-    """Retire the issuer's active key and create a new one. Owners only (``actor=None`` is a
-    platform operator at the command line). Credentials the old key signed keep verifying,
-    because a retired key stays in the DID document."""
-    if actor is not None:
-        require_role(actor, issuer.institution, Role.OWNER, issuer)
-    _kek()
-    Issuer.objects.select_for_update().filter(pk=issuer.pk).first()
-    SigningKey.objects.filter(issuer=issuer, status=KeyStatus.ACTIVE).update(
-        status=KeyStatus.RETIRED, retired_at=timezone.now()
-    )
-    key = _new_key(issuer)
-    _audit(issuer, actor, "key.rotated", key)
-    return key
-
-
-@transaction.atomic
-def withdraw_signing_key(*, actor: User | None, key: SigningKey) -> SigningKey:
-    """Remove ``key`` from the DID document for good, e.g. after a compromise. Owners only.
-
-    Every credential it signed stops verifying. If it was the active key, the next award
-    creates a new one.
-    """
-    issuer = key.issuer
-    if actor is not None:
-        require_role(actor, issuer.institution, Role.OWNER, issuer)
-    key = SigningKey.objects.select_for_update().get(pk=key.pk)
-    if key.status == KeyStatus.WITHDRAWN:
-        raise ValidationError(_("This key has already been withdrawn."))
-    now = timezone.now()
-    key.status = KeyStatus.WITHDRAWN
-    key.withdrawn_at = now
-    key.retired_at = key.retired_at or now
-    key.save(update_fields=["status", "withdrawn_at", "retired_at"])
-    _audit(issuer, actor, "key.withdrawn", key)
-    return key
 
 
 def sign_credential(

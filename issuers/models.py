@@ -206,6 +206,72 @@ class Invitation(models.Model):
         return f"{self.email} → {self.role} @ {self.issuer or self.institution}"
 
 
+class AuditAction(models.TextChoices):
+    """Every action the audit log records, with the label the activity page shows.
+
+    One vocabulary for every app: a write passes one of these to
+    ``issuers.services.record_audit`` (the column keeps the value, e.g. ``award.issued``)."""
+
+    INSTITUTION_CREATED = "institution.created", _("Institution created")
+    INSTITUTION_UPDATED = "institution.updated", _("Settings changed")
+    ISSUER_CREATED = "issuer.created", _("Issuer created")
+    ISSUER_UPDATED = "issuer.updated", _("Issuer changed")
+    MEMBER_INVITED = "member.invited", _("Member invited")
+    MEMBER_JOINED = "member.joined", _("Member joined")
+    MEMBER_ROLE_CHANGED = "member.role_changed", _("Role changed")
+    MEMBER_REMOVED = "member.removed", _("Member removed")
+    INVITATION_CANCELLED = "invitation.cancelled", _("Invitation withdrawn")
+    KEY_CREATED = "key.created", _("Signing key created")
+    KEY_ROTATED = "key.rotated", _("Signing key rotated")
+    KEY_WITHDRAWN = "key.withdrawn", _("Signing key withdrawn")
+    ACHIEVEMENT_CREATED = "achievement.created", _("Micro-credential created")
+    ACHIEVEMENT_DRAFT_SAVED = "achievement.draft_saved", _("Micro-credential draft saved")
+    ACHIEVEMENT_PUBLISHED = "achievement.published", _("Micro-credential version published")
+    AWARD_ISSUED = "award.issued", _("Badge awarded")
+    AWARD_REVOKED = "award.revoked", _("Badge revoked")
+    AWARD_SUSPENDED = "award.suspended", _("Badge suspended")
+    AWARD_REINSTATED = "award.reinstated", _("Badge reinstated")
+    AWARD_REISSUED = "award.reissued", _("Badge re-issued")
+    BULK_UPLOADED = "bulk.uploaded", _("Bulk upload checked")
+    BULK_STARTED = "bulk.started", _("Bulk award started")
+    BULK_CANCELLED = "bulk.cancelled", _("Bulk award cancelled")
+    BULK_RETRIED = "bulk.retried", _("Failed rows retried")
+    PLACEMENT_SAVED = "placement.saved", _("Framework placement saved")
+    POLICIES_CHOSEN = "policies.chosen", _("Micro-credential policies chosen")
+    COMPETENCIES_IMPORTED = "competencies.imported", _("Competency framework imported")
+    COMPETENCY_FRAMEWORK_CREATED = "competency_framework.created", _("Competency framework created")
+    COMPETENCY_FRAMEWORK_UPDATED = "competency_framework.updated", _("Competency framework changed")
+    COMPETENCY_ITEM_ADDED = "competency_item.added", _("Competency added")
+    COMPETENCY_ITEM_UPDATED = "competency_item.updated", _("Competency changed")
+    COMPETENCY_ITEM_MOVED = "competency_item.moved", _("Competency moved")
+    COMPETENCY_ITEM_RETIRED = "competency_item.retired", _("Competency retired")
+    COMPETENCY_ITEM_REINSTATED = "competency_item.reinstated", _("Competency reinstated")
+    COMPETENCY_ITEM_DELETED = "competency_item.deleted", _("Competency deleted")
+    PATHWAY_CREATED = "pathway.created", _("Pathway created")
+    PATHWAY_UPDATED = "pathway.updated", _("Pathway changed")
+    PATHWAY_ACTIVATED = "pathway.activated", _("Pathway reactivated")
+    PATHWAY_DEACTIVATED = "pathway.deactivated", _("Pathway deactivated")
+    PATHWAY_FLAGGED = "pathway.flagged", _("Pathway completion flagged for review")
+    PATHWAY_REVIEW_KEPT = "pathway.review_kept", _("Pathway credential kept after review")
+    PATHWAY_REVIEW_REVOKED = "pathway.review_revoked", _("Pathway credential revoked after review")
+    RECOGNITION_OPENED = "recognition.opened", _("Recognition case opened")
+    RECOGNITION_EVIDENCE_ADDED = (
+        "recognition.evidence_added",
+        _("Badge added to a recognition case"),
+    )
+    RECOGNITION_CREDIT = "recognition.credit", _("Credit granted")
+    RECOGNITION_EXEMPTION = "recognition.exemption", _("Exemption granted")
+    RECOGNITION_DECLINED = "recognition.declined", _("Recognition declined")
+    RECOGNITION_FLAGGED = "recognition.flagged", _("Recognition decision flagged for review")
+    RECOGNITION_REVIEWED = "recognition.reviewed", _("Recognition decision reviewed")
+    EQUIVALENCE_CREATED = "equivalence.created", _("Equivalence statement drafted")
+    EQUIVALENCE_UPDATED = "equivalence.updated", _("Equivalence statement changed")
+    EQUIVALENCE_PUBLISHED = "equivalence.published", _("Equivalence statement published")
+    EQUIVALENCE_WITHDRAWN = "equivalence.withdrawn", _("Equivalence statement withdrawn")
+    API_TOKEN_CREATED = "api_token.created", _("API token created")
+    API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")
+
+
 class AuditEvent(models.Model):
     """Append-only record of who changed what in an institution, and when."""
 
@@ -215,7 +281,7 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    action = models.CharField(max_length=50)
+    action = models.CharField(max_length=50, choices=AuditAction.choices)
     target = models.CharField(max_length=200)
     data = models.JSONField(default=dict)
     at = models.DateTimeField(auto_now_add=True)
@@ -228,20 +294,7 @@ class AuditEvent(models.Model):
 
     @property
     def label(self) -> str:
-        return str(AUDIT_LABELS.get(self.action, self.action))
-
-
-AUDIT_LABELS = {
-    "institution.created": _("Institution created"),
-    "institution.updated": _("Settings changed"),
-    "issuer.created": _("Issuer created"),
-    "issuer.updated": _("Issuer changed"),
-    "member.invited": _("Member invited"),
-    "member.joined": _("Member joined"),
-    "member.role_changed": _("Role changed"),
-    "member.removed": _("Member removed"),
-    "invitation.cancelled": _("Invitation withdrawn"),
-}
+        return self.get_action_display()
 
 
 class KeyStatus(models.TextChoices):
@@ -283,55 +336,3 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issuer.slug}#{self.key_id} ({self.status})"
-
-
-AUDIT_LABELS.update(
-    {
-        "key.created": _("Signing key created"),
-        "key.rotated": _("Signing key rotated"),
-        "key.withdrawn": _("Signing key withdrawn"),
-        "achievement.created": _("Micro-credential created"),
-        "achievement.draft_saved": _("Micro-credential draft saved"),
-        "achievement.published": _("Micro-credential version published"),
-        "award.issued": _("Badge awarded"),
-        "award.revoked": _("Badge revoked"),
-        "award.suspended": _("Badge suspended"),
-        "award.reinstated": _("Badge reinstated"),
-        "award.reissued": _("Badge re-issued"),
-        "bulk.uploaded": _("Bulk upload checked"),
-        "bulk.started": _("Bulk award started"),
-        "bulk.cancelled": _("Bulk award cancelled"),
-        "bulk.retried": _("Failed rows retried"),
-        "placement.saved": _("Framework placement saved"),
-        "policies.chosen": _("Micro-credential policies chosen"),
-        "competencies.imported": _("Competency framework imported"),
-        "competency_framework.created": _("Competency framework created"),
-        "competency_framework.updated": _("Competency framework changed"),
-        "competency_item.added": _("Competency added"),
-        "competency_item.updated": _("Competency changed"),
-        "competency_item.moved": _("Competency moved"),
-        "competency_item.retired": _("Competency retired"),
-        "competency_item.reinstated": _("Competency reinstated"),
-        "competency_item.deleted": _("Competency deleted"),
-        "pathway.created": _("Pathway created"),
-        "pathway.updated": _("Pathway changed"),
-        "pathway.activated": _("Pathway reactivated"),
-        "pathway.deactivated": _("Pathway deactivated"),
-        "pathway.flagged": _("Pathway completion flagged for review"),
-        "pathway.review_kept": _("Pathway credential kept after review"),
-        "pathway.review_revoked": _("Pathway credential revoked after review"),
-        "recognition.opened": _("Recognition case opened"),
-        "recognition.evidence_added": _("Badge added to a recognition case"),
-        "recognition.credit": _("Credit granted"),
-        "recognition.exemption": _("Exemption granted"),
-        "recognition.declined": _("Recognition declined"),
-        "recognition.flagged": _("Recognition decision flagged for review"),
-        "recognition.reviewed": _("Recognition decision reviewed"),
-        "equivalence.created": _("Equivalence statement drafted"),
-        "equivalence.updated": _("Equivalence statement changed"),
-        "equivalence.published": _("Equivalence statement published"),
-        "equivalence.withdrawn": _("Equivalence statement withdrawn"),
-        "api_token.created": _("API token created"),
-        "api_token.revoked": _("API token revoked"),
-    }
-)

@@ -1,12 +1,19 @@
-"""Reads shared by views, services and commands, always scoped to what the user may see."""
+"""Reads shared by views, services and commands, always scoped to what the user may see.
+
+``issuer_for`` is the one access function for an issuer: every console view and command that
+acts on an issuer of an institution goes through it (404 outside the institution, 403 without
+the role)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
-from issuers.models import Institution, Invitation, Issuer, Membership
+from issuers.models import Institution, Invitation, Issuer, Membership, Role, SigningKey
+from issuers.permissions import require_role
 
 
 def institutions_for(user: User) -> QuerySet[Institution]:
@@ -35,6 +42,32 @@ def issuer_of(institution: Institution, slug: str) -> Issuer:
         return issuers_of(institution).get(slug=slug)
     except Issuer.DoesNotExist:
         raise Http404 from None
+
+
+def issuer_for(user: User, institution: Institution, slug: str, role: Role) -> Issuer:
+    """The issuer ``slug`` of ``institution`` if ``user`` holds ``role`` for it: 404 for an
+    issuer of any other institution, 403 without the role."""
+    issuer = issuer_of(institution, slug)
+    require_role(user, institution, role, issuer)
+    return issuer
+
+
+def keys_of(issuer: Issuer) -> QuerySet[SigningKey]:
+    """The issuer's signing keys, newest first, withdrawn ones included."""
+    return SigningKey.objects.filter(issuer=issuer).order_by("-created_at", "-pk")
+
+
+def key_of(issuer: Issuer, key_id: str) -> SigningKey:
+    """The issuer's key ``key_id``; 404 for any other."""
+    try:
+        return keys_of(issuer).select_related("issuer").get(key_id=key_id)
+    except SigningKey.DoesNotExist:
+        raise Http404 from None
+
+
+def audit_events_of(institution: Institution, limit: int = 200) -> QuerySet[Any]:
+    """The institution's latest audit rows with their actors (the activity page)."""
+    return institution.audit_events.select_related("actor")[:limit]
 
 
 def members_of(institution: Institution) -> QuerySet[Membership]:

@@ -1,9 +1,16 @@
-"""Every write to institutions, issuers and memberships. Each checks the actor's role first."""
+"""Every write to institutions, issuers, memberships, invitations, signing keys and the audit
+log. Each checks the actor's role first (``actor=None`` is a platform operator at the command
+line).
+
+About 490 lines: it holds every write of one app, and splitting it by aggregate
+would spread the audit helper and the role rules over several files.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -13,20 +20,27 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User, normalize_email
-from insignia.mail import send_templated_mail
+from accounts.models import User
+from accounts.services import create_user
+from common.mail import send_templated_mail
+from issuers import keys
 from issuers.images import check_image
 from issuers.models import (
     RESERVED_SLUGS,
+    AuditAction,
     AuditEvent,
     Image,
     Institution,
     Invitation,
     Issuer,
+    KeyStatus,
     Membership,
     Role,
+    SigningKey,
 )
-from issuers.permissions import require_role
+from issuers.permissions import forget_roles, require_role
+from openbadges import multikey
+from openbadges.ob3 import normalize_email
 
 INVITATION_LIFETIME = timedelta(days=14)
 
@@ -42,12 +56,45 @@ ISSUER_FIELDS = (
 )
 
 
-def _audit(
-    *, institution: Institution, actor: User | None, action: str, target: str, **data: Any
-) -> None:
-    AuditEvent.objects.create(
-        institution=institution, actor=actor, action=action, target=target, data=data
+def record_audit(
+    *,
+    institution_id: int,
+    actor: User | None,
+    action: AuditAction,
+    target: str,
+    **data: Any,
+) -> AuditEvent:
+    """Append one row to the institution's audit log, in the caller's transaction."""
+    return AuditEvent.objects.create(
+        institution_id=institution_id, actor=actor, action=action, target=target[:200], data=data
     )
+
+
+def record_audits(
+    *,
+    institution_id: int,
+    actor: User | None,
+    action: AuditAction,
+    target: str,
+    data: Sequence[dict[str, Any]],
+) -> None:
+    """Append one audit row per item of ``data`` at once (a bulk chunk of awards)."""
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            institution_id=institution_id,
+            actor=actor,
+            action=action,
+            target=target[:200],
+            data=item,
+        )
+        for item in data
+    )
+
+
+def _audit(
+    *, institution: Institution, actor: User | None, action: AuditAction, target: str, **data: Any
+) -> None:
+    record_audit(institution_id=institution.pk, actor=actor, action=action, target=target, **data)
 
 
 def _check_slug(slug: str, model: type[Institution] | type[Issuer]) -> None:
@@ -92,7 +139,8 @@ def create_institution(
     institution.save()
     if owner is not None:
         Membership.objects.create(user=owner, institution=institution, role=Role.OWNER)
-    _audit(institution=institution, actor=None, action="institution.created", target=slug)
+        forget_roles()
+    _audit(institution=institution, actor=None, action=AuditAction.INSTITUTION_CREATED, target=slug)
     return institution
 
 
@@ -114,7 +162,7 @@ def update_institution(
     _audit(
         institution=institution,
         actor=actor,
-        action="institution.updated",
+        action=AuditAction.INSTITUTION_UPDATED,
         target=institution.slug,
         fields=sorted(fields) + (["logo"] if logo is not None else []),
     )
@@ -141,7 +189,7 @@ def create_issuer(
         issuer.image = store_image(institution=institution, data=image)
     issuer.full_clean()
     issuer.save()
-    _audit(institution=institution, actor=actor, action="issuer.created", target=slug)
+    _audit(institution=institution, actor=actor, action=AuditAction.ISSUER_CREATED, target=slug)
     return issuer
 
 
@@ -163,7 +211,7 @@ def update_issuer(
     _audit(
         institution=issuer.institution,
         actor=actor,
-        action="issuer.updated",
+        action=AuditAction.ISSUER_UPDATED,
         target=issuer.slug,
         fields=sorted(fields) + (["image"] if image is not None else []),
     )
@@ -215,7 +263,7 @@ def invite_member(
     _audit(
         institution=institution,
         actor=actor,
-        action="member.invited",
+        action=AuditAction.MEMBER_INVITED,
         target=email,
         role=role,
         issuer=issuer.slug if issuer else None,
@@ -269,14 +317,27 @@ def accept_invitation(*, token: str, user: User) -> Membership:
     )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    forget_roles()
     _audit(
         institution=invitation.institution,
         actor=user,
-        action="member.joined",
+        action=AuditAction.MEMBER_JOINED,
         target=user.email,
         role=invitation.role,
     )
     return membership
+
+
+@transaction.atomic(durable=True)
+def join_with_new_account(*, token: str, name: str, password: str) -> User:
+    """Create the invitee's account (the invited address, this password) and accept the
+    invitation with it, together: a refused password leaves neither."""
+    invitation = find_invitation(token)
+    if invitation is None:
+        raise ValidationError(_("This invitation is no longer valid. Ask for a new one."))
+    user = create_user(email=invitation.email, password=password, name=name)
+    accept_invitation(token=token, user=user)
+    return user
 
 
 @transaction.atomic
@@ -288,7 +349,7 @@ def cancel_invitation(*, actor: User, invitation: Invitation) -> None:
     _audit(
         institution=invitation.institution,
         actor=actor,
-        action="invitation.cancelled",
+        action=AuditAction.INVITATION_CANCELLED,
         target=invitation.email,
     )
 
@@ -319,10 +380,11 @@ def change_member_role(*, actor: User, membership: Membership, role: Role) -> Me
     previous = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    forget_roles()
     _audit(
         institution=membership.institution,
         actor=actor,
-        action="member.role_changed",
+        action=AuditAction.MEMBER_ROLE_CHANGED,
         target=membership.user.email,
         previous=previous,
         role=role,
@@ -339,8 +401,92 @@ def remove_member(*, actor: User, membership: Membership) -> None:
     _audit(
         institution=membership.institution,
         actor=actor,
-        action="member.removed",
+        action=AuditAction.MEMBER_REMOVED,
         target=membership.user.email,
         role=membership.role,
     )
     membership.delete()
+    forget_roles()
+
+
+def _new_key(issuer: Issuer) -> SigningKey:
+    # Numbers are never reused, so a withdrawn key-2 can never be confused with a new one.
+    number = SigningKey.objects.filter(issuer=issuer).count() + 1
+    key_id = f"key-{number}"
+    seed, public = multikey.generate_ed25519()
+    return SigningKey.objects.create(
+        issuer=issuer,
+        key_id=key_id,
+        public_key_multibase=multikey.public_multibase(public),
+        encrypted_private_key=keys.encrypt_seed(seed, issuer_id=issuer.pk, key_id=key_id),
+        status=KeyStatus.ACTIVE,
+    )
+
+
+def _audit_key(issuer: Issuer, actor: User | None, action: AuditAction, key: SigningKey) -> None:
+    record_audit(
+        institution_id=issuer.institution_id,
+        actor=actor,
+        action=action,
+        target=f"{issuer.slug}#{key.key_id}",
+        public_key=key.public_key_multibase,
+    )
+
+
+def active_key(issuer: Issuer) -> SigningKey:
+    """The issuer's active key, created on first use (the KEK must be configured; raises
+    ``issuers.keys.SigningUnavailable`` otherwise)."""
+    keys.check_kek()
+    # The common case reads without a lock (and without a savepoint), so parallel awards of
+    # one issuer never queue on the issuer row; only creating the first key is serialised. A
+    # key rotated meanwhile still verifies (a retired key stays in the DID document).
+    key = SigningKey.objects.filter(issuer=issuer, status=KeyStatus.ACTIVE).first()
+    return key if key is not None else _first_key(issuer)
+
+
+@transaction.atomic
+def _first_key(issuer: Issuer) -> SigningKey:
+    Issuer.objects.select_for_update().filter(pk=issuer.pk).first()
+    key = SigningKey.objects.filter(issuer=issuer, status=KeyStatus.ACTIVE).first()
+    if key is None:
+        key = _new_key(issuer)
+        _audit_key(issuer, None, AuditAction.KEY_CREATED, key)
+    return key
+
+
+@transaction.atomic(durable=True)
+def rotate_issuer_key(*, actor: User | None, issuer: Issuer) -> SigningKey:
+    """Retire the issuer's active key and create a new one. Owners only. Credentials the old
+    key signed keep verifying, because a retired key stays in the DID document."""
+    if actor is not None:
+        require_role(actor, issuer.institution, Role.OWNER, issuer)
+    keys.check_kek()
+    Issuer.objects.select_for_update().filter(pk=issuer.pk).first()
+    SigningKey.objects.filter(issuer=issuer, status=KeyStatus.ACTIVE).update(
+        status=KeyStatus.RETIRED, retired_at=timezone.now()
+    )
+    key = _new_key(issuer)
+    _audit_key(issuer, actor, AuditAction.KEY_ROTATED, key)
+    return key
+
+
+@transaction.atomic(durable=True)
+def withdraw_signing_key(*, actor: User | None, key: SigningKey) -> SigningKey:
+    """Remove ``key`` from the DID document for good, e.g. after a compromise. Owners only.
+
+    Every credential it signed stops verifying. If it was the active key, the next award
+    creates a new one.
+    """
+    issuer = key.issuer
+    if actor is not None:
+        require_role(actor, issuer.institution, Role.OWNER, issuer)
+    key = SigningKey.objects.select_for_update().get(pk=key.pk)
+    if key.status == KeyStatus.WITHDRAWN:
+        raise ValidationError(_("This key has already been withdrawn."))
+    now = timezone.now()
+    key.status = KeyStatus.WITHDRAWN
+    key.withdrawn_at = now
+    key.retired_at = key.retired_at or now
+    key.save(update_fields=["status", "withdrawn_at", "retired_at"])
+    _audit_key(issuer, actor, AuditAction.KEY_WITHDRAWN, key)
+    return key

@@ -1,16 +1,22 @@
-"""The staff console's institution pages, under the ``manage`` namespace.
+"""Issuer URLs: the public did:web document (``urlpatterns``) and the console's institution
+pages under the ``manage`` namespace (``manage_patterns``).
 
-Every pattern here is listed in ``tests/issuers/test_tenant_isolation.py``; a new one without
-an entry there fails the suite.
+Every console pattern is listed in ``tests/issuers/test_tenant_isolation.py``; a new one
+without an entry there fails the suite.
 """
 
 from django.urls import path
 
 from issuers import views
 
+urlpatterns = [
+    path("issuers/<slug:slug>/did.json", views.did_document, name="issuer_did"),
+]
+
 manage_patterns = [
+    # A fixed prefix first: ``invitations`` is a reserved institution slug.
+    path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("", views.home, name="home"),
-    path("<slug:institution>/", views.dashboard, name="dashboard"),
     path("<slug:institution>/settings/", views.institution_settings, name="settings"),
     path("<slug:institution>/issuers/", views.issuer_list, name="issuers"),
     path("<slug:institution>/issuers/new/", views.issuer_create, name="issuer_create"),

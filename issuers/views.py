@@ -1,85 +1,35 @@
-"""The staff console: institution settings, issuers and members (``/manage/<institution>/``)."""
+"""The staff console's institution pages (settings, issuers, members, invitations, keys,
+activity), accepting an invitation, and the public did:web document of an issuer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, Concatenate, ParamSpec
+import json
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadedfile import UploadedFile
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import User
+from common.http import json_response, json_type
 from issuers import keys, selectors, services
-from issuers.forms import InstitutionSettingsForm, InviteForm, IssuerForm, NewIssuerForm, RoleForm
-from issuers.models import Institution, Role
-from issuers.permissions import has_role, require_role, role_in
-
-P = ParamSpec("P")
-ConsoleView = Callable[Concatenate[HttpRequest, Institution, P], HttpResponse]
-
-
-def console(
-    minimum: Role | None = None,
-) -> Callable[[ConsoleView[P]], Callable[Concatenate[HttpRequest, str, P], HttpResponse]]:
-    """Resolve ``<institution>`` for a signed-in member (404 for anyone else) and require
-    ``minimum`` role in it (403), then call the view with the institution."""
-
-    def decorator(
-        view: ConsoleView[P],
-    ) -> Callable[Concatenate[HttpRequest, str, P], HttpResponse]:
-        @login_required
-        @wraps(view)
-        def wrapper(
-            request: HttpRequest, institution: str, *args: P.args, **kwargs: P.kwargs
-        ) -> HttpResponse:
-            user = request_user(request)
-            found = selectors.institution_for(user, institution)
-            if minimum is not None:
-                require_role(user, found, minimum)
-            return view(request, found, *args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]  # login_required erases the signature
-
-    return decorator
-
-
-def request_user(request: HttpRequest) -> User:
-    if not isinstance(request.user, User):  # login_required runs first; this narrows the type
-        raise PermissionDenied
-    return request.user
-
-
-def _upload(request: HttpRequest, name: str) -> bytes | None:
-    upload = request.FILES.get(name)
-    if not isinstance(upload, UploadedFile):
-        return None
-    return bytes(upload.read())
-
-
-def apply_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def console_context(request: HttpRequest, institution: Institution, **extra: Any) -> dict[str, Any]:
-    user = request_user(request)
-    return {
-        "institution": institution,
-        "my_role": role_in(user, institution),
-        "is_owner": has_role(user, institution, Role.OWNER),
-        **extra,
-    }
+from issuers.console import apply_errors, console, console_context, request_user, uploaded
+from issuers.forms import (
+    AcceptInvitationForm,
+    InstitutionSettingsForm,
+    InviteForm,
+    IssuerForm,
+    NewIssuerForm,
+    RoleForm,
+)
+from issuers.models import Institution, Issuer, Role
+from issuers.permissions import has_role
 
 
 @login_required
@@ -88,23 +38,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if len(institutions) == 1:
         return redirect("manage:dashboard", institution=institutions[0].slug)
     return render(request, "manage/home.html", {"institutions": institutions})
-
-
-@console()
-def dashboard(request: HttpRequest, institution: Institution) -> HttpResponse:
-    # Imported here: the console shows learners' counts, the learner app knows issuers.
-    from badges.models import Award
-    from earners.selectors import issuer_totals
-
-    issuers = selectors.issuers_of(institution)
-    awards = Award.objects.filter(issuer__institution=institution)
-    # Issuers see totals over all their badges only, never who looked (issue 9).
-    reach = {"awards": awards.count(), **issuer_totals(awards)}
-    return render(
-        request,
-        "manage/dashboard.html",
-        console_context(request, institution, issuers=issuers, reach=reach),
-    )
 
 
 @console(Role.OWNER)
@@ -117,7 +50,7 @@ def institution_settings(request: HttpRequest, institution: Institution) -> Http
                 services.update_institution(
                     actor=request_user(request),
                     institution=institution,
-                    logo=_upload(request, "logo"),
+                    logo=uploaded(request, "logo"),
                     **data,
                 )
             except ValidationError as error:
@@ -137,7 +70,7 @@ def issuer_list(request: HttpRequest, institution: Institution) -> HttpResponse:
     issuers = [
         (issuer, has_role(user, institution, Role.EDITOR, issuer))
         for issuer in selectors.issuers_of(institution)
-    ]
+    ]  # one membership query for all rows: roles are read once per request
     return render(
         request, "manage/issuers.html", console_context(request, institution, issuers=issuers)
     )
@@ -153,7 +86,7 @@ def issuer_create(request: HttpRequest, institution: Institution) -> HttpRespons
                 issuer = services.create_issuer(
                     actor=request_user(request),
                     institution=institution,
-                    image=_upload(request, "image"),
+                    image=uploaded(request, "image"),
                     **data,
                 )
             except ValidationError as error:
@@ -172,8 +105,7 @@ def issuer_create(request: HttpRequest, institution: Institution) -> HttpRespons
 
 @console()
 def issuer_edit(request: HttpRequest, institution: Institution, issuer: str) -> HttpResponse:
-    found = selectors.issuer_of(institution, issuer)
-    require_role(request_user(request), institution, Role.EDITOR, found)
+    found = selectors.issuer_for(request_user(request), institution, issuer, Role.EDITOR)
     if request.method == "POST":
         form = IssuerForm(request.POST, request.FILES)
         if form.is_valid():
@@ -182,7 +114,7 @@ def issuer_edit(request: HttpRequest, institution: Institution, issuer: str) -> 
                 services.update_issuer(
                     actor=request_user(request),
                     issuer=found,
-                    image=_upload(request, "image"),
+                    image=uploaded(request, "image"),
                     **data,
                 )
             except ValidationError as error:
@@ -291,7 +223,7 @@ def invitation_cancel(
 
 @console(Role.OWNER)
 def audit_log(request: HttpRequest, institution: Institution) -> HttpResponse:
-    events = institution.audit_events.select_related("actor")[:200]
+    events = selectors.audit_events_of(institution)
     return render(
         request, "manage/audit.html", console_context(request, institution, events=events)
     )
@@ -300,9 +232,8 @@ def audit_log(request: HttpRequest, institution: Institution) -> HttpResponse:
 @console()
 def issuer_keys(request: HttpRequest, institution: Institution, issuer: str) -> HttpResponse:
     """An issuer's signing keys and its did:web. Owners only."""
-    found = selectors.issuer_of(institution, issuer)
-    require_role(request_user(request), institution, Role.OWNER, found)
-    signing_keys = found.signing_keys.order_by("-created_at", "-pk")
+    found = selectors.issuer_for(request_user(request), institution, issuer, Role.OWNER)
+    signing_keys = selectors.keys_of(found)
     context = console_context(
         request, institution, issuer=found, signing_keys=signing_keys, did=keys.issuer_did(found)
     )
@@ -312,10 +243,9 @@ def issuer_keys(request: HttpRequest, institution: Institution, issuer: str) -> 
 @require_POST
 @console()
 def issuer_key_rotate(request: HttpRequest, institution: Institution, issuer: str) -> HttpResponse:
-    found = selectors.issuer_of(institution, issuer)
-    require_role(request_user(request), institution, Role.OWNER, found)
+    found = selectors.issuer_for(request_user(request), institution, issuer, Role.OWNER)
     try:
-        key = keys.rotate_issuer_key(actor=request_user(request), issuer=found)
+        key = services.rotate_issuer_key(actor=request_user(request), issuer=found)
     except keys.SigningUnavailable as error:
         messages.error(request, str(error))
     else:
@@ -332,13 +262,10 @@ def issuer_key_rotate(request: HttpRequest, institution: Institution, issuer: st
 def issuer_key_withdraw(
     request: HttpRequest, institution: Institution, issuer: str, key_id: str
 ) -> HttpResponse:
-    found = selectors.issuer_of(institution, issuer)
-    require_role(request_user(request), institution, Role.OWNER, found)
-    key = found.signing_keys.filter(key_id=key_id).first()
-    if key is None:
-        raise Http404
+    found = selectors.issuer_for(request_user(request), institution, issuer, Role.OWNER)
+    key = selectors.key_of(found, key_id)
     try:
-        keys.withdraw_signing_key(actor=request_user(request), key=key)
+        services.withdraw_signing_key(actor=request_user(request), key=key)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -348,3 +275,70 @@ def issuer_key_withdraw(
             % {"key": key.key_id},
         )
     return redirect("manage:issuer_keys", institution=institution.slug, issuer=found.slug)
+
+
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Show an invitation; accept it as the signed-in invitee, or create the invitee's account."""
+    invitation = services.find_invitation(token)
+    if invitation is None:
+        return render(request, "manage/invitation_invalid.html", status=404)
+    existing = User.objects.filter(email=invitation.email).first()
+    user = request.user if isinstance(request.user, User) else None
+    form = AcceptInvitationForm(request.POST or None)
+    error = ""
+    if request.method == "POST":
+        try:
+            if user is not None:
+                services.accept_invitation(token=token, user=user)
+            elif existing is None and form.is_valid():
+                new_user = services.join_with_new_account(
+                    token=token,
+                    name=form.cleaned_data["name"],
+                    password=form.cleaned_data["password"],
+                )
+                login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                return render(
+                    request,
+                    "manage/invitation.html",
+                    {"invitation": invitation, "existing": existing, "form": form},
+                    status=400,
+                )
+        except ValidationError as failure:
+            if existing is None and user is None:
+                apply_errors(form, failure)
+            else:
+                error = " ".join(failure.messages)
+        except PermissionDenied as failure:
+            error = str(failure) or _("This invitation was sent to another e-mail address.")
+        else:
+            messages.success(
+                request,
+                _("Welcome to %(institution)s.") % {"institution": invitation.institution.name},
+            )
+            return redirect("manage:dashboard", institution=invitation.institution.slug)
+    login_url = f"{reverse('manage:login')}?next={request.path}"
+    return render(
+        request,
+        "manage/invitation.html",
+        {
+            "invitation": invitation,
+            "existing": existing,
+            "form": form,
+            "error": error,
+            "login_url": login_url,
+        },
+        status=400 if error or form.errors else 200,
+    )
+
+
+@require_safe
+def did_document(request: HttpRequest, slug: str) -> HttpResponse:
+    """``/issuers/<slug>/did.json``: the issuer's did:web document, with its active and
+    retired keys, never withdrawn ones (DESIGN.md §5)."""
+    issuer = get_object_or_404(Issuer.objects.select_related("institution"), slug=slug)
+    media = json_type(request, ("application/did+json", "application/json")) or "application/json"
+    response = json_response(json.dumps(keys.did_document(issuer), indent=2), media)
+    # A withdrawn key must stop verifying soon: keep caches short.
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -112,6 +112,15 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
+class Result:
+    """OB 3.0 ``Result`` (§B.2.14): the learner's ``value`` for one ``ResultDescription`` of
+    the achievement, named by that description's ``id``."""
+
+    result_description: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class StatusEntry:
     """A W3C ``BitstringStatusListEntry`` (Bitstring Status List §2.1, research §4.1)."""
 
@@ -322,6 +331,15 @@ def status_json(entry: StatusEntry) -> JsonObject:
     }
 
 
+def result_json(result: Result) -> JsonObject:
+    """An OB 3.0 ``Result`` object."""
+    return {
+        "type": ["Result"],
+        "resultDescription": result.result_description,
+        "value": result.value,
+    }
+
+
 def build_credential(
     *,
     id: str,
@@ -338,11 +356,13 @@ def build_credential(
     narrative: str | None = None,
     credential_status: StatusEntry | None = None,
     credits_earned: float | None = None,
+    results: Sequence[Result] = (),
 ) -> JsonObject:
     """Build an unsigned OB 3.0 ``OpenBadgeCredential`` exactly as DESIGN.md §5 describes.
 
     ``credits_earned`` is ``AchievementSubject.creditsEarned``: give it only when the learner
-    earned other than the achievement's ``creditsAvailable`` (partial credit).
+    earned other than the achievement's ``creditsAvailable`` (partial credit). ``results`` are
+    the learner's ``AchievementSubject.result`` values.
 
     ``name`` defaults to the achievement's name. The recipient is identified by a salted
     SHA-256 of the normalized e-mail (plus ``credentialSubject.id`` only if ``recipient.did``
@@ -358,6 +378,7 @@ def build_credential(
             "achievement": achievement_json(achievement),
             "narrative": narrative,
             "creditsEarned": _number(credits_earned) if credits_earned is not None else None,
+            "result": [result_json(r) for r in results],
         }
     )
     return _compact(

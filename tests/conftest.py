@@ -13,14 +13,21 @@ if TYPE_CHECKING:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if "postgresql" not in engine:
-        raise pytest.UsageError(
-            f"The test suite runs on PostgreSQL only, but the database engine is {engine}. "
-            "Run `make test`, or set DATABASE_URL=postgres://… and INSIGNIA_ENV=test."
-        )
     if not settings.TESTING:
         raise pytest.UsageError("Run the suite with INSIGNIA_ENV=test (`make test` does).")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Every test that touches the database runs on PostgreSQL; the Django-free tests
+    (``tests/openbadges``) run without any database server."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        pytest.exit(
+            f"The test suite runs on PostgreSQL only, but the database engine is {engine}. "
+            "Run `make test`, or set DATABASE_URL=postgres://… and INSIGNIA_ENV=test.",
+            returncode=4,
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""``POST /api/v1/verify``: JSON in, the same report as the page out (issue #5 §5).
+"""``POST /api/v1/verify``: JSON in, the same report as the page out.
 
 Anonymous (verifiers are strangers), so no session and no CSRF; limited per client with 429
 and ``Retry-After``, and shed with 429 when too many verifications are already running.
@@ -108,17 +108,10 @@ class VerifyAPI(APIView):
         tags=["verification"],
     )
     def post(self, request: Request) -> Response:
-        retry = ratelimit.verify_limit(request)
-        if retry is not None:
-            return _too_many(retry)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         email = str(data.get("email") or "")
-        if email.strip():
-            retry = ratelimit.recipient_limit(request)
-            if retry is not None:
-                return _too_many(retry)
         asked = pipeline.VerifyRequest(email=email)
         if data.get("url"):
             asked.url = data["url"]
@@ -133,10 +126,9 @@ class VerifyAPI(APIView):
             if len(asked.text.encode("utf-8")) > TEXT_MAX_BYTES:
                 return Response({"credential": ["Larger than 1 MiB."]}, status=400)
         try:
-            with ratelimit.slot():
-                report = pipeline.verify(asked)
-        except ratelimit.Shed:
-            return _too_many(1)
+            report = ratelimit.verify_within_limits(request, asked)
+        except ratelimit.Limited as limited:
+            return _too_many(limited.retry_after)
         body = report.as_json()
         if data.get("receipt"):
             receipt = services.create_receipt(

@@ -2,6 +2,9 @@
 
 Each function returns :class:`verification.report.Check` objects with a plain sentence; none
 raises for a bad credential. Revocation lives in :mod:`verification.status`.
+
+About 425 lines: one function per check of the report (structure, proof and key, validity,
+recipient, endorsements), in the order the report lists them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from openbadges import dataintegrity, jsonld, ob3, ob3check, suites, vcjwt
+from verification import jwtcheck
 from verification.keyresolve import KeyProblem, ResolvedKey, resolve
 from verification.report import Check, Status
 
@@ -367,9 +371,6 @@ def endorsements(document: dict[str, Any], *, now: datetime) -> Check:
     """Each ``EndorsementCredential`` is verified like a credential (research §1.8): embedded
     ones (``endorsement``) by their Data Integrity proof, compact ones (``endorsementJwt``,
     OB 3.0 §B.1.x) as VC-JWTs."""
-    # Imported here: jwtcheck builds on this module's neighbours, not the other way round.
-    from verification import jwtcheck
-
     embedded: list[Any] = []
     compact: list[Any] = []
     for holder in (document, _achievement(document), _issuer(document)):

@@ -3,7 +3,7 @@
 research/open-badges-spec.md §3.3: an image is read by ``openbadges.baking.extract`` (PNG
 ``iTXt``/SVG element, never pixels); text is JSON, a compact JWS or a URL; a URL on our own
 origin is looked up in the database, any other goes through :mod:`verification.fetcher`.
-Hard limits (issue #5 §6): uploads ≤ 5 MiB, credential text ≤ 1 MiB, JSON with duplicate keys
+Hard limits (DESIGN.md §6, §9): uploads ≤ 5 MiB, credential text ≤ 1 MiB, JSON with duplicate keys
 refused (two parsers could read two different documents).
 """
 

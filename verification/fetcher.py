@@ -41,7 +41,6 @@ from django.conf import settings
 JSON_MAX_BYTES: Final = 2 * 1024 * 1024
 IMAGE_MAX_BYTES: Final = 5 * 1024 * 1024
 MAX_REDIRECTS: Final = 3
-DEFAULT_DEADLINE: Final = 10.0
 CONNECT_TIMEOUT: Final = 3.0
 ALLOWED_PORTS: Final = frozenset({80, 443})
 USER_AGENT: Final = "Insignia-Verifier/1 (+https://github.com/insignia; badge verification)"
@@ -166,7 +165,7 @@ def is_blocked_address(text: str) -> bool:
 
 
 def _allowlist() -> dict[str, str]:
-    value = getattr(settings, "INSIGNIA_FETCH_ALLOWLIST", None) or {}
+    value = settings.INSIGNIA_FETCH_ALLOWLIST
     return {str(k).lower(): str(v) for k, v in dict(value).items()}
 
 
@@ -300,7 +299,7 @@ def _read_response(
 
 
 def _deadline_setting() -> float:
-    return float(getattr(settings, "INSIGNIA_FETCH_DEADLINE", DEFAULT_DEADLINE))
+    return float(settings.INSIGNIA_FETCH_DEADLINE)
 
 
 # Our own public documents a verification may need (by URL name); nothing else of ours is

@@ -91,7 +91,7 @@ def _domain(identifier: str) -> str:
 
 
 def claims(document: dict[str, Any], key_how: str = "") -> dict[str, Any]:
-    """What the badge says about itself, for a reader to judge its value (issue #5 §4).
+    """What the badge says about itself, for a reader to judge its value.
 
     Only the issuer's identity is *verified*; ``issuer.domain_verified`` says whether its
     domain was proven by where its key was found.

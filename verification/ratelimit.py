@@ -1,4 +1,4 @@
-"""Per-client rate limits and load shedding for the verifier (issue #5 §6, DESIGN.md §9).
+"""Per-client rate limits and load shedding for the verifier (DESIGN.md §9).
 
 Limits are fixed windows counted in the Django cache (Redis in production, so every web
 process shares them; local memory otherwise). The client is ``REMOTE_ADDR``, unless
@@ -9,6 +9,9 @@ quota (S-19). Over the limit the caller answers 429 with ``Retry-After``.
 
 Shedding: at most ``INSIGNIA_VERIFY_MAX_IN_FLIGHT`` verifications run at once per process;
 one more is refused at once with 429 rather than queued behind the others.
+
+The verify page and the verify API both go through :func:`verify_within_limits`, so they
+apply the same limits in the same order.
 """
 
 from __future__ import annotations
@@ -22,22 +25,21 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from verification import pipeline
+from verification.report import Report
+
 WINDOW_SECONDS = 60
 
 
 def client_key(request: HttpRequest) -> str:
     """The client's address, as the nearest party we trust saw it."""
-    proxies = int(getattr(settings, "INSIGNIA_TRUSTED_PROXIES", 0))
+    proxies = settings.INSIGNIA_TRUSTED_PROXIES
     if proxies > 0:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in str(forwarded).split(",") if hop.strip()]
         if len(hops) >= proxies:
             return hops[-proxies]
     return str(request.META.get("REMOTE_ADDR", "unknown"))
-
-
-def _limit(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
 
 
 def hit(scope: str, client: str, *, limit: int, window: int = WINDOW_SECONDS) -> int | None:
@@ -57,14 +59,14 @@ def hit(scope: str, client: str, *, limit: int, window: int = WINDOW_SECONDS) ->
 
 
 def verify_limit(request: HttpRequest) -> int | None:
-    """Verifications per client per minute (``INSIGNIA_VERIFY_RATE_LIMIT``, default 60)."""
-    return hit("verify", client_key(request), limit=_limit("INSIGNIA_VERIFY_RATE_LIMIT", 60))
+    """Verifications per client per minute (``INSIGNIA_VERIFY_RATE_LIMIT``)."""
+    return hit("verify", client_key(request), limit=settings.INSIGNIA_VERIFY_RATE_LIMIT)
 
 
 def recipient_limit(request: HttpRequest) -> int | None:
-    """Recipient e-mail guesses per client per minute (``INSIGNIA_RECIPIENT_RATE_LIMIT``,
-    default 10; research S-18): slows down guessing who holds a badge."""
-    return hit("recipient", client_key(request), limit=_limit("INSIGNIA_RECIPIENT_RATE_LIMIT", 10))
+    """Recipient e-mail guesses per client per minute (``INSIGNIA_RECIPIENT_RATE_LIMIT``;
+    research S-18): slows down guessing who holds a badge."""
+    return hit("recipient", client_key(request), limit=settings.INSIGNIA_RECIPIENT_RATE_LIMIT)
 
 
 _in_flight = 0
@@ -79,7 +81,7 @@ class Shed(Exception):
 def slot() -> Iterator[None]:
     """Hold one of ``INSIGNIA_VERIFY_MAX_IN_FLIGHT`` slots, or raise :class:`Shed` at once."""
     global _in_flight
-    limit = _limit("INSIGNIA_VERIFY_MAX_IN_FLIGHT", 4)
+    limit = settings.INSIGNIA_VERIFY_MAX_IN_FLIGHT
     with _lock:
         if _in_flight >= limit:
             raise Shed
@@ -89,3 +91,27 @@ def slot() -> Iterator[None]:
     finally:
         with _lock:
             _in_flight -= 1
+
+
+class Limited(Exception):
+    """Refused before verifying: over a rate limit, or too many verifications in flight."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def verify_within_limits(request: HttpRequest, asked: pipeline.VerifyRequest) -> Report:
+    """Verify ``asked`` if this client may, in this order: its verifications per minute,
+    then (when a recipient e-mail is typed) its recipient guesses per minute, then a free
+    slot in this process (shed at once, never queued). Raises :class:`Limited`."""
+    retry = verify_limit(request)
+    if retry is None and asked.email.strip():
+        retry = recipient_limit(request)
+    if retry is not None:
+        raise Limited(retry)
+    try:
+        with slot():
+            return pipeline.verify(asked)
+    except Shed:
+        raise Limited(1) from None

@@ -2,7 +2,7 @@
 
 The same report is rendered as HTML on ``/verify``, returned by ``POST /api/v1/verify``,
 printed by ``manage.py verify`` and stored (without any e-mail) in a receipt. Every check has a
-status and one plain sentence in the reader's language (issue #5 §3):
+status and one plain sentence in the reader's language:
 
 ``pass`` · ``fail`` · ``warning`` · ``unknown`` (could not check) · ``skipped`` (not asked for
 or not applicable). A check that could not run is ``unknown`` and makes the verdict
@@ -214,7 +214,3 @@ def verdict_of(checks: list[Check]) -> Verdict:
 def bad_input(report: Report, code: str, message: str, detail: str = "") -> Report:
     report.add(Check("input", Status.FAIL, code, message, detail))
     return report
-
-
-def could_not(check_id: str, code: str, message: str, detail: str = "") -> Check:
-    return Check(check_id, Status.UNKNOWN, code, message, detail)

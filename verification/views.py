@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from badges.negotiation import json_type
+from common.http import json_type
 from verification import pipeline, ratelimit, services
 from verification.extract import UPLOAD_MAX_BYTES
 from verification.models import Receipt
@@ -86,16 +86,10 @@ def verify(request: HttpRequest) -> HttpResponse:
         context["form_error"] = asked
         status = 400
     elif asked is not None:
-        retry = ratelimit.verify_limit(request)
-        if retry is None and asked.email.strip():
-            retry = ratelimit.recipient_limit(request)
-        if retry is not None:
-            return _too_many(request, retry)
         try:
-            with ratelimit.slot():
-                report = pipeline.verify(asked)
-        except ratelimit.Shed:
-            return _too_many(request, 1)
+            report = ratelimit.verify_within_limits(request, asked)
+        except ratelimit.Limited as limited:
+            return _too_many(request, limited.retry_after)
         context["report"] = report
         context["token"] = _remember(report)
         if report.verdict is Verdict.BAD_INPUT:

@@ -5,7 +5,7 @@ A framework (levels) and a credit system (credits) are modelled separately (§0.
 conversions exist only as explicit, dated rules that state their basis (§0.3). Policies are
 data (§0.2), chosen per institution. Competency items keep the URIs of their source (§0.5).
 A ``Placement`` belongs to one ``AchievementVersion``; once that version is published the
-placement is frozen with it (``frameworks.services``).
+placement is frozen with it (``frameworks.catalogue.services``).
 """
 
 from frameworks.models.pathways import (

@@ -105,8 +105,8 @@ class PathwayCompletion(models.Model):
     clr = models.JSONField(default=dict)
     clr_json = models.TextField(blank=True)
     completed_at = models.DateTimeField()
-    # Set in the transaction that revokes or suspends a counted award (``badges.revocation``
-    # calls :func:`frameworks.pathways.flag_counted_awards`); cleared when staff review it.
+    # Set in the transaction that revokes or suspends a counted award (``awarding.services``
+    # calls :func:`frameworks.pathways.services.flag_counted_awards`); cleared on review.
     needs_review = models.BooleanField(default=False, db_index=True)
     review_flagged_at = models.DateTimeField(null=True, blank=True)
     review_award = models.ForeignKey(

@@ -166,7 +166,7 @@ class MicroCredentialPolicy(models.Model):
     whole_credits = models.BooleanField(default=False)
     min_hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     level_required = models.BooleanField(default=False)
-    # Names from ``frameworks.policies.REQUIRED_FIELDS`` that must be present.
+    # Names from ``frameworks.catalogue.policies.REQUIRED_FIELDS`` that must be present.
     required_fields = models.JSONField(default=list, blank=True)
     source_url = models.URLField(max_length=2048, blank=True)
 
@@ -222,7 +222,7 @@ class CompetencyFramework(models.Model):
     version = models.CharField(max_length=50, blank=True)
     language = models.CharField(max_length=16, blank=True)
     imported_at = models.DateTimeField(null=True, blank=True)
-    # Custom frameworks (``frameworks.editor_services``): ``title`` is the English name.
+    # Custom frameworks (``frameworks.competencies.services``): ``title`` is the English name.
     title_zh = models.CharField(_("name (Chinese)"), max_length=500, blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
@@ -252,7 +252,7 @@ class CompetencyItem(models.Model):
     statement = models.TextField(blank=True)
     item_type = models.CharField(max_length=100, blank=True)
     alt_labels = models.JSONField(default=list, blank=True)
-    # Custom frameworks (``frameworks.editor_services``): ``label`` is the English statement.
+    # Custom frameworks (``frameworks.competencies.services``): ``label`` is the English statement.
     label_zh = models.CharField(max_length=500, blank=True)
     parent = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"

@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 from django.test import Client
 
 from accounts.models import User
-from badges import services
+from achievements import services as achievement_services
+from awarding import services as awarding_services
+from badges import selectors
 from badges.models import Achievement, AchievementVersion, Award
 from issuers.models import Issuer
 from openbadges import dataintegrity, didweb, multikey
@@ -38,7 +40,7 @@ CONTENT: dict[str, Any] = {
 def make_achievement(
     actor: User, issuer: Issuer, slug: str = "data-literacy", **overrides: Any
 ) -> Achievement:
-    return services.create_achievement(
+    return achievement_services.create_achievement(
         actor=actor, issuer=issuer, slug=slug, **{**CONTENT, **overrides}
     )
 
@@ -47,14 +49,16 @@ def make_published(
     actor: User, issuer: Issuer, slug: str = "data-literacy", **overrides: Any
 ) -> AchievementVersion:
     achievement = make_achievement(actor, issuer, slug, **overrides)
-    draft = services.draft_of(achievement)
+    draft = selectors.draft_of(achievement)
     assert draft is not None
-    return services.publish_version(actor=actor, version=draft, change_note="First edition")
+    return achievement_services.publish_version(
+        actor=actor, version=draft, change_note="First edition"
+    )
 
 
 def award(actor: User | None, version: AchievementVersion, **overrides: Any) -> Award:
     fields: dict[str, Any] = {"email": "Learner@Example.com", "name": "Lee Learner"}
-    return services.award_badge(actor=actor, version=version, **{**fields, **overrides})
+    return awarding_services.award_badge(actor=actor, version=version, **{**fields, **overrides})
 
 
 def served_did_document(client: Client, did: str) -> dict[str, Any]:

@@ -6,7 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from badges import services
+from achievements import services
+from badges import selectors
 from badges.models import AchievementVersion, VersionStatus
 from issuers.models import AuditEvent
 from tests.badges.helpers import CONTENT, make_achievement, make_published
@@ -65,7 +66,7 @@ def test_publishing_needs_complete_text_in_some_language(cast: Cast) -> None:
     achievement = make_achievement(
         cast.editor, cast.issuer, criteria_en="", name_zh="", description_zh="", criteria_zh=""
     )
-    draft = services.draft_of(achievement)
+    draft = selectors.draft_of(achievement)
     assert draft is not None
     with pytest.raises(ValidationError) as caught:
         services.publish_version(actor=cast.editor, version=draft)
@@ -91,7 +92,7 @@ def test_only_editors_and_owners_write_achievements(cast: Cast, role: str) -> No
     achievement = make_achievement(cast.editor, cast.issuer)
     with pytest.raises(PermissionDenied):
         services.save_draft(actor=actor, achievement=achievement, name_en="Hacked")
-    draft = services.draft_of(achievement)
+    draft = selectors.draft_of(achievement)
     assert draft is not None
     with pytest.raises(PermissionDenied):
         services.publish_version(actor=actor, version=draft)

@@ -15,8 +15,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from badges import token_services
 from badges.models import Award, IssuerApiToken
+from badges.tokens import selectors as token_selectors
+from badges.tokens import services as token_services
 from issuers.models import AuditEvent, Role
 from tests.badges.helpers import make_published
 from tests.base import Cast, add_member, make_user
@@ -98,7 +99,7 @@ def test_the_key_is_never_stored_in_clear(client: Client, cast: Cast) -> None:
     _response, key = _create(client, cast)
 
     token = IssuerApiToken.objects.get(issuer=cast.issuer)
-    assert token.key_hash == token_services.token_hash(key) != key
+    assert token.key_hash == token_selectors.token_hash(key) != key
     # Not in any table: tokens, audit log, sessions, messages…
     assert _tables_containing("Moodle")  # the search does find what is stored
     assert _tables_containing(key[4:]) == []
@@ -160,12 +161,12 @@ def test_record_token_use_skips_the_write_within_a_minute(cast: Cast) -> None:
     token, _key = token_services.create_api_token(actor=cast.owner, issuer=cast.issuer, name="x")
     now = timezone.now()
 
-    assert token_services.record_token_use(token, now=now) is True
-    assert token_services.record_token_use(token, now=now + timedelta(seconds=59)) is False
+    assert token_services.record_token_use(token=token, now=now) is True
+    assert token_services.record_token_use(token=token, now=now + timedelta(seconds=59)) is False
     stale = IssuerApiToken.objects.get(pk=token.pk)  # another request's copy, loaded earlier
     stale.last_used_at = None
-    assert token_services.record_token_use(stale, now=now + timedelta(seconds=30)) is False
-    assert token_services.record_token_use(token, now=now + timedelta(seconds=61)) is True
+    assert token_services.record_token_use(token=stale, now=now + timedelta(seconds=30)) is False
+    assert token_services.record_token_use(token=token, now=now + timedelta(seconds=61)) is True
 
 
 @pytest.mark.parametrize("persona", ["awarder", "editor", "viewer"])

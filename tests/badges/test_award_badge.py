@@ -9,7 +9,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client, override_settings
 
-from badges import services
+from achievements import services as achievement_services
+from badges import selectors, services
 from badges.models import Award, AwardEvidence
 from issuers.keys import SigningUnavailable
 from issuers.models import SigningKey
@@ -38,10 +39,14 @@ def test_an_awarded_credential_verifies_with_the_key_the_server_publishes(
 def test_the_credential_pins_the_version_it_was_awarded_under(cast: Cast) -> None:
     version = make_published(cast.editor, cast.issuer)
     first = award(cast.awarder, version)
-    services.save_draft(actor=cast.editor, achievement=version.achievement, name_en="Data Lit II")
-    draft = services.draft_of(version.achievement)
+    achievement_services.save_draft(
+        actor=cast.editor, achievement=version.achievement, name_en="Data Lit II"
+    )
+    draft = selectors.draft_of(version.achievement)
     assert draft is not None
-    second = award(cast.awarder, services.publish_version(actor=cast.editor, version=draft))
+    second = award(
+        cast.awarder, achievement_services.publish_version(actor=cast.editor, version=draft)
+    )
 
     achievement_id = version.achievement_id
     assert first.credential["credentialSubject"]["achievement"]["version"] == "1"
@@ -140,7 +145,7 @@ def test_the_stored_json_is_never_rebuilt(client: Client, cast: Cast) -> None:
 
 def test_a_draft_cannot_be_awarded(cast: Cast) -> None:
     achievement = make_achievement(cast.editor, cast.issuer)
-    draft = services.draft_of(achievement)
+    draft = selectors.draft_of(achievement)
     assert draft is not None
     with pytest.raises(ValidationError, match="Only a published version"):
         award(cast.awarder, draft)

@@ -16,7 +16,9 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from badges import bulk, bulk_services, revocation
+from awarding.bulk import parse
+from awarding.bulk import services as bulk_services
+from awarding.revocation import services as revocation_services
 from badges.models import (
     AchievementVersion,
     Award,
@@ -60,13 +62,13 @@ def _issue(cast: Cast, batch: BulkBatch, capture: CaptureCallbacks) -> BulkBatch
 
 
 def test_the_template_opens_in_a_spreadsheet_with_chinese_headers(cast: Cast) -> None:
-    data = bulk.template_csv("zh-hans")
+    data = parse.template_csv("zh-hans")
 
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     header, example = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert header[:2] == ["电子邮箱", "姓名"]
     assert example[1] == "李华"
-    english = bulk.template_csv("en").decode("utf-8-sig")
+    english = parse.template_csv("en").decode("utf-8-sig")
     assert english.startswith("Email,Name,")
 
 
@@ -94,7 +96,7 @@ def test_gbk_that_happens_to_be_valid_utf8_is_still_read_as_gbk(
 ) -> None:
     data = f"Email,Name\nx@example.com,{text}\n".encode(encoding)
 
-    assert bulk.decode_csv(data).splitlines()[1] == f"x@example.com,{text}"
+    assert parse.decode_csv(data).splitlines()[1] == f"x@example.com,{text}"
 
 
 def test_an_excel_workbook_is_read_with_its_dates(cast: Cast) -> None:
@@ -217,7 +219,7 @@ def test_running_the_chunk_task_again_awards_nothing_twice(
     )
 
     assert bulk_services.issue_chunk(batch_id=batch.pk) == 0
-    from badges import tasks
+    from awarding.bulk import tasks
 
     assert tasks.issue_batch(str(batch.pk)) == 0
     assert Award.objects.count() == 2
@@ -332,8 +334,8 @@ def test_a_revoked_badge_is_not_e_mailed(
 ) -> None:
     version = make_published(cast.editor, cast.issuer)
     issued = award(cast.awarder, version, email="late@example.com")
-    revocation.revoke_award(actor=cast.editor, award=issued, reason="Wrong person")
-    from badges import notifications
+    revocation_services.revoke_award(actor=cast.editor, award=issued, reason="Wrong person")
+    from badges.notifications import services as notifications
 
     note = issued.notifications.get()
     assert notifications.send_award_email(notification_id=note.pk) is False

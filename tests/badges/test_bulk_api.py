@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from badges import token_services
 from badges.models import Award, IdempotentRequest
+from badges.tokens import services as token_services
 from tests.badges.helpers import make_published, verify_served
 from tests.base import Cast, make_issuer
 

@@ -28,7 +28,7 @@ from django.db import connection
 from django.db.models import Count
 from django.test import Client
 
-from badges import bulk_services
+from awarding.bulk import services as bulk_services
 from badges.models import AchievementVersion, Award, BatchState, BulkBatch, BulkRow, RowState
 from bench._celery_drill import WORKER_ARGS, celery_process, children, free_port, start_redis, stop
 from openbadges import dataintegrity, multikey
@@ -159,7 +159,7 @@ def test_a_worker_child_killed_mid_batch_loses_and_duplicates_nothing(
         started = time.monotonic()
         app = _client()
         for _ in range(2):
-            app.send_task("badges.tasks.issue_batch", args=[str(batch.pk)])
+            app.send_task("awarding.bulk.tasks.issue_batch", args=[str(batch.pk)])
         _wait_for(batch, min(200, ROWS // 4), started)
         pool = children(worker.pid)
         assert pool, "the worker has no pool children"
@@ -202,7 +202,7 @@ def test_a_redis_restart_mid_batch_is_recovered_by_the_sweeper(
     beat: subprocess.Popen[bytes] | None = None
     try:
         started = time.monotonic()
-        _client().send_task("badges.tasks.issue_batch", args=[str(batch.pk)])
+        _client().send_task("awarding.bulk.tasks.issue_batch", args=[str(batch.pk)])
         _wait_for(batch, 50, started)
         # Redis goes away with its queue; the child that was issuing dies with it.
         redis.kill()

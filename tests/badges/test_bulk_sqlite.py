@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 SCRIPT = r"""
 import json, time
-from badges import bulk_services
+from awarding.bulk import services as bulk_services
 from badges.models import Award, BatchState, BulkBatch
 from tests.badges.helpers import make_published
 from tests.base import make_cast

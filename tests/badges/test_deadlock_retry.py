@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from badges.bulk_services import retrying_deadlocks
+from common.db import retrying_deadlocks
 from issuers.models import Institution
 
 pytestmark = pytest.mark.django_db(transaction=True)

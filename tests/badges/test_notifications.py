@@ -13,8 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from badges import notifications, tasks
+from awarding.bulk import tasks as bulk_tasks
 from badges.models import AwardNotification, NotificationKind
+from badges.notifications import links, services, tasks
 from tests.badges.helpers import award, make_published
 from tests.base import CaptureCallbacks, Cast
 
@@ -40,9 +41,7 @@ def test_an_award_e_mails_the_learner_in_the_badges_language_after_commit(
     assert message.to == ["li.hua@example.com"]
     assert "数据素养" in message.subject and "测试颁发单位" in message.subject
     assert "李华" in message.body
-    assert _claim_link(message.body).endswith(
-        reverse("claim", args=[notifications.claim_token(issued)])
-    )
+    assert _claim_link(message.body).endswith(reverse("claim", args=[links.claim_token(issued)]))
     assert isinstance(message, EmailMultiAlternatives)
     html = str(message.alternatives[0][0])
     assert "测试颁发单位" in html and "opened.gif" in html
@@ -75,7 +74,7 @@ def test_a_redelivered_send_task_does_not_send_twice(
     note = issued.notifications.get()
 
     assert tasks.send_award_email(note.pk) is False
-    notifications.queue_award_email(award=issued)  # the same key: the same row
+    services.queue_award_email(award=issued)  # the same key: the same row
     assert len(mail.outbox) == 1
     assert AwardNotification.objects.count() == 1
 
@@ -87,10 +86,10 @@ def test_an_e_mail_lost_before_sending_is_sent_by_the_sweeper(cast: Cast) -> Non
         created_at=timezone.now() - timedelta(hours=1)
     )
 
-    assert tasks.sweep_bulk_batches() == {"batches": 0, "emails": 1}
+    assert bulk_tasks.sweep_bulk_batches() == {"batches": 0, "emails": 1}
 
     assert [m.to for m in mail.outbox] == [["lost@example.com"]]
-    assert tasks.sweep_bulk_batches() == {"batches": 0, "emails": 0}
+    assert bulk_tasks.sweep_bulk_batches() == {"batches": 0, "emails": 0}
 
 
 def test_unclaimed_badges_get_one_reminder_and_claimed_ones_none(
@@ -122,7 +121,7 @@ def test_the_awards_list_shows_sent_opened_and_claimed_and_can_resend(
     with django_capture_on_commit_callbacks(execute=True):
         opened = award(cast.awarder, version, email="opened@example.com", name="Opal")
         award(cast.awarder, version, email="sent@example.com", name="Sid")
-    pixel = reverse("claim_opened", args=[notifications.open_token(opened.notifications.get())])
+    pixel = reverse("claim_opened", args=[links.open_token(opened.notifications.get())])
     response = Client().get(pixel)
     assert response["Content-Type"] == "image/gif"
     client.force_login(cast.awarder)

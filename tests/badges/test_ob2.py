@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client, override_settings
 
-from badges import revocation
+from awarding.revocation import services as revocation_services
 from badges.models import Award
 from openbadges import baking
 from tests.badges.helpers import award, make_published
@@ -108,7 +108,7 @@ def test_the_ob2_baked_png_carries_the_hosted_assertion(client: Client, issued: 
 def test_a_revoked_assertion_is_gone_with_its_reason(
     client: Client, cast: Cast, issued: Award
 ) -> None:
-    revocation.revoke_award(actor=cast.editor, award=issued, reason="Awarded in error")
+    revocation_services.revoke_award(actor=cast.editor, award=issued, reason="Awarded in error")
 
     body = fetch(client, f"{BASE}/ob2/assertions/{issued.pk}", status=410)
 

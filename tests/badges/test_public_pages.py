@@ -8,8 +8,10 @@ import json
 import pytest
 from django.test import Client
 
-from badges import services
+from achievements import services
+from badges import selectors
 from badges.models import Award
+from badges.services import EvidenceItem
 from tests.badges.helpers import award, make_published
 from tests.base import Cast
 
@@ -29,7 +31,7 @@ def issued(cast: Cast) -> Award:
         cast.awarder,
         version,
         narrative="Built a dashboard.",
-        evidence=[services.EvidenceItem(url="https://portfolio.example/lee", narrative="Report")],
+        evidence=[EvidenceItem(url="https://portfolio.example/lee", narrative="Report")],
     )
 
 
@@ -101,7 +103,7 @@ def test_the_achievement_page_lists_every_version_and_what_changed(
         validity_days=365,
         change_note="Shorter validity; new name.",
     )
-    draft = services.draft_of(achievement)
+    draft = selectors.draft_of(achievement)
     assert draft is not None
     services.publish_version(actor=cast.editor, version=draft)
 

@@ -17,7 +17,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from badges import revocation
+from awarding import services as awarding_services
+from awarding.revocation import services as revocation_services
+from badges import selectors as badge_selectors
 from badges.models import Award, AwardStatus, AwardStatusEvent, StatusAction
 from badges.state import State, award_state, award_state_for_credential
 from issuers.models import AuditEvent
@@ -45,7 +47,7 @@ def test_an_editor_revokes_with_a_reason_and_every_surface_says_revoked(
     badge = award(cast.awarder, version)
     assert not served_bit(client, badge)
 
-    revocation.revoke_award(actor=cast.editor, award=badge, reason="Awarded in error")
+    revocation_services.revoke_award(actor=cast.editor, award=badge, reason="Awarded in error")
 
     badge.refresh_from_db()
     state = award_state(badge)
@@ -69,9 +71,9 @@ def test_an_awarder_or_a_viewer_cannot_revoke_or_suspend(cast: Cast) -> None:
 
     for person in (cast.awarder, cast.viewer, cast.outsider):
         with pytest.raises(PermissionDenied):
-            revocation.revoke_award(actor=person, award=badge, reason="No")
+            revocation_services.revoke_award(actor=person, award=badge, reason="No")
         with pytest.raises(PermissionDenied):
-            revocation.suspend_award(actor=person, award=badge, reason="No")
+            revocation_services.suspend_award(actor=person, award=badge, reason="No")
 
     badge.refresh_from_db()
     assert badge.status == AwardStatus.ACTIVE
@@ -83,19 +85,19 @@ def test_suspension_is_lifted_by_reinstating_and_can_be_repeated(
 ) -> None:
     badge = award(cast.awarder, make_published(cast.editor, cast.issuer))
 
-    revocation.suspend_award(actor=cast.owner, award=badge, reason="Under review")
+    revocation_services.suspend_award(actor=cast.owner, award=badge, reason="Under review")
     badge.refresh_from_db()
     assert award_state(badge).state is State.SUSPENDED
     assert award_state(badge).reason == "Under review"
     assert served_bit(client, badge, "suspension")
     assert not served_bit(client, badge, "revocation")
 
-    revocation.reinstate_award(actor=cast.owner, award=badge, reason="Review passed")
+    revocation_services.reinstate_award(actor=cast.owner, award=badge, reason="Review passed")
     badge.refresh_from_db()
     assert award_state(badge).state is State.VALID
     assert not served_bit(client, badge, "suspension")
 
-    revocation.suspend_award(actor=cast.editor, award=badge, reason="Second review")
+    revocation_services.suspend_award(actor=cast.editor, award=badge, reason="Second review")
     badge.refresh_from_db()
     assert served_bit(client, badge, "suspension")
     assert [e.action for e in badge.status_events.order_by("at", "pk")] == [
@@ -109,22 +111,22 @@ def test_revocation_is_final_and_needs_a_reason(cast: Cast) -> None:
     badge = award(cast.awarder, make_published(cast.editor, cast.issuer))
 
     with pytest.raises(ValidationError):
-        revocation.revoke_award(actor=cast.editor, award=badge, reason="   ")
-    revocation.revoke_award(actor=cast.editor, award=badge, reason="Fraud")
+        revocation_services.revoke_award(actor=cast.editor, award=badge, reason="   ")
+    revocation_services.revoke_award(actor=cast.editor, award=badge, reason="Fraud")
 
     with pytest.raises(ValidationError, match="already been revoked"):
-        revocation.revoke_award(actor=cast.editor, award=badge, reason="Again")
+        revocation_services.revoke_award(actor=cast.editor, award=badge, reason="Again")
     with pytest.raises(ValidationError):
-        revocation.reinstate_award(actor=cast.editor, award=badge)
+        revocation_services.reinstate_award(actor=cast.editor, award=badge)
     with pytest.raises(ValidationError):
-        revocation.suspend_award(actor=cast.editor, award=badge, reason="x")
+        revocation_services.suspend_award(actor=cast.editor, award=badge, reason="x")
 
 
 def test_a_suspended_badge_can_be_revoked(cast: Cast) -> None:
     badge = award(cast.awarder, make_published(cast.editor, cast.issuer))
-    revocation.suspend_award(actor=cast.editor, award=badge, reason="Check")
+    revocation_services.suspend_award(actor=cast.editor, award=badge, reason="Check")
 
-    revocation.revoke_award(actor=cast.editor, award=badge, reason="Confirmed misconduct")
+    revocation_services.revoke_award(actor=cast.editor, award=badge, reason="Confirmed misconduct")
 
     badge.refresh_from_db()
     assert award_state(badge).state is State.REVOKED
@@ -133,7 +135,7 @@ def test_a_suspended_badge_can_be_revoked(cast: Cast) -> None:
 def test_every_change_is_in_an_append_only_log_with_who_when_why_what(cast: Cast) -> None:
     badge = award(cast.awarder, make_published(cast.editor, cast.issuer))
 
-    revocation.revoke_award(actor=cast.editor, award=badge, reason="Wrong learner")
+    revocation_services.revoke_award(actor=cast.editor, award=badge, reason="Wrong learner")
 
     event = AwardStatusEvent.objects.get(award=badge)
     assert (event.actor, event.action, event.reason) == (
@@ -161,10 +163,10 @@ def test_the_learner_is_told_only_when_asked(
     silent = award(cast.awarder, version, email="silent@example.com")
 
     with django_capture_on_commit_callbacks(execute=True):
-        revocation.revoke_award(
+        revocation_services.revoke_award(
             actor=cast.editor, award=told, reason="Duplicate award", notify_earner=True
         )
-        revocation.revoke_award(actor=cast.editor, award=silent, reason="Duplicate award")
+        revocation_services.revoke_award(actor=cast.editor, award=silent, reason="Duplicate award")
 
     assert [m.to for m in mail.outbox] == [["told@example.com"]]
     assert "revoked" in mail.outbox[0].subject
@@ -179,12 +181,12 @@ def test_bulk_revocation_by_achievement_and_date_range(cast: Cast) -> None:
     kept = award(cast.awarder, other)
     Award.objects.filter(pk=first.pk).update(awarded_at=timezone.now() - timedelta(days=40))
 
-    recent = revocation.bulk_selection(
+    recent = badge_selectors.awards_matching(
         cast.institution,
         achievement=data.achievement,
         awarded_from=timezone.now() - timedelta(days=7),
     )
-    result = revocation.bulk_revoke(actor=cast.editor, awards=recent, reason="Exam leaked")
+    result = revocation_services.bulk_revoke(actor=cast.editor, awards=recent, reason="Exam leaked")
 
     assert (result.revoked, result.already_revoked) == (1, 0)
     statuses = dict(Award.objects.values_list("pk", "status"))
@@ -193,8 +195,10 @@ def test_bulk_revocation_by_achievement_and_date_range(cast: Cast) -> None:
         second.pk: AwardStatus.REVOKED,
         kept.pk: AwardStatus.ACTIVE,
     }
-    everything = revocation.bulk_selection(cast.institution, achievement=data.achievement)
-    again = revocation.bulk_revoke(actor=cast.editor, awards=everything, reason="Exam leaked")
+    everything = badge_selectors.awards_matching(cast.institution, achievement=data.achievement)
+    again = revocation_services.bulk_revoke(
+        actor=cast.editor, awards=everything, reason="Exam leaked"
+    )
     assert (again.revoked, again.already_revoked) == (1, 1)
     assert AwardStatusEvent.objects.filter(batch=again.batch).count() == 1
 
@@ -204,9 +208,9 @@ def test_bulk_revocation_is_all_or_nothing_for_an_awarder(cast: Cast) -> None:
     award(cast.awarder, version)
 
     with pytest.raises(PermissionDenied):
-        revocation.bulk_revoke(
+        revocation_services.bulk_revoke(
             actor=cast.awarder,
-            awards=revocation.bulk_selection(cast.institution),
+            awards=badge_selectors.awards_matching(cast.institution),
             reason="No",
         )
     assert not Award.objects.filter(status=AwardStatus.REVOKED).exists()
@@ -215,7 +219,7 @@ def test_bulk_revocation_is_all_or_nothing_for_an_awarder(cast: Cast) -> None:
 def test_bulk_selection_never_reaches_another_institution(cast: Cast) -> None:
     theirs = award(cast.outsider, make_published(cast.outsider, cast.other_issuer, slug="arts"))
 
-    selection = revocation.bulk_selection(
+    selection = badge_selectors.awards_matching(
         cast.institution, references=[theirs.credential["id"], "learner@example.com"]
     )
 
@@ -295,7 +299,7 @@ def test_the_awards_list_shows_each_state(cast: Cast, client: Client) -> None:
     version = make_published(cast.editor, cast.issuer)
     revoked = award(cast.awarder, version, name="Rae Revoked")
     award(cast.awarder, version, name="Val Valid")
-    revocation.revoke_award(actor=cast.editor, award=revoked, reason="x")
+    revocation_services.revoke_award(actor=cast.editor, award=revoked, reason="x")
     client.force_login(cast.editor)
 
     page = client.get(reverse("manage:awards", args=[cast.institution.slug])).content.decode()
@@ -380,7 +384,7 @@ def test_an_expired_award_is_reissued_keeping_its_award_date(cast: Cast, client:
     )
     old.refresh_from_db()
     with pytest.raises(ValidationError):
-        revocation.reissue_expired(actor=cast.awarder, award=award(cast.awarder, version))
+        awarding_services.reissue_expired(actor=cast.awarder, award=award(cast.awarder, version))
 
     client.force_login(cast.awarder)
     page = client.get(reverse("manage:award_detail", args=[cast.institution.slug, old.pk]))
@@ -396,4 +400,4 @@ def test_an_expired_award_is_reissued_keeping_its_award_date(cast: Cast, client:
     assert verify_served(client, new.credential)
     assert old.status_events.get().action == StatusAction.REISSUED
     with pytest.raises(ValidationError, match="already been re-issued"):
-        revocation.reissue_expired(actor=cast.awarder, award=old)
+        awarding_services.reissue_expired(actor=cast.awarder, award=old)

@@ -21,7 +21,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from badges import revocation
+from awarding.revocation import services as revocation_services
 from badges.models import Award
 from badges.state import award_state_for_credential
 from openbadges import statuslist
@@ -55,7 +55,7 @@ def test_no_verification_started_after_a_revocation_returned_says_valid() -> Non
             order = list(awards)
             random.shuffle(order)
             for found in order:
-                revocation.revoke_award(actor=cast.editor, award=found, reason="Drill")
+                revocation_services.revoke_award(actor=cast.editor, award=found, reason="Drill")
                 revoked_at[found.pk] = time.monotonic()
         except BaseException as error:  # reported below
             errors.append(error)

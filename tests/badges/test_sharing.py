@@ -16,7 +16,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from PIL import Image
 
-from badges import services
+from achievements import services
 from badges.models import Award
 from issuers import services as issuer_services
 from openbadges import baking

@@ -11,9 +11,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test import Client, override_settings
 
-from badges import revocation
+from awarding.revocation import services as revocation_services
 from badges.models import Award, StatusEntry, StatusList, StatusPurpose
-from issuers import keys
+from issuers import services as issuer_services
 from openbadges import dataintegrity, multikey, ob3check, statuslist
 from tests.badges.helpers import award, make_published, served_did_document
 from tests.base import Cast, make_cast
@@ -89,7 +89,7 @@ def test_the_served_list_changes_as_soon_as_the_revocation_commits(
     entry = badges[1].credential["credentialStatus"]
     before, _ = served_list(client, entry["statusListCredential"])
 
-    revocation.revoke_award(actor=cast.editor, award=badges[1], reason="Error")
+    revocation_services.revoke_award(actor=cast.editor, award=badges[1], reason="Error")
     after, _ = served_list(client, entry["statusListCredential"])
 
     assert not statuslist.check_entry(entry, before).is_set
@@ -111,7 +111,7 @@ def test_an_outdated_list_is_never_served_when_it_cannot_be_signed(
     badge = award(cast.awarder, make_published(cast.editor, cast.issuer))
     url = badge.credential["credentialStatus"]["statusListCredential"]
     served_list(client, url)
-    revocation.revoke_award(actor=cast.editor, award=badge, reason="Error")
+    revocation_services.revoke_award(actor=cast.editor, award=badge, reason="Error")
 
     with override_settings(INSIGNIA_KEY_ENCRYPTION_KEY=""):
         response = client.get(urlsplit(url).path)
@@ -126,7 +126,7 @@ def test_a_list_signed_with_a_withdrawn_key_is_signed_again(cast: Cast, client: 
     url = badge.credential["credentialStatus"]["statusListCredential"]
     served_list(client, url)
 
-    keys.withdraw_signing_key(actor=cast.owner, key=badge.signing_key)
+    issuer_services.withdraw_signing_key(actor=cast.owner, key=badge.signing_key)
     listed, _ = served_list(client, url)
 
     assert verify_list(client, listed)

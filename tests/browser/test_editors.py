@@ -9,9 +9,9 @@ from django.test import override_settings
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from badges import services as badge_services
+from badges import selectors as badge_selectors
+from frameworks.catalogue.services import load_reference_data
 from frameworks.models import CompetencyItem, Pathway
-from frameworks.reference import load_reference_data
 from issuers.models import Role
 from tests.badges.helpers import make_achievement, make_published
 from tests.base import PASSWORD, add_member, make_institution, make_issuer, make_user
@@ -66,7 +66,7 @@ def test_staff_build_a_framework_align_a_badge_and_build_a_two_of_three_pathway(
     make_published(
         owner, issuer, "data-certificate", name_en="Data Certificate", name_zh="数据证书"
     )
-    draft = badge_services.draft_of(
+    draft = badge_selectors.draft_of(
         make_achievement(owner, issuer, "data-wrangling", name_en="Data Wrangling")
     )
     assert draft is not None

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+from awarding.revocation.services import revoke_award
 from badges.models import Award
-from badges.revocation import revoke_award
 from openbadges import baking
 from tests.badges.helpers import award, make_published
 from tests.base import make_cast, png_bytes

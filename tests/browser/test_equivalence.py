@@ -9,8 +9,8 @@ from django.test import override_settings
 from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
+from frameworks.catalogue.services import load_reference_data
 from frameworks.models import RecognitionDecision
-from frameworks.reference import load_reference_data
 from tests.badges.helpers import award, make_published
 from tests.base import PASSWORD, make_institution, make_issuer, make_user
 from tests.browser.conftest import new_context, screenshot

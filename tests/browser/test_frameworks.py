@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
 from badges.models import Achievement, Award
-from frameworks.demo import PATHWAY_TITLE
+from insignia.demo.frameworks import PATHWAY_TITLE
 from issuers.models import Institution
 from tests.badges.helpers import make_published
 from tests.base import PASSWORD, make_institution, make_issuer, make_user

@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
-from badges import revocation
+from awarding.revocation import services as revocation_services
 from badges.models import Award
 from earners import services
 from earners.models import LearnerEmail
@@ -111,7 +111,7 @@ def test_the_backpack_filters_by_issuer_skill_and_status(client: Client, cast: C
 
     by_issuer = client.get("/backpack/", {"issuer": cast.other_issuer.slug}).content.decode()
     by_skill = client.get("/backpack/", {"skill": "statistics"}).content.decode()
-    revocation.revoke_award(actor=cast.owner, award=kept, reason="Error")
+    revocation_services.revoke_award(actor=cast.owner, award=kept, reason="Error")
     revoked = client.get("/backpack/", {"status": "revoked"}).content.decode()
     valid = client.get("/backpack/", {"status": "valid"}).content.decode()
 

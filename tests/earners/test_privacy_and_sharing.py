@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from badges import revocation
+from awarding.revocation import services as revocation_services
 from badges.models import Award
 from badges.services import EvidenceItem
 from earners import services
@@ -108,7 +108,7 @@ def test_a_shared_collection_verifies_each_badge_live_and_its_link_can_be_switch
     assert "Job application" in page and "Data Literacy" in page
     assert 'data-verdict="valid"' in page
 
-    revocation.revoke_award(actor=cast.owner, award=mine, reason="Awarded in error")
+    revocation_services.revoke_award(actor=cast.owner, award=mine, reason="Awarded in error")
     assert 'data-verdict="revoked"' in client.get(f"/shared/{collection.token}").content.decode()
 
     services.revoke_collection(user=learner, collection=collection)

@@ -6,9 +6,15 @@ from decimal import Decimal
 from typing import Any
 
 from accounts.models import User
-from badges import services as badge_services
+from badges import selectors as badge_selectors
 from badges.models import AchievementVersion
-from frameworks import services
+from frameworks.catalogue.services import (
+    Credit,
+    choose_policies,
+    load_reference_data,
+    save_placement,
+)
+from frameworks.competencies.services import import_competency_framework
 from frameworks.models import (
     CompetencyItem,
     CreditSystem,
@@ -16,7 +22,6 @@ from frameworks.models import (
     MicroCredentialPolicy,
     Placement,
 )
-from frameworks.reference import load_reference_data
 from issuers.models import Institution, Issuer
 from tests.badges.helpers import make_achievement
 
@@ -47,7 +52,7 @@ def system(code: str) -> CreditSystem:
 
 
 def choose(actor: User, institution: Institution, *codes: str) -> None:
-    services.choose_policies(
+    choose_policies(
         actor=actor,
         institution=institution,
         chosen=list(MicroCredentialPolicy.objects.filter(code__in=codes)),
@@ -55,7 +60,7 @@ def choose(actor: User, institution: Institution, *codes: str) -> None:
 
 
 def import_esco(actor: User, institution: Institution) -> list[CompetencyItem]:
-    framework = services.import_competency_framework(
+    framework = import_competency_framework(
         actor=actor, institution=institution, content=ESCO_CSV.encode(), filename="skills_en.csv"
     )
     return list(framework.items.order_by("label"))
@@ -78,17 +83,17 @@ def place(
         "quality_assurance": "NZQA approved",
         **fields,
     }
-    return services.save_placement(
+    return save_placement(
         actor=actor,
         version=version,
         levels=[level(f, c) for f, c in levels],
-        credits=[services.Credit(system(s), Decimal(a)) for s, a in credits],
+        credits=[Credit(system(s), Decimal(a)) for s, a in credits],
         competencies=competencies or [],
         **values,
     )
 
 
 def draft_micro(actor: User, issuer: Issuer, slug: str = "data-literacy") -> AchievementVersion:
-    draft = badge_services.draft_of(make_achievement(actor, issuer, slug))
+    draft = badge_selectors.draft_of(make_achievement(actor, issuer, slug))
     assert draft is not None
     return draft

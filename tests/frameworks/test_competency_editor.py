@@ -11,38 +11,34 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from badges import services as badge_services
+from achievements import services as achievement_services
+from badges import selectors as badge_selectors
 from badges.models import Achievement, AchievementVersion
-from frameworks import editor_services
+from frameworks.competencies import services as competency_services
 from frameworks.models import CompetencyFramework, CompetencyItem
 from tests.badges.helpers import award, make_achievement
 from tests.base import Cast
-from tests.frameworks.helpers import ESCO_CSV, draft_micro, place, reference
+from tests.frameworks.helpers import ESCO_CSV, draft_micro, place
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _reference() -> None:
-    reference()
-
-
 def make_framework(cast: Cast) -> tuple[CompetencyFramework, CompetencyItem, CompetencyItem]:
-    framework = editor_services.create_competency_framework(
+    framework = competency_services.create_competency_framework(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Poly Data Skills",
         title_zh="理工数据技能",
         version="2026",
     )
-    cleaning = editor_services.add_competency_item(
+    cleaning = competency_services.add_competency_item(
         actor=cast.editor,
         framework=framework,
         code="DS.1",
         label_en="Cleans a messy data set",
         label_zh="清理杂乱的数据集",
     )
-    charts = editor_services.add_competency_item(
+    charts = competency_services.add_competency_item(
         actor=cast.editor, framework=framework, code="DS.2", label_en="Explains a chart"
     )
     return framework, cleaning, charts
@@ -64,7 +60,7 @@ def item_url(cast: Cast, item: CompetencyItem, name: str) -> str:
 def published_with(cast: Cast, item: CompetencyItem) -> AchievementVersion:
     draft = draft_micro(cast.editor, cast.issuer)
     place(cast.editor, draft, levels=(), credits=(), competencies=[item])
-    return badge_services.publish_version(actor=cast.editor, version=draft)
+    return achievement_services.publish_version(actor=cast.editor, version=draft)
 
 
 def test_an_editor_builds_a_framework_whose_uris_open_public_pages(
@@ -104,7 +100,7 @@ def test_an_editor_builds_a_framework_whose_uris_open_public_pages(
 def test_an_item_can_keep_an_external_uri_of_its_own(cast: Cast) -> None:
     framework, _cleaning, _charts = make_framework(cast)
 
-    item = editor_services.add_competency_item(
+    item = competency_services.add_competency_item(
         actor=cast.editor,
         framework=framework,
         label_en="Uses spreadsheets",
@@ -156,10 +152,10 @@ def test_a_chinese_credential_names_custom_competencies_in_chinese_where_they_ha
         description_zh="清理并解释数据。",
         criteria_zh="完成作品集。",
     )
-    draft = badge_services.draft_of(achievement)
+    draft = badge_selectors.draft_of(achievement)
     assert draft is not None
     place(cast.editor, draft, levels=(), credits=(), competencies=[cleaning, charts])
-    version = badge_services.publish_version(actor=cast.editor, version=draft)
+    version = achievement_services.publish_version(actor=cast.editor, version=draft)
 
     zh = award(cast.awarder, version, language="zh-Hans").credential
     en = award(cast.awarder, version, email="other@example.com", language="en").credential
@@ -196,7 +192,7 @@ def test_an_item_aligned_to_a_published_micro_credential_is_retired_not_deleted(
     )
     assert "Cleans a messy data set" not in search.content.decode()
     # Credentials issued with it still carry it.
-    version = badge_services.latest_published(Achievement.objects.get(slug="data-literacy"))
+    version = badge_selectors.latest_published(Achievement.objects.get(slug="data-literacy"))
     assert version is not None
     credential = award(cast.awarder, version).credential
     assert credential["credentialSubject"]["achievement"]["alignment"][0]["targetUrl"] == (
@@ -222,7 +218,7 @@ def test_an_item_on_a_draft_only_is_not_deleted_behind_the_drafts_back(cast: Cas
     place(cast.editor, draft, levels=(), credits=(), competencies=[cleaning])
 
     with pytest.raises(ValidationError, match="is aligned to the draft of"):
-        editor_services.delete_competency_item(actor=cast.editor, item=cleaning)
+        competency_services.delete_competency_item(actor=cast.editor, item=cleaning)
 
 
 def test_the_uri_of_an_item_in_issued_credentials_no_longer_changes(

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from badges import services as badge_services
+from achievements import services as achievement_services
+from badges import selectors as badge_selectors
+from frameworks.catalogue.selectors import NoConversionRule, convert_credits
+from frameworks.competencies.services import import_competency_framework
 from frameworks.models import CompetencyItem, MicroCredentialPolicy
 from tests.base import Cast
-from tests.frameworks.helpers import ESCO_CSV, draft_micro, level, reference
+from tests.frameworks.helpers import ESCO_CSV, draft_micro, level, place, system
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _reference() -> None:
-    reference()
 
 
 def test_an_owner_chooses_the_nzqcf_policy_in_the_console(client: Client, cast: Cast) -> None:
@@ -66,15 +67,13 @@ def test_an_editor_imports_esco_searches_and_places_a_version(client: Client, ca
     body = saved.content.decode()
     assert "The placement was saved." in body
     assert "Python (computer programming)" in body
-    version = badge_services.draft_of(draft.achievement)
+    version = badge_selectors.draft_of(draft.achievement)
     assert version is not None
     assert version.placement.credits.get().amount == 15
 
 
 def test_a_skill_of_another_institution_cannot_be_picked(client: Client, cast: Cast) -> None:
-    from frameworks import services
-
-    services.import_competency_framework(
+    import_competency_framework(
         actor=cast.outsider, institution=cast.other_institution, content=ESCO_CSV.encode()
     )
     theirs = CompetencyItem.objects.filter(framework__owner=cast.other_institution).first()
@@ -93,11 +92,9 @@ def test_a_skill_of_another_institution_cannot_be_picked(client: Client, cast: C
 
 
 def test_the_api_lists_frameworks_and_a_published_placement(client: Client, cast: Cast) -> None:
-    from tests.frameworks.helpers import place
-
     draft = draft_micro(cast.editor, cast.issuer)
     place(cast.editor, draft)
-    badge_services.publish_version(actor=cast.editor, version=draft)
+    achievement_services.publish_version(actor=cast.editor, version=draft)
 
     frameworks = client.get(reverse("api_frameworks")).json()
     placement = client.get(reverse("api_placement", args=[draft.achievement_id])).json()
@@ -109,12 +106,6 @@ def test_the_api_lists_frameworks_and_a_published_placement(client: Client, cast
 
 
 def test_credit_conversion_needs_an_explicit_dated_rule() -> None:
-    import datetime
-    from decimal import Decimal
-
-    from frameworks.services import NoConversionRule, convert_credits
-    from tests.frameworks.helpers import system
-
     converted, rule = convert_credits(
         amount=Decimal(15),
         source=system("nzqcf-credit"),

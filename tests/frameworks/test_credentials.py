@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from badges import services as badge_services
-from frameworks import importers
+from achievements import services as achievement_services
+from frameworks.competencies import importers
+from frameworks.competencies.services import import_competency_framework
 from openbadges import ob3check
 from tests.badges.helpers import award, verify_served
 from tests.base import Cast
-from tests.frameworks.helpers import draft_micro, import_esco, place, reference
+from tests.frameworks.helpers import draft_micro, import_esco, place
 
 pytestmark = pytest.mark.django_db
 
@@ -34,18 +37,13 @@ CASE_PACKAGE = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _reference() -> None:
-    reference()
-
-
 def test_the_credential_states_type_credits_with_unit_level_and_esco_skills(
     cast: Cast, client: Client
 ) -> None:
     draft = draft_micro(cast.editor, cast.issuer)
     skills = import_esco(cast.editor, cast.institution)
     place(cast.editor, draft, competencies=skills)
-    version = badge_services.publish_version(actor=cast.editor, version=draft)
+    version = achievement_services.publish_version(actor=cast.editor, version=draft)
 
     credential = award(cast.awarder, version).credential
     achievement = credential["credentialSubject"]["achievement"]
@@ -77,7 +75,7 @@ def test_the_credential_states_type_credits_with_unit_level_and_esco_skills(
 def test_a_chinese_credential_states_level_and_credits_in_chinese(cast: Cast) -> None:
     draft = draft_micro(cast.editor, cast.issuer)
     place(cast.editor, draft, levels=(("eqf", "5"),), credits=(("ects", "5"),), notional_hours=125)
-    version = badge_services.publish_version(actor=cast.editor, version=draft)
+    version = achievement_services.publish_version(actor=cast.editor, version=draft)
 
     achievement = award(cast.awarder, version, language="zh-Hans").credential["credentialSubject"][
         "achievement"
@@ -88,16 +86,12 @@ def test_a_chinese_credential_states_level_and_credits_in_chinese(cast: Cast) ->
 
 
 def test_a_case_item_is_aligned_as_a_cfitem_keeping_its_uri(cast: Cast) -> None:
-    import json
-
-    from frameworks import services
-
-    framework = services.import_competency_framework(
+    framework = import_competency_framework(
         actor=cast.editor, institution=cast.institution, content=json.dumps(CASE_PACKAGE).encode()
     )
     draft = draft_micro(cast.editor, cast.issuer)
     place(cast.editor, draft, levels=(), credits=(), competencies=list(framework.items.all()))
-    version = badge_services.publish_version(actor=cast.editor, version=draft)
+    version = achievement_services.publish_version(actor=cast.editor, version=draft)
 
     (alignment,) = award(cast.awarder, version).credential["credentialSubject"]["achievement"][
         "alignment"
@@ -112,9 +106,9 @@ def test_a_case_item_is_aligned_as_a_cfitem_keeping_its_uri(cast: Cast) -> None:
 def test_a_new_version_keeps_the_placement_and_the_published_one_is_frozen(cast: Cast) -> None:
     draft = draft_micro(cast.editor, cast.issuer)
     place(cast.editor, draft)
-    published = badge_services.publish_version(actor=cast.editor, version=draft)
+    published = achievement_services.publish_version(actor=cast.editor, version=draft)
 
-    second = badge_services.save_draft(
+    second = achievement_services.save_draft(
         actor=cast.editor, achievement=published.achievement, name_en="Data Literacy II"
     )
 
@@ -199,7 +193,7 @@ def test_the_verify_page_shows_level_credits_and_skills_in_words(
 ) -> None:
     draft = draft_micro(cast.editor, cast.issuer)
     place(cast.editor, draft, competencies=import_esco(cast.editor, cast.institution))
-    version = badge_services.publish_version(actor=cast.editor, version=draft)
+    version = achievement_services.publish_version(actor=cast.editor, version=draft)
     given = award(cast.awarder, version)
 
     body = client.get(reverse("verify"), {"url": given.credential["id"]}).content.decode()

@@ -1,4 +1,4 @@
-"""Partial credit (issue #7): ``creditsEarned`` when a learner earns less than the credit
+"""Partial credit: ``creditsEarned`` when a learner earns less than the credit
 value, from the award form, a CSV column and the API; shown on the badge page, the verify
 result and counted by pathways."""
 
@@ -12,21 +12,18 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from badges import bulk_services, token_services
-from badges import services as badge_services
+from achievements import services as achievement_services
+from awarding.bulk import services as bulk_services
 from badges.models import AchievementVersion, Award
-from frameworks import pathways
-from frameworks.pathways import GroupSpec
+from badges.tokens import services as token_services
+from frameworks.pathways import selectors as pathway_selectors
+from frameworks.pathways import services as pathway_services
+from frameworks.pathways.trees import GroupSpec
 from tests.badges.helpers import award, make_published, verify_served
 from tests.base import CaptureCallbacks, Cast
-from tests.frameworks.helpers import draft_micro, level, place, reference, system
+from tests.frameworks.helpers import draft_micro, level, place, system
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _reference() -> None:
-    reference()
 
 
 def placed(cast: Cast, slug: str = "data-literacy", credits: str = "15") -> AchievementVersion:
@@ -38,7 +35,7 @@ def placed(cast: Cast, slug: str = "data-literacy", credits: str = "15") -> Achi
         credits=(("nzqcf-credit", credits),),
         notional_hours=int(credits) * 10,
     )
-    return badge_services.publish_version(actor=cast.editor, version=draft)
+    return achievement_services.publish_version(actor=cast.editor, version=draft)
 
 
 def test_partial_credit_is_signed_into_the_credential_and_shown_in_words(
@@ -189,7 +186,7 @@ def test_a_pathway_counts_only_the_credits_a_learner_earned(
 ) -> None:
     first, second = placed(cast, "core"), placed(cast, "advanced")
     target = make_published(cast.editor, cast.issuer, "diploma", achievement_type="Certificate")
-    pathway = pathways.create_pathway(
+    pathway = pathway_services.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Thirty credits",
@@ -206,7 +203,7 @@ def test_a_pathway_counts_only_the_credits_a_learner_earned(
         award(cast.awarder, first, email="lee@example.com")
         award(cast.awarder, second, email="lee@example.com", credits_earned=Decimal("10"))
 
-    progress = pathways.evaluate(pathway, "lee@example.com")
+    progress = pathway_selectors.evaluate(pathway, "lee@example.com")
     assert progress.credits == Decimal(25)
     assert not progress.met
-    assert pathways.completion_of(pathway, "lee@example.com") is None
+    assert pathway_selectors.completion_of(pathway, "lee@example.com") is None

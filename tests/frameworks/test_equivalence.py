@@ -16,25 +16,23 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from badges import services as badge_services
+from achievements import services as achievement_services
+from awarding.revocation import services as revocation_services
 from badges.models import Achievement, Award
-from frameworks import equivalence, recognition
+from frameworks.equivalence import selectors as equivalence_selectors
+from frameworks.equivalence import services as equivalence_services
 from frameworks.models import EquivalenceStatement, RecognitionCase, RecognitionDecision
+from frameworks.recognition import services as recognition_services
 from tests.badges.helpers import award, make_published
 from tests.base import Cast
-from tests.frameworks.helpers import draft_micro, import_esco, level, place, reference, system
+from tests.frameworks.helpers import draft_micro, import_esco, level, place, system
 
 pytestmark = pytest.mark.django_db
 LEARNER = "learner@example.com"
 TODAY = timezone.localdate()
 
 
-@pytest.fixture(autouse=True)
-def _reference() -> None:
-    reference()
-
-
-def statement_data(**overrides: Any) -> equivalence.StatementData:
+def statement_data(**overrides: Any) -> equivalence_services.StatementData:
     values: dict[str, Any] = {
         "provider_name": "Poly Technic",
         "title": "Data Literacy",
@@ -45,14 +43,14 @@ def statement_data(**overrides: Any) -> equivalence.StatementData:
         "credits": Decimal(15),
         **overrides,
     }
-    return equivalence.StatementData(**values)
+    return equivalence_services.StatementData(**values)
 
 
 def learners_badge(cast: Cast) -> Award:
     """A badge from Poly Technic (the external provider for Rival College)."""
     draft = draft_micro(cast.editor, cast.issuer)
     place(cast.editor, draft, competencies=import_esco(cast.editor, cast.institution))
-    version = badge_services.publish_version(actor=cast.editor, version=draft)
+    version = achievement_services.publish_version(actor=cast.editor, version=draft)
     return award(cast.awarder, version, email=LEARNER)
 
 
@@ -62,20 +60,20 @@ def rival_module(cast: Cast) -> Achievement:
 
 def published(cast: Cast, **overrides: Any) -> EquivalenceStatement:
     """A statement at Rival College (the receiving institution)."""
-    statement = equivalence.create_statement(
+    statement = equivalence_services.create_statement(
         actor=cast.outsider, institution=cast.other_institution, data=statement_data(**overrides)
     )
-    return equivalence.publish_statement(actor=cast.outsider, statement=statement)
+    return equivalence_services.publish_statement(actor=cast.outsider, statement=statement)
 
 
 def open_case(cast: Cast, given: Award, module: Achievement) -> RecognitionCase:
-    case = recognition.open_case(
+    case = recognition_services.open_case(
         actor=cast.outsider,
         institution=cast.other_institution,
         learner_email=LEARNER,
         module=module,
     )
-    recognition.add_evidence(actor=cast.outsider, case=case, url=given.credential["id"])
+    recognition_services.add_evidence(actor=cast.outsider, case=case, url=given.credential["id"])
     return case
 
 
@@ -84,7 +82,7 @@ def open_case(cast: Cast, given: Award, module: Achievement) -> RecognitionCase:
 
 def test_a_statement_that_ends_before_it_starts_is_refused(cast: Cast) -> None:
     with pytest.raises(ValidationError) as raised:
-        equivalence.create_statement(
+        equivalence_services.create_statement(
             actor=cast.owner,
             institution=cast.institution,
             data=statement_data(
@@ -103,7 +101,7 @@ def test_a_statement_that_ends_before_it_starts_is_refused(cast: Cast) -> None:
 )
 def test_a_link_that_is_not_http_is_refused(cast: Cast, link: str) -> None:
     with pytest.raises(ValidationError) as raised:
-        equivalence.create_statement(
+        equivalence_services.create_statement(
             actor=cast.owner, institution=cast.institution, data=statement_data(link=link)
         )
 
@@ -112,7 +110,7 @@ def test_a_link_that_is_not_http_is_refused(cast: Cast, link: str) -> None:
 
 def test_a_statement_must_say_what_it_is_equivalent_to(cast: Cast) -> None:
     with pytest.raises(ValidationError) as raised:
-        equivalence.create_statement(
+        equivalence_services.create_statement(
             actor=cast.owner,
             institution=cast.institution,
             data=statement_data(level=None, credit_system=None, credits=None),
@@ -120,7 +118,7 @@ def test_a_statement_must_say_what_it_is_equivalent_to(cast: Cast) -> None:
     assert "local_achievement" in raised.value.message_dict
 
     with pytest.raises(ValidationError) as raised:
-        equivalence.create_statement(
+        equivalence_services.create_statement(
             actor=cast.owner, institution=cast.institution, data=statement_data(level=None)
         )
     assert raised.value.message_dict["level"] == [
@@ -132,7 +130,7 @@ def test_an_exemption_must_be_from_a_module_of_the_institution(cast: Cast) -> No
     theirs = rival_module(cast)
 
     with pytest.raises(ValidationError) as raised:
-        equivalence.create_statement(
+        equivalence_services.create_statement(
             actor=cast.owner,
             institution=cast.institution,
             data=statement_data(local_achievement=theirs),
@@ -144,7 +142,7 @@ def test_an_exemption_must_be_from_a_module_of_the_institution(cast: Cast) -> No
 def test_viewers_and_outsiders_cannot_write_statements(cast: Cast) -> None:
     for actor in (cast.viewer, cast.awarder, cast.outsider):
         with pytest.raises(PermissionDenied):
-            equivalence.create_statement(
+            equivalence_services.create_statement(
                 actor=actor, institution=cast.institution, data=statement_data()
             )
 
@@ -153,10 +151,10 @@ def test_a_published_statement_cannot_be_rewritten_only_withdrawn(cast: Cast) ->
     statement = published(cast)
 
     with pytest.raises(ValidationError):
-        equivalence.update_statement(
+        equivalence_services.update_statement(
             actor=cast.outsider, statement=statement, data=statement_data(credits=Decimal(40))
         )
-    withdrawn = equivalence.withdraw_statement(
+    withdrawn = equivalence_services.withdraw_statement(
         actor=cast.outsider, statement=statement, reason="Provider changed its syllabus."
     )
 
@@ -227,7 +225,7 @@ def test_the_console_shows_why_a_statement_is_refused(cast: Cast, client: Client
 
 
 def test_a_viewer_reads_statements_but_cannot_change_them(cast: Cast, client: Client) -> None:
-    statement = equivalence.create_statement(
+    statement = equivalence_services.create_statement(
         actor=cast.owner, institution=cast.institution, data=statement_data()
     )
     client.force_login(cast.viewer)
@@ -248,7 +246,7 @@ def test_a_viewer_reads_statements_but_cannot_change_them(cast: Cast, client: Cl
 
 
 def test_an_outsider_institution_cannot_see_or_edit_a_statement(cast: Cast, client: Client) -> None:
-    statement = equivalence.create_statement(
+    statement = equivalence_services.create_statement(
         actor=cast.owner, institution=cast.institution, data=statement_data()
     )
     client.force_login(cast.outsider)
@@ -292,11 +290,13 @@ def test_the_public_page_and_api_show_a_published_statement(cast: Cast, client: 
 
 
 def test_drafts_are_not_public_and_withdrawn_statements_say_so(cast: Cast, client: Client) -> None:
-    draft = equivalence.create_statement(
+    draft = equivalence_services.create_statement(
         actor=cast.outsider, institution=cast.other_institution, data=statement_data()
     )
     gone = published(cast, title="Old Course")
-    equivalence.withdraw_statement(actor=cast.outsider, statement=gone, reason="Superseded.")
+    equivalence_services.withdraw_statement(
+        actor=cast.outsider, statement=gone, reason="Superseded."
+    )
 
     assert client.get(reverse("equivalence_public", args=[draft.pk])).status_code == 404
     assert client.get(reverse("api_equivalence", args=[draft.pk])).status_code == 404
@@ -377,17 +377,17 @@ def test_an_unrelated_badge_or_another_institutions_statement_suggests_nothing(
     given = learners_badge(cast)
     module = rival_module(cast)
     published(cast, issuer_id=given.credential["issuer"]["id"], title="Another course")
-    poly = equivalence.create_statement(
+    poly = equivalence_services.create_statement(
         actor=cast.owner,
         institution=cast.institution,
         data=statement_data(
             achievement_id=given.credential["credentialSubject"]["achievement"]["id"]
         ),
     )
-    equivalence.publish_statement(actor=cast.owner, statement=poly)
+    equivalence_services.publish_statement(actor=cast.owner, statement=poly)
     case = open_case(cast, given, module)
 
-    assert equivalence.suggestions(case) == []
+    assert equivalence_selectors.suggestions(case) == []
 
 
 def test_a_withdrawn_or_future_statement_cannot_back_a_new_decision(cast: Cast) -> None:
@@ -395,7 +395,7 @@ def test_a_withdrawn_or_future_statement_cannot_back_a_new_decision(cast: Cast) 
     module = rival_module(cast)
     achievement_id = given.credential["credentialSubject"]["achievement"]["id"]
     withdrawn = published(cast, achievement_id=achievement_id)
-    equivalence.withdraw_statement(actor=cast.outsider, statement=withdrawn)
+    equivalence_services.withdraw_statement(actor=cast.outsider, statement=withdrawn)
     future = published(
         cast,
         achievement_id=achievement_id,
@@ -403,10 +403,10 @@ def test_a_withdrawn_or_future_statement_cannot_back_a_new_decision(cast: Cast) 
     )
     case = open_case(cast, given, module)
 
-    assert equivalence.suggestions(case) == []
+    assert equivalence_selectors.suggestions(case) == []
     for statement in (withdrawn, future):
         with pytest.raises(ValidationError) as raised:
-            recognition.decide(
+            recognition_services.decide(
                 actor=cast.outsider,
                 case=case,
                 outcome="credit",
@@ -422,8 +422,6 @@ def test_a_withdrawn_or_future_statement_cannot_back_a_new_decision(cast: Cast) 
 def test_a_statement_about_a_badge_that_no_longer_verifies_is_shown_but_not_prefilled(
     cast: Cast,
 ) -> None:
-    from badges import revocation
-
     given = learners_badge(cast)
     module = rival_module(cast)
     published(
@@ -431,10 +429,10 @@ def test_a_statement_about_a_badge_that_no_longer_verifies_is_shown_but_not_pref
         achievement_id=given.credential["credentialSubject"]["achievement"]["id"],
         local_achievement=module,
     )
-    revocation.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
+    revocation_services.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
     case = open_case(cast, given, module)
 
-    (suggestion,) = equivalence.suggestions(case)
+    (suggestion,) = equivalence_selectors.suggestions(case)
 
     assert suggestion.evidence.verdict == "revoked"
     assert not suggestion.usable

@@ -6,10 +6,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.test import override_settings
 from pytest_django.live_server_helper import LiveServer
 
-from badges import services as badge_services
+from achievements import services as achievement_services
+from awarding import services as awarding_services
+from frameworks.pathways import selectors as pathway_selectors
+from frameworks.pathways import services as pathway_services
+from frameworks.pathways.trees import GroupSpec
+from tests.badges.helpers import make_published
 from tests.base import make_cast
 from tests.frameworks.helpers import draft_micro, import_esco, place, reference
 from tests.interop.test_project_credentials import run_verifier, write
@@ -25,11 +31,11 @@ def test_node_verifies_an_nzqcf_micro_credential_with_esco_alignments(
         cast = make_cast()
         draft = draft_micro(cast.editor, cast.issuer)
         place(cast.editor, draft, competencies=import_esco(cast.editor, cast.institution))
-        version = badge_services.publish_version(actor=cast.editor, version=draft)
-        award = badge_services.award_badge(
+        version = achievement_services.publish_version(actor=cast.editor, version=draft)
+        award = awarding_services.award_badge(
             actor=cast.awarder, version=version, email="learner@example.com"
         )
-        partial = badge_services.award_badge(
+        partial = awarding_services.award_badge(
             actor=cast.awarder,
             version=version,
             email="second@example.com",
@@ -49,12 +55,6 @@ def test_node_verifies_an_nzqcf_micro_credential_with_esco_alignments(
 def test_node_verifies_the_clr_of_a_completed_pathway(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
-    from django.db import transaction
-
-    from frameworks import pathways
-    from frameworks.pathways import GroupSpec
-    from tests.badges.helpers import make_published
-
     with override_settings(INSIGNIA_BASE_URL=live_server.url):
         reference()
         cast = make_cast()
@@ -62,9 +62,9 @@ def test_node_verifies_the_clr_of_a_completed_pathway(
         for slug in ("one", "two", "three"):
             draft = draft_micro(cast.editor, cast.issuer, slug)
             place(cast.editor, draft)
-            parts.append(badge_services.publish_version(actor=cast.editor, version=draft))
+            parts.append(achievement_services.publish_version(actor=cast.editor, version=draft))
         target = make_published(cast.editor, cast.issuer, "cert", achievement_type="Certificate")
-        pathway = pathways.create_pathway(
+        pathway = pathway_services.create_pathway(
             actor=cast.editor,
             institution=cast.institution,
             title_en="Three badges",
@@ -73,10 +73,10 @@ def test_node_verifies_the_clr_of_a_completed_pathway(
         )
         for part in parts:
             with transaction.atomic():  # on_commit runs when each award commits
-                badge_services.award_badge(
+                awarding_services.award_badge(
                     actor=cast.awarder, version=part, email="learner@example.com"
                 )
-        completion = pathways.completion_of(pathway, "learner@example.com")
+        completion = pathway_selectors.completion_of(pathway, "learner@example.com")
         assert completion is not None
         path = tmp_path / "clr.json"
         path.write_text(completion.clr_json, encoding="utf-8")

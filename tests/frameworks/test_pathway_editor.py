@@ -11,21 +11,16 @@ from django.test import Client
 from django.urls import reverse
 
 from badges.models import AchievementVersion
-from frameworks import pathway_editor, pathways
 from frameworks.models import Pathway, RequirementGroup
-from frameworks.pathways import GroupSpec
+from frameworks.pathways import selectors as pathway_selectors
+from frameworks.pathways import services as pathway_services
+from frameworks.pathways.trees import GroupSpec
 from tests.badges.helpers import award, make_published
 from tests.base import CaptureCallbacks, Cast
-from tests.frameworks.helpers import reference
 
 pytestmark = pytest.mark.django_db
 
 LEARNER = "learner@example.com"
-
-
-@pytest.fixture(autouse=True)
-def _reference() -> None:
-    reference()
 
 
 def parts(cast: Cast) -> list[AchievementVersion]:
@@ -88,7 +83,7 @@ def test_an_editor_builds_a_two_of_three_pathway_that_then_awards_itself(
     with django_capture_on_commit_callbacks(execute=True):
         award(cast.awarder, three[0], email=LEARNER)
         award(cast.awarder, three[2], email=LEARNER)
-    completion = pathways.completion_of(pathway, LEARNER)
+    completion = pathway_selectors.completion_of(pathway, LEARNER)
     assert completion is not None
     assert completion.award.achievement_version == target
 
@@ -187,7 +182,7 @@ def test_another_institutions_badge_can_be_neither_required_nor_awarded(
     )
     assert not Pathway.objects.exists()
     with pytest.raises(ValidationError, match="another institution"):
-        pathway_editor.create_pathway(
+        pathway_services.create_pathway(
             actor=cast.editor,
             institution=cast.institution,
             title_en="Sneaky",
@@ -199,7 +194,7 @@ def test_another_institutions_badge_can_be_neither_required_nor_awarded(
 
 def test_the_preview_reads_the_tree_in_english_and_chinese(client: Client, cast: Cast) -> None:
     three, target = parts(cast), certificate(cast)
-    pathway = pathway_editor.create_pathway(
+    pathway = pathway_services.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Data analyst pathway",
@@ -234,7 +229,7 @@ def test_editing_a_completed_pathway_keeps_who_completed_it(
     client: Client, cast: Cast, django_capture_on_commit_callbacks: CaptureCallbacks
 ) -> None:
     three, target = parts(cast), certificate(cast)
-    pathway = pathway_editor.create_pathway(
+    pathway = pathway_services.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Data analyst pathway",
@@ -244,7 +239,7 @@ def test_editing_a_completed_pathway_keeps_who_completed_it(
     )
     with django_capture_on_commit_callbacks(execute=True):
         award(cast.awarder, three[0], email=LEARNER)
-    completion = pathways.completion_of(pathway, LEARNER)
+    completion = pathway_selectors.completion_of(pathway, LEARNER)
     assert completion is not None
     client.force_login(cast.editor)
     url = reverse("manage:pathway_edit", args=[cast.institution.slug, pathway.pk])
@@ -259,10 +254,10 @@ def test_editing_a_completed_pathway_keeps_who_completed_it(
 
     assert "The pathway was saved." in stricter.content.decode()
     assert RequirementGroup.objects.get(pathway=pathway).requirements.count() == 3
-    assert pathways.completion_of(pathway, LEARNER) == completion
+    assert pathway_selectors.completion_of(pathway, LEARNER) == completion
     completion.award.refresh_from_db()
     assert completion.award.status == "active"
-    assert not pathways.evaluate(pathway, LEARNER).met  # future learners need all three
+    assert not pathway_selectors.evaluate(pathway, LEARNER).met  # future learners need all three
     assert "so the credential it awards can no longer change" in other_target.content.decode()
     pathway.refresh_from_db()
     assert pathway.target_id == target.achievement_id
@@ -272,7 +267,7 @@ def test_a_deactivated_pathway_is_completed_by_nobody_until_activated_again(
     client: Client, cast: Cast, django_capture_on_commit_callbacks: CaptureCallbacks
 ) -> None:
     three, target = parts(cast), certificate(cast)
-    pathway = pathway_editor.create_pathway(
+    pathway = pathway_services.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Data analyst pathway",
@@ -288,7 +283,7 @@ def test_a_deactivated_pathway_is_completed_by_nobody_until_activated_again(
         award(cast.awarder, three[0], email=LEARNER)
 
     assert "The pathway was deactivated" in off
-    assert pathways.completion_of(pathway, LEARNER) is None
+    assert pathway_selectors.completion_of(pathway, LEARNER) is None
     listed = client.get(reverse("manage:pathways", args=[cast.institution.slug]))
     assert "Data analyst pathway" not in listed.content.decode()
     deactivated = client.get(reverse("manage:pathways_deactivated", args=[cast.institution.slug]))
@@ -303,7 +298,7 @@ def test_awarders_and_viewers_cannot_create_or_change_a_pathway(
     client: Client, cast: Cast, who: str
 ) -> None:
     three, target = parts(cast), certificate(cast)
-    pathway = pathway_editor.create_pathway(
+    pathway = pathway_services.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Data analyst pathway",
@@ -328,7 +323,7 @@ def test_awarders_and_viewers_cannot_create_or_change_a_pathway(
 
 def test_another_institution_cannot_open_or_change_the_pathway(client: Client, cast: Cast) -> None:
     three, target = parts(cast), certificate(cast)
-    pathway = pathway_editor.create_pathway(
+    pathway = pathway_services.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Data analyst pathway",

@@ -10,24 +10,20 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from badges import revocation
-from badges import services as badge_services
+from achievements import services as achievement_services
+from awarding.revocation import services as revocation_services
 from badges.models import AchievementVersion, Award
-from frameworks import pathways
 from frameworks.models import Pathway
-from frameworks.pathways import GroupSpec
+from frameworks.pathways import selectors as pathway_selectors
+from frameworks.pathways import services as pathway_services
+from frameworks.pathways.trees import GroupSpec
 from tests.badges.helpers import award, make_published, verify_served
 from tests.base import CaptureCallbacks, Cast
-from tests.frameworks.helpers import draft_micro, level, place, reference, system
+from tests.frameworks.helpers import draft_micro, level, place, system
 
 pytestmark = pytest.mark.django_db
 
 LEARNER = "learner@example.com"
-
-
-@pytest.fixture(autouse=True)
-def _reference() -> None:
-    reference()
 
 
 def placed(cast: Cast, slug: str, nz_level: str = "4", credits: str = "15") -> AchievementVersion:
@@ -39,7 +35,7 @@ def placed(cast: Cast, slug: str, nz_level: str = "4", credits: str = "15") -> A
         credits=(("nzqcf-credit", credits),),
         notional_hours=int(credits) * 10,
     )
-    return badge_services.publish_version(actor=cast.editor, version=draft)
+    return achievement_services.publish_version(actor=cast.editor, version=draft)
 
 
 def three_badge_pathway(cast: Cast) -> tuple[Pathway, list[AchievementVersion]]:
@@ -47,7 +43,7 @@ def three_badge_pathway(cast: Cast) -> tuple[Pathway, list[AchievementVersion]]:
     target = make_published(
         cast.editor, cast.issuer, "data-certificate", achievement_type="Certificate"
     )
-    pathway = pathways.create_pathway(
+    pathway = pathway_services.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Data analyst pathway",
@@ -64,14 +60,14 @@ def test_the_pathway_credential_awards_itself_when_the_third_badge_is_awarded(
     with django_capture_on_commit_callbacks(execute=True):
         award(cast.awarder, parts[0], email=LEARNER)
         award(cast.awarder, parts[1], email=LEARNER)
-    progress = pathways.evaluate(pathway, LEARNER)
+    progress = pathway_selectors.evaluate(pathway, LEARNER)
     assert (progress.met, progress.done, progress.needed) == (False, 2, 3)
-    assert pathways.completion_of(pathway, LEARNER) is None
+    assert pathway_selectors.completion_of(pathway, LEARNER) is None
 
     with django_capture_on_commit_callbacks(execute=True):
         award(cast.awarder, parts[2], email=LEARNER)
 
-    completion = pathways.completion_of(pathway, LEARNER)
+    completion = pathway_selectors.completion_of(pathway, LEARNER)
     assert completion is not None
     assert completion.award.achievement_version.achievement == pathway.target
     assert completion.award.recipient_email == LEARNER
@@ -106,7 +102,7 @@ def test_credits_at_a_level_count_only_from_badges_at_that_level_or_above(
     mid = placed(cast, "core", nz_level="4", credits="15")
     high = placed(cast, "advanced", nz_level="5", credits="15")
     target = make_published(cast.editor, cast.issuer, "diploma", achievement_type="Certificate")
-    pathway = pathways.create_pathway(
+    pathway = pathway_services.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="30 credits at level 4",
@@ -122,20 +118,20 @@ def test_credits_at_a_level_count_only_from_badges_at_that_level_or_above(
     with django_capture_on_commit_callbacks(execute=True):
         award(cast.awarder, low, email=LEARNER)
         award(cast.awarder, mid, email=LEARNER)
-    assert pathways.evaluate(pathway, LEARNER).credits == 15
-    assert pathways.completion_of(pathway, LEARNER) is None
+    assert pathway_selectors.evaluate(pathway, LEARNER).credits == 15
+    assert pathway_selectors.completion_of(pathway, LEARNER) is None
 
     with django_capture_on_commit_callbacks(execute=True):
         award(cast.awarder, high, email=LEARNER)
 
-    assert pathways.completion_of(pathway, LEARNER) is not None
+    assert pathway_selectors.completion_of(pathway, LEARNER) is not None
 
 
 def test_at_least_n_of_a_nested_group(cast: Cast) -> None:
     core = placed(cast, "core")
     options = [placed(cast, f"option-{n}") for n in range(3)]
     target = make_published(cast.editor, cast.issuer, "cert", achievement_type="Certificate")
-    pathway = pathways.create_pathway(
+    pathway = pathway_services.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Core and two options",
@@ -154,11 +150,11 @@ def test_at_least_n_of_a_nested_group(cast: Cast) -> None:
     )
     award(cast.awarder, core, email=LEARNER)
     award(cast.awarder, options[2], email=LEARNER)
-    assert not pathways.evaluate(pathway, LEARNER).met
+    assert not pathway_selectors.evaluate(pathway, LEARNER).met
 
     award(cast.awarder, options[0], email=LEARNER)
 
-    assert pathways.evaluate(pathway, LEARNER).met
+    assert pathway_selectors.evaluate(pathway, LEARNER).met
 
 
 def test_a_revoked_counted_badge_flags_the_completion_for_review(
@@ -167,14 +163,16 @@ def test_a_revoked_counted_badge_flags_the_completion_for_review(
     pathway, parts = three_badge_pathway(cast)
     with django_capture_on_commit_callbacks(execute=True):
         given = [award(cast.awarder, part, email=LEARNER) for part in parts]
-    assert pathways.needing_review(cast.institution) == []
+    assert pathway_selectors.needing_review(cast.institution) == []
 
-    revocation.revoke_award(actor=cast.editor, award=given[1], reason="Plagiarised portfolio")
+    revocation_services.revoke_award(
+        actor=cast.editor, award=given[1], reason="Plagiarised portfolio"
+    )
 
-    (flagged,) = pathways.needing_review(cast.institution)
+    (flagged,) = pathway_selectors.needing_review(cast.institution)
     assert flagged.pathway == pathway
     assert flagged.revoked_counted() == [given[1]]
-    assert not pathways.evaluate(pathway, LEARNER).met
+    assert not pathway_selectors.evaluate(pathway, LEARNER).met
 
 
 def test_another_learners_badges_do_not_count(
@@ -185,14 +183,14 @@ def test_another_learners_badges_do_not_count(
         award(cast.awarder, parts[0], email=LEARNER)
         award(cast.awarder, parts[1], email=LEARNER)
         award(cast.awarder, parts[2], email="someone.else@example.com")
-    assert pathways.completion_of(pathway, LEARNER) is None
+    assert pathway_selectors.completion_of(pathway, LEARNER) is None
 
 
 def test_a_pathway_cannot_use_another_institutions_badges(cast: Cast) -> None:
     theirs = make_published(cast.outsider, cast.other_issuer, "theirs")
     target = make_published(cast.editor, cast.issuer, "cert", achievement_type="Certificate")
     with pytest.raises(ValidationError):
-        pathways.create_pathway(
+        pathway_services.create_pathway(
             actor=cast.editor,
             institution=cast.institution,
             title_en="Borrowed",
@@ -213,7 +211,7 @@ def test_the_demo_pathway_awards_itself_to_the_demo_learner(
     call_command("seed_demo", stdout=io.StringIO())
 
     pathway = Pathway.objects.get(title_en="Data professional pathway")
-    completion = pathways.completion_of(pathway, "aroha.learner@demo.insignia.test")
+    completion = pathway_selectors.completion_of(pathway, "aroha.learner@demo.insignia.test")
     assert completion is not None
     assert completion.award.credential["name"] == "Data Professional Certificate"
     assert completion.counted.count() == 3
@@ -236,7 +234,7 @@ def test_staff_see_a_learners_progress_and_the_flag_for_review(
     assert "○ data-stories" in body
     with django_capture_on_commit_callbacks(execute=True):
         award(cast.awarder, parts[2], email=LEARNER)
-    revocation.revoke_award(actor=cast.editor, award=given[0], reason="Error")
+    revocation_services.revoke_award(actor=cast.editor, award=given[0], reason="Error")
     body = client.get(url, {"email": LEARNER}).content.decode()
     assert "Completed and awarded." in body
     assert "Needs review" in body

@@ -5,18 +5,14 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from badges import services as badge_services
-from frameworks import policies
+from achievements import services as achievement_services
+from frameworks.catalogue import policies
+from frameworks.catalogue.selectors import placement_of
 from tests.badges.helpers import award
 from tests.base import Cast
-from tests.frameworks.helpers import choose, draft_micro, import_esco, place, reference
+from tests.frameworks.helpers import choose, draft_micro, import_esco, place
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _reference() -> None:
-    reference()
 
 
 def test_publishing_a_45_credit_nzqcf_micro_credential_is_refused_with_a_clear_message(
@@ -27,7 +23,7 @@ def test_publishing_a_45_credit_nzqcf_micro_credential_is_refused_with_a_clear_m
     place(cast.editor, draft, credits=(("nzqcf-credit", "45"),), notional_hours=450)
 
     with pytest.raises(ValidationError) as refused:
-        badge_services.publish_version(actor=cast.editor, version=draft)
+        achievement_services.publish_version(actor=cast.editor, version=draft)
 
     assert refused.value.messages == [
         "NZQCF micro-credential: A micro-credential must be worth 5 to 40 NZQCF credits; "
@@ -42,7 +38,7 @@ def test_a_15_credit_level_4_nzqcf_micro_credential_is_published_and_awarded(cas
     draft = draft_micro(cast.editor, cast.issuer)
     place(cast.editor, draft)
 
-    version = badge_services.publish_version(actor=cast.editor, version=draft)
+    version = achievement_services.publish_version(actor=cast.editor, version=draft)
     given = award(cast.awarder, version)
 
     assert given.credential["credentialSubject"]["achievement"]["creditsAvailable"] == 15
@@ -54,7 +50,7 @@ def test_a_micro_credential_without_an_nzqcf_level_or_credits_cannot_be_publishe
     choose(cast.owner, cast.institution, "nzqcf-micro")
     draft = draft_micro(cast.editor, cast.issuer)
 
-    problems = badge_services.publish_problems(draft)
+    problems = achievement_services.publish_problems(draft)
 
     assert "NZQCF micro-credential: Place it at a level of the NZQCF." in problems
     assert "NZQCF micro-credential: State its value in NZQCF credits." in problems
@@ -73,12 +69,12 @@ def test_hours_that_do_not_match_the_credits_warn_but_do_not_block(cast: Cast) -
     draft = draft_micro(cast.editor, cast.issuer)
     place(cast.editor, draft, notional_hours=100)
 
-    issues = policies.check_version(draft)
+    issues = policies.check_version(draft, placement_of(draft))
 
     assert [(i.blocking, i.message) for i in issues] == [
         (False, "100 notional hours do not match 15 NZQCF credits (expected 150 hours).")
     ]
-    assert badge_services.publish_problems(draft) == []
+    assert achievement_services.publish_problems(draft) == []
 
 
 def test_eu_annex_i_names_each_missing_mandatory_element(cast: Cast) -> None:
@@ -94,7 +90,7 @@ def test_eu_annex_i_names_each_missing_mandatory_element(cast: Cast) -> None:
         quality_assurance="",
     )
 
-    problems = badge_services.publish_problems(draft)
+    problems = achievement_services.publish_problems(draft)
 
     assert problems == [
         "EU micro-credential (Annex I): Say how learners are assessed.",
@@ -106,7 +102,7 @@ def test_cican_requires_a_competency_alignment_and_is_met_by_an_esco_skill(cast:
     choose(cast.owner, cast.institution, "cican")
     draft = draft_micro(cast.editor, cast.issuer)
     place(cast.editor, draft, levels=(), credits=())
-    assert badge_services.publish_problems(draft) == [
+    assert achievement_services.publish_problems(draft) == [
         "CICan micro-credential: Align its outcomes to at least one competency or skill."
     ]
 
@@ -118,14 +114,14 @@ def test_cican_requires_a_competency_alignment_and_is_met_by_an_esco_skill(cast:
         competencies=import_esco(cast.editor, cast.institution),
     )
 
-    assert badge_services.publish_problems(draft) == []
+    assert achievement_services.publish_problems(draft) == []
 
 
 def test_aqf_requires_at_least_one_hour(cast: Cast) -> None:
     choose(cast.owner, cast.institution, "aqf-nmf")
     draft = draft_micro(cast.editor, cast.issuer)
     place(cast.editor, draft, levels=(("aqf", "5"),), credits=(), notional_hours=None)
-    assert badge_services.publish_problems(draft) == [
+    assert achievement_services.publish_problems(draft) == [
         "AQF National Microcredentials Framework: State at least 1 notional hours of learning."
     ]
 
@@ -134,7 +130,7 @@ def test_an_award_is_refused_when_a_policy_chosen_after_publication_is_not_met(
     cast: Cast,
 ) -> None:
     draft = draft_micro(cast.editor, cast.issuer)
-    version = badge_services.publish_version(actor=cast.editor, version=draft)
+    version = achievement_services.publish_version(actor=cast.editor, version=draft)
     choose(cast.owner, cast.institution, "nzqcf-micro")
 
     with pytest.raises(ValidationError) as refused:
@@ -147,16 +143,16 @@ def test_an_award_is_refused_when_a_policy_chosen_after_publication_is_not_met(
 def test_policies_do_not_apply_to_a_plain_badge(cast: Cast) -> None:
     choose(cast.owner, cast.institution, "nzqcf-micro")
     draft = draft_micro(cast.editor, cast.issuer)
-    draft = badge_services.save_draft(
+    draft = achievement_services.save_draft(
         actor=cast.editor, achievement=draft.achievement, achievement_type="Badge"
     )
-    assert badge_services.publish_problems(draft) == []
+    assert achievement_services.publish_problems(draft) == []
 
 
 def test_the_policies_of_another_institution_do_not_apply(cast: Cast) -> None:
     choose(cast.outsider, cast.other_institution, "nzqcf-micro")
     draft = draft_micro(cast.editor, cast.issuer)
-    assert badge_services.publish_problems(draft) == []
+    assert achievement_services.publish_problems(draft) == []
 
 
 def test_only_an_owner_chooses_policies(cast: Cast) -> None:

@@ -15,16 +15,20 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from badges import revocation
-from badges import services as badge_services
+from achievements import services as achievement_services
+from awarding.revocation import services as revocation_services
 from badges.models import Achievement, AchievementVersion, Award, AwardStatus
-from frameworks import pathways, recognition, tasks
 from frameworks.models import CaseEvidence, Pathway, PathwayCompletion, RecognitionCase
-from frameworks.pathways import GroupSpec
+from frameworks.pathways import selectors as pathway_selectors
+from frameworks.pathways import services as pathway_services
+from frameworks.pathways.trees import GroupSpec
+from frameworks.recognition import selectors as recognition_selectors
+from frameworks.recognition import services as recognition_services
+from frameworks.recognition import tasks
 from issuers.models import AuditEvent
 from tests.badges.helpers import award, make_published
 from tests.base import CaptureCallbacks, Cast
-from tests.frameworks.helpers import draft_micro, place, reference, system
+from tests.frameworks.helpers import draft_micro, place, system
 from verification.report import Check, Report, Status
 
 pytestmark = pytest.mark.django_db
@@ -32,15 +36,10 @@ LEARNER = "learner@example.com"
 LATER = dt.timedelta(hours=25)
 
 
-@pytest.fixture(autouse=True)
-def _reference() -> None:
-    reference()
-
-
 def placed(cast: Cast, slug: str = "data-literacy") -> AchievementVersion:
     draft = draft_micro(cast.editor, cast.issuer, slug)
     place(cast.editor, draft)
-    return badge_services.publish_version(actor=cast.editor, version=draft)
+    return achievement_services.publish_version(actor=cast.editor, version=draft)
 
 
 def granted_case(
@@ -51,17 +50,23 @@ def granted_case(
         Achievement.objects.filter(issuer=cast.other_issuer, slug="data-101").first()
         or make_published(cast.outsider, cast.other_issuer, "data-101").achievement
     )
-    case = recognition.open_case(
+    case = recognition_services.open_case(
         actor=cast.outsider,
         institution=cast.other_institution,
         learner_email=LEARNER,
         module=module,
     )
     if as_text:
-        recognition.add_evidence(actor=cast.outsider, case=case, text=given.credential_json)
+        recognition_services.add_evidence(
+            actor=cast.outsider, case=case, text=given.credential_json
+        )
     else:
-        recognition.add_evidence(actor=cast.outsider, case=case, url=given.credential["id"])
-    recognition.decide(actor=cast.outsider, case=case, outcome=outcome, rationale="Equivalent.")
+        recognition_services.add_evidence(
+            actor=cast.outsider, case=case, url=given.credential["id"]
+        )
+    recognition_services.decide(
+        actor=cast.outsider, case=case, outcome=outcome, rationale="Equivalent."
+    )
     return case
 
 
@@ -70,7 +75,7 @@ def granted_case(
 
 def test_the_beat_schedule_runs_the_recheck_every_hour() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["recheck-recognition-evidence"]
-    assert entry["task"] == "frameworks.tasks.recheck_recognition_evidence"
+    assert entry["task"] == "frameworks.recognition.tasks.recheck_recognition_evidence"
     schedule = entry["schedule"]
     assert isinstance(schedule, float)
     assert schedule <= 3600
@@ -80,9 +85,9 @@ def test_the_beat_schedule_runs_the_recheck_every_hour() -> None:
 def test_the_task_flags_a_decision_whose_badge_was_revoked_since(cast: Cast) -> None:
     given = award(cast.awarder, placed(cast), email=LEARNER)
     case = granted_case(cast, given)
-    revocation.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
+    revocation_services.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
 
-    result = recognition.recheck_due(now=timezone.now() + LATER)
+    result = recognition_services.recheck_due(now=timezone.now() + LATER)
 
     assert result == {"checked": 1, "flagged": 1}
     case.refresh_from_db()
@@ -92,18 +97,18 @@ def test_the_task_flags_a_decision_whose_badge_was_revoked_since(cast: Cast) -> 
     assert evidence.later_verdict == "revoked"
     assert evidence.last_verdict == "revoked"
     assert evidence.last_checked_at is not None
-    assert recognition.needs_review(case)
+    assert recognition_selectors.needs_review(case)
 
 
 def test_a_stored_credential_has_its_status_checked_again(cast: Cast) -> None:
     given = award(cast.awarder, placed(cast), email=LEARNER)
     case = granted_case(cast, given, as_text=True, outcome="exemption")
     assert case.evidence.get().source_url == ""
-    revocation.suspend_award(actor=cast.editor, award=given, reason="Under investigation")
+    revocation_services.suspend_award(actor=cast.editor, award=given, reason="Under investigation")
 
     tasks.recheck_recognition_evidence()  # nothing is due yet: checked moments ago
     assert not RecognitionCase.objects.get(pk=case.pk).needs_review
-    recognition.recheck_due(now=timezone.now() + LATER)
+    recognition_services.recheck_due(now=timezone.now() + LATER)
 
     case.refresh_from_db()
     assert case.needs_review
@@ -120,7 +125,7 @@ def test_an_expired_badge_flags_the_decision(cast: Cast) -> None:
     case = granted_case(cast, given)
     time.sleep(2.5)
 
-    recognition.recheck_due(now=timezone.now() + LATER)
+    recognition_services.recheck_due(now=timezone.now() + LATER)
 
     case.refresh_from_db()
     assert case.needs_review
@@ -130,11 +135,11 @@ def test_an_expired_badge_flags_the_decision(cast: Cast) -> None:
 def test_running_the_task_again_changes_nothing(cast: Cast) -> None:
     given = award(cast.awarder, placed(cast), email=LEARNER)
     case = granted_case(cast, given)
-    revocation.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
+    revocation_services.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
     later = timezone.now() + LATER
 
-    first = recognition.recheck_due(now=later)
-    second = recognition.recheck_due(now=later)
+    first = recognition_services.recheck_due(now=later)
+    second = recognition_services.recheck_due(now=later)
 
     assert first == {"checked": 1, "flagged": 1}
     assert second == {"checked": 0, "flagged": 0}
@@ -145,7 +150,10 @@ def test_a_valid_badge_is_recorded_as_checked_and_not_flagged(cast: Cast) -> Non
     given = award(cast.awarder, placed(cast), email=LEARNER)
     case = granted_case(cast, given)
 
-    assert recognition.recheck_due(now=timezone.now() + LATER) == {"checked": 1, "flagged": 0}
+    assert recognition_services.recheck_due(now=timezone.now() + LATER) == {
+        "checked": 1,
+        "flagged": 0,
+    }
 
     evidence = case.evidence.get()
     assert evidence.last_verdict == "valid"
@@ -156,15 +164,17 @@ def test_a_valid_badge_is_recorded_as_checked_and_not_flagged(cast: Cast) -> Non
 def test_cases_without_a_granted_decision_are_not_rechecked(cast: Cast) -> None:
     given = award(cast.awarder, placed(cast), email=LEARNER)
     declined = granted_case(cast, given, outcome="declined")
-    undecided = recognition.open_case(
+    undecided = recognition_services.open_case(
         actor=cast.outsider,
         institution=cast.other_institution,
         learner_email=LEARNER,
         module=declined.module,
     )
-    recognition.add_evidence(actor=cast.outsider, case=undecided, url=given.credential["id"])
+    recognition_services.add_evidence(
+        actor=cast.outsider, case=undecided, url=given.credential["id"]
+    )
 
-    assert recognition.due_for_recheck(timezone.now() + LATER) == []
+    assert recognition_selectors.due_for_recheck(timezone.now() + LATER) == []
 
 
 def test_a_check_that_could_not_be_made_flags_nothing(
@@ -179,7 +189,7 @@ def test_a_check_that_could_not_be_made_flags_nothing(
         return report
 
     monkeypatch.setattr("verification.pipeline.verify", unreachable)
-    recognition.recheck_due(now=timezone.now() + LATER)
+    recognition_services.recheck_due(now=timezone.now() + LATER)
 
     evidence = case.evidence.get()
     assert evidence.last_verdict == "unknown"
@@ -195,8 +205,8 @@ def test_flagged_cases_come_first_in_the_console_with_a_marker(cast: Cast, clien
         opened_at=timezone.now() - dt.timedelta(days=3)
     )
     granted_case(cast, fine)
-    revocation.revoke_award(actor=cast.editor, award=revoked, reason="Issued in error")
-    recognition.recheck_due(now=timezone.now() + LATER)
+    revocation_services.revoke_award(actor=cast.editor, award=revoked, reason="Issued in error")
+    recognition_services.recheck_due(now=timezone.now() + LATER)
     client.force_login(cast.outsider)
 
     body = client.get(reverse("manage:recognition", args=[cast.other_institution.slug]))
@@ -212,8 +222,8 @@ def test_flagged_cases_come_first_in_the_console_with_a_marker(cast: Cast, clien
 def test_the_assessor_keeps_a_flagged_decision_with_a_note(cast: Cast, client: Client) -> None:
     given = award(cast.awarder, placed(cast), email=LEARNER)
     case = granted_case(cast, given)
-    revocation.suspend_award(actor=cast.editor, award=given, reason="Audit")
-    recognition.recheck_case(actor=cast.outsider, case=case)
+    revocation_services.suspend_award(actor=cast.editor, award=given, reason="Audit")
+    recognition_services.recheck_case(actor=cast.outsider, case=case)
     client.force_login(cast.outsider)
     url = reverse("manage:recognition_case", args=[cast.other_institution.slug, case.pk])
 
@@ -234,11 +244,11 @@ def test_the_assessor_keeps_a_flagged_decision_with_a_note(cast: Cast, client: C
 def test_a_new_decision_answers_the_flag(cast: Cast) -> None:
     given = award(cast.awarder, placed(cast), email=LEARNER)
     case = granted_case(cast, given)
-    revocation.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
-    recognition.recheck_case(actor=cast.outsider, case=case)
+    revocation_services.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
+    recognition_services.recheck_case(actor=cast.outsider, case=case)
 
     with pytest.raises(ValidationError):
-        recognition.decide(
+        recognition_services.decide(
             actor=cast.outsider,
             case=case,
             outcome="credit",
@@ -246,17 +256,19 @@ def test_a_new_decision_answers_the_flag(cast: Cast) -> None:
             credit_system=system("nzqcf-credit"),
             rationale="Again.",
         )
-    recognition.decide(actor=cast.outsider, case=case, outcome="declined", rationale="Revoked.")
+    recognition_services.decide(
+        actor=cast.outsider, case=case, outcome="declined", rationale="Revoked."
+    )
 
-    assert not recognition.needs_review(case)
+    assert not recognition_selectors.needs_review(case)
     assert case.decisions.count() == 2
 
 
 def test_another_institution_cannot_review_a_case(cast: Cast, client: Client) -> None:
     given = award(cast.awarder, placed(cast), email=LEARNER)
     case = granted_case(cast, given)
-    revocation.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
-    recognition.recheck_case(actor=cast.outsider, case=case)
+    revocation_services.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
+    recognition_services.recheck_case(actor=cast.outsider, case=case)
     client.force_login(cast.owner)
 
     for slug in (cast.other_institution.slug, cast.institution.slug):
@@ -275,7 +287,7 @@ def completed_pathway(
     target = make_published(
         cast.editor, cast.issuer, "data-certificate", achievement_type="Certificate"
     )
-    pathway = pathways.create_pathway(
+    pathway = pathway_services.create_pathway(
         actor=cast.editor,
         institution=cast.institution,
         title_en="Data analyst pathway",
@@ -294,7 +306,9 @@ def test_revoking_a_counted_badge_stores_the_flag_with_when_and_why(
     completion, given = completed_pathway(cast, django_capture_on_commit_callbacks)
     assert not completion.needs_review
 
-    revocation.revoke_award(actor=cast.editor, award=given[0], reason="Plagiarised portfolio")
+    revocation_services.revoke_award(
+        actor=cast.editor, award=given[0], reason="Plagiarised portfolio"
+    )
 
     completion.refresh_from_db()
     assert completion.needs_review
@@ -302,7 +316,7 @@ def test_revoking_a_counted_badge_stores_the_flag_with_when_and_why(
     assert completion.review_action == "revoked"
     assert completion.review_reason == "Plagiarised portfolio"
     assert completion.review_flagged_at == Award.objects.get(pk=given[0].pk).status_changed_at
-    assert pathways.needing_review(cast.institution) == [completion]
+    assert pathway_selectors.needing_review(cast.institution) == [completion]
 
 
 def test_the_flag_is_read_from_the_store_not_from_award_status(
@@ -311,12 +325,12 @@ def test_the_flag_is_read_from_the_store_not_from_award_status(
     completion, given = completed_pathway(cast, django_capture_on_commit_callbacks)
     # A status written around the revocation service does not flag anything…
     Award.objects.filter(pk=given[0].pk).update(status=AwardStatus.REVOKED)
-    assert pathways.needing_review(cast.institution) == []
+    assert pathway_selectors.needing_review(cast.institution) == []
     # …and a flag set by a suspension stays after the badge is reinstated, until reviewed.
     Award.objects.filter(pk=given[0].pk).update(status=AwardStatus.ACTIVE)
-    revocation.suspend_award(actor=cast.editor, award=given[1], reason="Check")
-    revocation.reinstate_award(actor=cast.editor, award=given[1])
-    assert pathways.needing_review(cast.institution) == [completion]
+    revocation_services.suspend_award(actor=cast.editor, award=given[1], reason="Check")
+    revocation_services.reinstate_award(actor=cast.editor, award=given[1])
+    assert pathway_selectors.needing_review(cast.institution) == [completion]
 
 
 def test_a_bulk_revocation_flags_the_completion_in_the_same_transaction(
@@ -324,7 +338,7 @@ def test_a_bulk_revocation_flags_the_completion_in_the_same_transaction(
 ) -> None:
     completion, given = completed_pathway(cast, django_capture_on_commit_callbacks)
 
-    revocation.bulk_revoke(
+    revocation_services.bulk_revoke(
         actor=cast.editor,
         awards=Award.objects.filter(pk__in=[a.pk for a in given]),
         reason="Cohort cancelled",
@@ -339,7 +353,7 @@ def test_staff_keep_a_flagged_pathway_credential(
     cast: Cast, client: Client, django_capture_on_commit_callbacks: CaptureCallbacks
 ) -> None:
     completion, given = completed_pathway(cast, django_capture_on_commit_callbacks)
-    revocation.revoke_award(actor=cast.editor, award=given[0], reason="Wrong learner")
+    revocation_services.revoke_award(actor=cast.editor, award=given[0], reason="Wrong learner")
     client.force_login(cast.editor)
     page = reverse("manage:pathways", args=[cast.institution.slug])
     review = reverse("manage:pathway_review", args=[cast.institution.slug, completion.pk])
@@ -360,7 +374,7 @@ def test_staff_revoke_a_flagged_pathway_credential(
     cast: Cast, client: Client, django_capture_on_commit_callbacks: CaptureCallbacks
 ) -> None:
     completion, given = completed_pathway(cast, django_capture_on_commit_callbacks)
-    revocation.revoke_award(actor=cast.editor, award=given[0], reason="Wrong learner")
+    revocation_services.revoke_award(actor=cast.editor, award=given[0], reason="Wrong learner")
     client.force_login(cast.editor)
     review = reverse("manage:pathway_review", args=[cast.institution.slug, completion.pk])
 
@@ -380,7 +394,7 @@ def test_viewers_and_outsiders_cannot_review_a_pathway_award(
     cast: Cast, client: Client, django_capture_on_commit_callbacks: CaptureCallbacks
 ) -> None:
     completion, given = completed_pathway(cast, django_capture_on_commit_callbacks)
-    revocation.revoke_award(actor=cast.editor, award=given[0], reason="Wrong learner")
+    revocation_services.revoke_award(actor=cast.editor, award=given[0], reason="Wrong learner")
     data = {"decision": "revoke", "note": "Hacked"}
 
     client.force_login(cast.viewer)

@@ -9,44 +9,42 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
-from badges import revocation
-from badges import services as badge_services
+from achievements import services as achievement_services
+from awarding.revocation import services as revocation_services
 from badges.models import Award
-from frameworks import recognition
 from frameworks.models import RecognitionDecision
+from frameworks.recognition import selectors as recognition_selectors
+from frameworks.recognition import services as recognition_services
 from tests.badges.helpers import award, make_published
 from tests.base import Cast
-from tests.frameworks.helpers import draft_micro, import_esco, place, reference, system
+from tests.frameworks.helpers import draft_micro, import_esco, place, system
 
 pytestmark = pytest.mark.django_db
 LEARNER = "learner@example.com"
 
 
-@pytest.fixture(autouse=True)
-def _reference() -> None:
-    reference()
-
-
 def learners_badge(cast: Cast) -> Award:
     draft = draft_micro(cast.editor, cast.issuer)
     place(cast.editor, draft, competencies=import_esco(cast.editor, cast.institution))
-    version = badge_services.publish_version(actor=cast.editor, version=draft)
+    version = achievement_services.publish_version(actor=cast.editor, version=draft)
     return award(cast.awarder, version, email=LEARNER)
 
 
 def test_staff_at_a_second_institution_recognise_a_badge_for_credit(cast: Cast) -> None:
     given = learners_badge(cast)
     module = make_published(cast.outsider, cast.other_issuer, "their-module").achievement
-    case = recognition.open_case(
+    case = recognition_services.open_case(
         actor=cast.outsider,
         institution=cast.other_institution,
         learner_email=LEARNER,
         module=module,
     )
 
-    evidence = recognition.add_evidence(actor=cast.outsider, case=case, url=given.credential["id"])
-    words = recognition.summary(evidence)
-    decision = recognition.decide(
+    evidence = recognition_services.add_evidence(
+        actor=cast.outsider, case=case, url=given.credential["id"]
+    )
+    words = recognition_selectors.summary(evidence)
+    decision = recognition_services.decide(
         actor=cast.outsider,
         case=case,
         outcome="credit",
@@ -61,57 +59,63 @@ def test_staff_at_a_second_institution_recognise_a_badge_for_credit(cast: Cast) 
     assert "use spreadsheets software" in words.skills
     assert "Credits: 15 NZQCF credits." in words.description
     assert decision.evidence_verdicts == {str(evidence.pk): "valid"}
-    assert not recognition.needs_review(case)
+    assert not recognition_selectors.needs_review(case)
 
 
 def test_a_later_revocation_flags_the_decision_for_review(cast: Cast) -> None:
     given = learners_badge(cast)
     module = make_published(cast.outsider, cast.other_issuer, "their-module").achievement
-    case = recognition.open_case(
+    case = recognition_services.open_case(
         actor=cast.outsider,
         institution=cast.other_institution,
         learner_email=LEARNER,
         module=module,
     )
-    recognition.add_evidence(actor=cast.outsider, case=case, url=given.credential["id"])
-    recognition.decide(
+    recognition_services.add_evidence(actor=cast.outsider, case=case, url=given.credential["id"])
+    recognition_services.decide(
         actor=cast.outsider, case=case, outcome="exemption", rationale="Equivalent module."
     )
 
-    revocation.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
-    (flagged,) = recognition.recheck_case(actor=cast.outsider, case=case)
+    revocation_services.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
+    (flagged,) = recognition_services.recheck_case(actor=cast.outsider, case=case)
 
     assert flagged.later_verdict == "revoked"
-    assert recognition.needs_review(case)
+    assert recognition_selectors.needs_review(case)
     with pytest.raises(ValidationError):
-        recognition.decide(actor=cast.outsider, case=case, outcome="exemption", rationale="Again.")
+        recognition_services.decide(
+            actor=cast.outsider, case=case, outcome="exemption", rationale="Again."
+        )
 
 
 def test_a_badge_of_someone_else_cannot_back_credit(cast: Cast) -> None:
     given = learners_badge(cast)
     module = make_published(cast.outsider, cast.other_issuer, "their-module").achievement
-    case = recognition.open_case(
+    case = recognition_services.open_case(
         actor=cast.outsider,
         institution=cast.other_institution,
         learner_email="impostor@example.com",
         module=module,
     )
-    evidence = recognition.add_evidence(actor=cast.outsider, case=case, url=given.credential["id"])
+    evidence = recognition_services.add_evidence(
+        actor=cast.outsider, case=case, url=given.credential["id"]
+    )
 
     assert evidence.verdict == "not_recipient"
     with pytest.raises(ValidationError):
-        recognition.decide(actor=cast.outsider, case=case, outcome="exemption", rationale="x")
+        recognition_services.decide(
+            actor=cast.outsider, case=case, outcome="exemption", rationale="x"
+        )
 
 
 def test_decisions_are_append_only(cast: Cast) -> None:
     module = make_published(cast.outsider, cast.other_issuer, "their-module").achievement
-    case = recognition.open_case(
+    case = recognition_services.open_case(
         actor=cast.outsider,
         institution=cast.other_institution,
         learner_email=LEARNER,
         module=module,
     )
-    decision = recognition.decide(
+    decision = recognition_services.decide(
         actor=cast.outsider, case=case, outcome="declined", rationale="No evidence offered."
     )
     decision.rationale = "Rewritten"
@@ -125,7 +129,7 @@ def test_decisions_are_append_only(cast: Cast) -> None:
 def test_only_staff_of_the_receiving_institution_open_cases(cast: Cast) -> None:
     module = make_published(cast.outsider, cast.other_issuer, "their-module").achievement
     with pytest.raises(PermissionDenied):
-        recognition.open_case(
+        recognition_services.open_case(
             actor=cast.editor,
             institution=cast.other_institution,
             learner_email=LEARNER,
@@ -176,16 +180,20 @@ def test_the_case_page_says_what_the_checks_found_in_the_readers_language(
 
     given = learners_badge(cast)
     module = make_published(cast.outsider, cast.other_issuer, "their-module").achievement
-    case = recognition.open_case(
+    case = recognition_services.open_case(
         actor=cast.outsider,
         institution=cast.other_institution,
         learner_email=LEARNER,
         module=module,
     )
-    recognition.add_evidence(actor=cast.outsider, case=case, url=given.credential["id"])
-    recognition.decide(actor=cast.outsider, case=case, outcome="exemption", rationale="Same.")
-    revocation.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
-    recognition.recheck_case(actor=cast.outsider, case=case)  # checked while English is active
+    recognition_services.add_evidence(actor=cast.outsider, case=case, url=given.credential["id"])
+    recognition_services.decide(
+        actor=cast.outsider, case=case, outcome="exemption", rationale="Same."
+    )
+    revocation_services.revoke_award(actor=cast.editor, award=given, reason="Issued in error")
+    recognition_services.recheck_case(
+        actor=cast.outsider, case=case
+    )  # checked while English is active
     client.force_login(cast.outsider)
     url = reverse("manage:recognition_case", args=[cast.other_institution.slug, case.pk])
 

@@ -17,9 +17,12 @@ import pytest
 from django.test import override_settings
 from pytest_django.live_server_helper import LiveServer
 
-from badges import services
+from achievements import services as achievement_services
+from awarding import services as awarding_services
+from badges import selectors
 from badges.models import Award
-from issuers import keys
+from badges.services import EvidenceItem
+from issuers import services as issuer_services
 from tests.base import Cast, make_cast
 from tests.interop.test_node_interop import EDGE_CASES, INTEROP_DIR, node_bin
 
@@ -48,7 +51,7 @@ def write(tmp_path: Path, name: str, award: Award) -> Path:
 
 
 def issue_edge_case(cast: Cast, name: str, text: str) -> Award:
-    achievement = services.create_achievement(
+    achievement = achievement_services.create_achievement(
         actor=cast.editor,
         issuer=cast.issuer,
         slug=f"edge-{name}",
@@ -63,18 +66,18 @@ def issue_edge_case(cast: Cast, name: str, text: str) -> Award:
             {"name_en": text, "name_zh": text, "result_type": "Status", "allowed_values": [text]}
         ],
     )
-    draft = services.draft_of(achievement)
+    draft = selectors.draft_of(achievement)
     assert draft is not None
-    version = services.publish_version(actor=cast.editor, version=draft)
-    return services.award_badge(
+    version = achievement_services.publish_version(actor=cast.editor, version=draft)
+    return awarding_services.award_badge(
         actor=cast.awarder,
         version=version,
         email=f"learner+{name}@example.com",
         name=text,
         narrative=text,
         evidence=[
-            services.EvidenceItem(url="https://portfolio.example/work?q=1&r=2", narrative=text),
-            services.EvidenceItem(narrative=text),
+            EvidenceItem(url="https://portfolio.example/work?q=1&r=2", narrative=text),
+            EvidenceItem(narrative=text),
         ],
         language="zh-Hans" if name == "cjk" else "en",
     )
@@ -100,12 +103,12 @@ def test_node_follows_key_rotation_and_withdrawal(live_server: LiveServer, tmp_p
     with override_settings(INSIGNIA_BASE_URL=live_server.url):
         cast = make_cast()
         before = issue_edge_case(cast, "before", "before rotation")
-        keys.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
+        issuer_services.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
         after = issue_edge_case(cast, "after", "after rotation")
         files = [write(tmp_path, "before", before), write(tmp_path, "after", after)]
         _, rotated = run_verifier(live_server.url, *files)
 
-        keys.withdraw_signing_key(actor=cast.owner, key=before.signing_key)
+        issuer_services.withdraw_signing_key(actor=cast.owner, key=before.signing_key)
         returncode, withdrawn = run_verifier(live_server.url, *files)
 
     assert before.signing_key_id != after.signing_key_id

@@ -17,7 +17,7 @@ import pytest
 from django.test import override_settings
 from pytest_django.live_server_helper import LiveServer
 
-from badges import revocation
+from awarding.revocation import services as revocation_services
 from openbadges import statuslist
 from tests.badges.helpers import award, make_published
 from tests.base import make_cast
@@ -38,7 +38,9 @@ def test_node_rejects_a_revoked_credential_and_accepts_its_sibling(
         files = [write(tmp_path, "kept", kept), write(tmp_path, "withdrawn", withdrawn)]
         _, before = run_verifier(live_server.url, *files)
 
-        revocation.revoke_award(actor=cast.editor, award=withdrawn, reason="Awarded in error")
+        revocation_services.revoke_award(
+            actor=cast.editor, award=withdrawn, reason="Awarded in error"
+        )
         returncode, after = run_verifier(live_server.url, *files)
 
     assert [(line["verified"], line["status"]) for line in before] == [
@@ -78,9 +80,9 @@ def test_node_sees_suspension_and_reinstatement(live_server: LiveServer, tmp_pat
             return line["verified"], line["status"]
 
         active = node_status()
-        revocation.suspend_award(actor=cast.owner, award=badge, reason="Under review")
+        revocation_services.suspend_award(actor=cast.owner, award=badge, reason="Under review")
         suspended = node_status()
-        revocation.reinstate_award(actor=cast.owner, award=badge)
+        revocation_services.reinstate_award(actor=cast.owner, award=badge)
         reinstated = node_status()
 
     assert active == (True, "valid")

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client, override_settings
 
-from issuers import keys
+from issuers import keys, services
 from tests.badges.helpers import award, make_published
 from tests.base import Cast
 
@@ -30,8 +30,8 @@ def test_the_issuer_did_comes_from_the_base_url_with_the_port_percent_encoded(ca
 def test_the_did_document_lists_active_and_retired_keys_with_absolute_ids(
     client: Client, cast: Cast
 ) -> None:
-    keys.active_key(cast.issuer)
-    keys.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
+    services.active_key(cast.issuer)
+    services.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
 
     response = client.get("/issuers/poly-engineering/did.json")
 
@@ -53,9 +53,9 @@ def test_the_did_document_lists_active_and_retired_keys_with_absolute_ids(
 
 
 def test_a_withdrawn_key_leaves_the_did_document(client: Client, cast: Cast) -> None:
-    first = keys.active_key(cast.issuer)
-    keys.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
-    keys.withdraw_signing_key(actor=cast.owner, key=first)
+    first = services.active_key(cast.issuer)
+    services.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
+    services.withdraw_signing_key(actor=cast.owner, key=first)
     document = client.get("/issuers/poly-engineering/did.json").json()
     assert [m["id"].rsplit("#", 1)[1] for m in document["verificationMethod"]] == ["key-2"]
     assert first.public_key_multibase not in json.dumps(document)

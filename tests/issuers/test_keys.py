@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client, override_settings
 
 from accounts.models import User
-from issuers import keys
+from issuers import keys, services
 from issuers.models import KeyStatus, SigningKey
 from openbadges import multikey
 from tests.badges.helpers import award, make_published, verify_served
@@ -40,7 +40,7 @@ def _secrets(key: SigningKey) -> list[str]:
 
 
 def test_the_private_key_is_stored_only_encrypted(cast: Cast) -> None:
-    key = keys.active_key(cast.issuer)
+    key = services.active_key(cast.issuer)
     seed = multikey.private_bytes(keys.private_key(key))
     blob = bytes(key.encrypted_private_key)
     assert seed not in blob
@@ -51,13 +51,13 @@ def test_the_private_key_is_stored_only_encrypted(cast: Cast) -> None:
 
 
 def test_each_issuer_gets_its_own_key(cast: Cast) -> None:
-    mine, theirs = keys.active_key(cast.issuer), keys.active_key(cast.other_issuer)
+    mine, theirs = services.active_key(cast.issuer), services.active_key(cast.other_issuer)
     assert mine.public_key_multibase != theirs.public_key_multibase
-    assert keys.active_key(cast.issuer) == mine
+    assert services.active_key(cast.issuer) == mine
 
 
 def test_a_ciphertext_moved_to_another_issuers_key_does_not_decrypt(cast: Cast) -> None:
-    mine, theirs = keys.active_key(cast.issuer), keys.active_key(cast.other_issuer)
+    mine, theirs = services.active_key(cast.issuer), services.active_key(cast.other_issuer)
     SigningKey.objects.filter(pk=theirs.pk).update(
         encrypted_private_key=bytes(mine.encrypted_private_key)
     )
@@ -89,12 +89,12 @@ def test_rotation_is_refused_without_a_usable_key_encryption_key(
         override_settings(INSIGNIA_KEY_ENCRYPTION_KEY=kek),
         pytest.raises(keys.SigningUnavailable, match="INSIGNIA_KEY_ENCRYPTION_KEY"),
     ):
-        keys.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
+        services.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
     assert not SigningKey.objects.exists()
 
 
 def test_the_database_allows_one_active_key_per_issuer(cast: Cast) -> None:
-    key = keys.active_key(cast.issuer)
+    key = services.active_key(cast.issuer)
     seed, public = multikey.generate_ed25519()
     with pytest.raises(IntegrityError), transaction.atomic():
         SigningKey.objects.create(
@@ -108,7 +108,7 @@ def test_the_database_allows_one_active_key_per_issuer(cast: Cast) -> None:
 
 
 def test_the_database_refuses_the_same_public_key_twice(cast: Cast) -> None:
-    key = keys.active_key(cast.issuer)
+    key = services.active_key(cast.issuer)
     with pytest.raises(IntegrityError), transaction.atomic():
         SigningKey.objects.create(
             issuer=cast.other_issuer,
@@ -124,7 +124,7 @@ def test_after_rotation_old_and_new_credentials_both_verify_until_the_old_key_is
 ) -> None:
     version = make_published(cast.editor, cast.issuer)
     before = award(cast.awarder, version)
-    new_key = keys.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
+    new_key = services.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
     after = award(cast.awarder, version)
 
     assert (before.signing_key.key_id, after.signing_key.key_id) == ("key-1", "key-2")
@@ -132,7 +132,7 @@ def test_after_rotation_old_and_new_credentials_both_verify_until_the_old_key_is
     assert verify_served(client, before.credential)
     assert verify_served(client, after.credential)
 
-    keys.withdraw_signing_key(actor=cast.owner, key=before.signing_key)
+    services.withdraw_signing_key(actor=cast.owner, key=before.signing_key)
 
     assert not verify_served(client, before.credential)
     assert verify_served(client, after.credential)
@@ -143,27 +143,27 @@ def test_after_rotation_old_and_new_credentials_both_verify_until_the_old_key_is
 def test_withdrawing_the_active_key_makes_the_next_award_use_a_new_one(cast: Cast) -> None:
     version = make_published(cast.editor, cast.issuer)
     first = award(cast.awarder, version)
-    keys.withdraw_signing_key(actor=cast.owner, key=first.signing_key)
+    services.withdraw_signing_key(actor=cast.owner, key=first.signing_key)
     second = award(cast.awarder, version)
     assert second.signing_key.key_id == "key-2"
     with pytest.raises(ValidationError, match="already been withdrawn"):
-        keys.withdraw_signing_key(actor=cast.owner, key=first.signing_key)
+        services.withdraw_signing_key(actor=cast.owner, key=first.signing_key)
 
 
 @pytest.mark.parametrize("role", ["editor", "awarder", "outsider"])
 def test_only_owners_rotate_or_withdraw(cast: Cast, role: str) -> None:
-    key = keys.active_key(cast.issuer)
+    key = services.active_key(cast.issuer)
     actor: User = getattr(cast, role)
     with pytest.raises(PermissionDenied):
-        keys.rotate_issuer_key(actor=actor, issuer=cast.issuer)
+        services.rotate_issuer_key(actor=actor, issuer=cast.issuer)
     with pytest.raises(PermissionDenied):
-        keys.withdraw_signing_key(actor=actor, key=key)
+        services.withdraw_signing_key(actor=actor, key=key)
     key.refresh_from_db()
     assert key.status == KeyStatus.ACTIVE
 
 
 def test_the_rotate_key_command_retires_the_active_key(cast: Cast) -> None:
-    keys.active_key(cast.issuer)
+    services.active_key(cast.issuer)
     out = io.StringIO()
     call_command("rotate_key", "--issuer", cast.issuer.slug, stdout=out)
     assert out.getvalue().strip().endswith(":issuers:poly-engineering#key-2")
@@ -179,7 +179,7 @@ def test_no_private_key_material_in_pages_logs_or_the_admin(
     caplog.set_level(logging.DEBUG)
     version = make_published(cast.editor, cast.issuer)
     issued = award(cast.awarder, version)
-    keys.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
+    services.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
     bodies = [
         client.get(f"/issuers/{cast.issuer.slug}/did.json").content,
         client.get(f"/issuers/{cast.issuer.slug}").content,

@@ -10,10 +10,12 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, reverse
 
-from badges import services as badge_services
+from achievements import services as achievement_services
+from awarding import services as awarding_services
+from badges import selectors as badge_selectors
 from badges.models import Achievement, AchievementVersion, Award, BulkBatch, IssuerApiToken
 from insignia.urls import manage_patterns
-from issuers import keys, services
+from issuers import services
 from issuers.models import Invitation, Membership, Role, SigningKey
 from tests.base import Cast
 
@@ -42,7 +44,7 @@ def _achievement(cast: Cast) -> str:
     """The victim's micro-credential: version 1 published and awarded, version 2 a draft."""
     found = Achievement.objects.filter(issuer=cast.issuer, slug="victim-badge").first()
     if found is None:
-        found = badge_services.create_achievement(
+        found = achievement_services.create_achievement(
             actor=cast.owner,
             issuer=cast.issuer,
             slug="victim-badge",
@@ -50,16 +52,16 @@ def _achievement(cast: Cast) -> str:
             description_en="Secret description",
             criteria_en="Secret criteria",
         )
-        draft = badge_services.draft_of(found)
+        draft = badge_selectors.draft_of(found)
         assert draft is not None
-        version = badge_services.publish_version(actor=cast.owner, version=draft)
-        badge_services.award_badge(
+        version = achievement_services.publish_version(actor=cast.owner, version=draft)
+        awarding_services.award_badge(
             actor=cast.owner,
             version=version,
             email="victim-learner@poly.example",
             name="Victim Learner Name",
         )
-        badge_services.save_draft(actor=cast.owner, achievement=found, name_en="Victim Draft")
+        achievement_services.save_draft(actor=cast.owner, achievement=found, name_en="Victim Draft")
     return str(found.pk)
 
 
@@ -71,7 +73,7 @@ def _award(cast: Cast) -> str:
 
 def _batch(cast: Cast) -> str:
     """The victim's bulk upload (issue #8), a dry run naming the victim learner."""
-    from badges import bulk_services
+    from awarding.bulk import services as bulk_services
 
     _achievement(cast)
     found = BulkBatch.objects.filter(issuer=cast.issuer).first()
@@ -90,7 +92,7 @@ def _batch(cast: Cast) -> str:
 
 def _api_token(cast: Cast) -> str:
     """The victim issuer's API token (issue #8), active."""
-    from badges import token_services
+    from badges.tokens import services as token_services
 
     found = IssuerApiToken.objects.filter(issuer=cast.issuer).first()
     if found is None:
@@ -102,7 +104,7 @@ def _api_token(cast: Cast) -> str:
 
 def _key(cast: Cast) -> str:
     _achievement(cast)
-    return keys.active_key(cast.issuer).key_id
+    return services.active_key(cast.issuer).key_id
 
 
 # For each console URL: its arguments, given the institution slug to put in the URL.
@@ -121,15 +123,15 @@ def _case(cast: Cast) -> str:
 
 def _custom_framework(cast: Cast) -> tuple[int, int]:
     """The victim's own competency framework and its one item (issue #7 editor)."""
-    from frameworks import editor_services
+    from frameworks.competencies import services as competency_services
     from frameworks.models import CompetencyFramework
 
     found = CompetencyFramework.objects.filter(owner=cast.institution, source="custom").first()
     if found is None:
-        found = editor_services.create_competency_framework(
+        found = competency_services.create_competency_framework(
             actor=cast.owner, institution=cast.institution, title_en="Victim Skills Framework"
         )
-        editor_services.add_competency_item(
+        competency_services.add_competency_item(
             actor=cast.owner, framework=found, label_en="Victim secret skill", code="VS.1"
         )
     return found.pk, found.items.get().pk
@@ -143,12 +145,13 @@ def _item_kwargs(cast: Cast, slug: str) -> dict[str, Any]:
 def _pathway(cast: Cast) -> str:
     """The victim's pathway (issue #7 editor): the victim badge leads to a second badge."""
     from frameworks.models import Pathway
-    from frameworks.pathways import GroupSpec, create_pathway
+    from frameworks.pathways.services import create_pathway
+    from frameworks.pathways.trees import GroupSpec
 
     found = Pathway.objects.filter(institution=cast.institution).first()
     if found is None:
         part = Achievement.objects.get(pk=_achievement(cast))
-        target = badge_services.create_achievement(
+        target = achievement_services.create_achievement(
             actor=cast.owner, issuer=cast.issuer, slug="victim-target", name_en="Victim Target"
         )
         found = create_pathway(

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from badges import services
+from achievements import services
+from badges import selectors
 from tests.badges.helpers import award, make_published
 from tests.base import Cast
 from tests.verification.conftest import Tripwire
@@ -40,7 +41,7 @@ def test_pasted_json_of_our_credential_is_valid_and_names_the_version(cast: Cast
     services.save_draft(
         actor=cast.owner, achievement=version.achievement, name_en="Data Literacy II"
     )
-    draft = services.draft_of(version.achievement)
+    draft = selectors.draft_of(version.achievement)
     assert draft is not None
     services.publish_version(actor=cast.owner, version=draft, change_note="Renamed")
     report = pipeline.verify(pipeline.VerifyRequest(text=given.credential_json))
@@ -81,7 +82,7 @@ def test_an_expired_award_is_expired(cast: Cast) -> None:
 
 
 def test_a_withdrawn_key_no_longer_verifies(cast: Cast) -> None:
-    from issuers.keys import withdraw_signing_key
+    from issuers.services import withdraw_signing_key
 
     given = award(cast.awarder, make_published(cast.owner, cast.issuer))
     withdraw_signing_key(actor=cast.owner, key=given.signing_key)
@@ -121,7 +122,7 @@ def test_our_ob2_hosted_assertion_url_verifies(cast: Cast, tripwire: Tripwire) -
 
 
 def test_a_revoked_award_is_revoked_with_its_reason(cast: Cast) -> None:
-    from badges.revocation import revoke_award
+    from awarding.revocation.services import revoke_award
 
     given = award(cast.awarder, make_published(cast.owner, cast.issuer))
     revoke_award(actor=cast.owner, award=given, reason="Issued in error")

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from frameworks.reference import load_reference_data
+from frameworks.catalogue.services import load_reference_data
 
 
 class Command(BaseCommand):

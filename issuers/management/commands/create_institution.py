@@ -8,8 +8,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.models import User, normalize_email
+from accounts.models import User
+from accounts.services import create_user
 from issuers import services
+from openbadges.ob3 import normalize_email
 
 
 class Command(BaseCommand):
@@ -29,7 +31,7 @@ class Command(BaseCommand):
         password = None
         if owner is None:
             password = secrets.token_urlsafe(12)
-            owner = User.objects.create_user(email, password)
+            owner = create_user(email=email, password=password)
         try:
             institution = services.create_institution(
                 slug=options["slug"],

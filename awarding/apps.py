@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AwardingConfig(AppConfig):
+    name = "awarding"
+    verbose_name = "Awarding"

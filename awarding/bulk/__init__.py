@@ -1,0 +1,1 @@
+"""Bulk issuing from a CSV or XLSX upload: dry run, issuing in chunks, progress, results."""

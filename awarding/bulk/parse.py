@@ -1,0 +1,321 @@
+"""Reading bulk-award uploads: CSV (UTF-8 with or without BOM, GB18030/GBK) and XLSX, with
+English or Chinese headers, validated row by row and column by column by the same rules an
+award is issued under (``awarding.rules``), so the dry run shows every row's problems.
+
+Nothing here writes: ``parse_upload`` turns the file into ``ParsedRow`` values with their
+errors, and ``awarding.bulk.services.create_batch`` stores them as a dry run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from awarding import rules
+from badges.models import AchievementVersion, Language
+from frameworks.catalogue import selectors as catalogue_selectors
+from openbadges.ob3 import normalize_email
+
+# Column key → accepted header spellings (compared case- and space-insensitively).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "email": ("email", "e-mail", "email address", "电子邮箱", "邮箱", "电子邮件"),
+    "name": ("name", "full name", "姓名", "名字"),
+    "evidence_url": ("evidence url", "evidence link", "evidence", "证据链接", "佐证链接"),
+    "evidence_narrative": ("evidence narrative", "narrative", "证据说明", "佐证说明"),
+    "valid_until": ("valid until", "expiry", "expires", "有效期至", "到期日期"),
+    "result": ("result", "grade", "成绩", "结果"),
+    "language": ("language", "语言"),
+    "credits_earned": ("credits earned", "credits", "获得学分", "学分"),
+}
+
+# Template headers, in the order of ``COLUMNS``.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "Email",
+        "Name",
+        "Evidence URL",
+        "Evidence narrative",
+        "Valid until",
+        "Result",
+        "Language",
+        "Credits earned",
+    ),
+    "zh": ("电子邮箱", "姓名", "证据链接", "证据说明", "有效期至", "成绩", "语言", "获得学分"),
+}
+
+COLUMN_LABELS = {
+    "file": gettext_lazy("File"),
+    "email": gettext_lazy("E-mail"),
+    "name": gettext_lazy("Name"),
+    "evidence_url": gettext_lazy("Evidence URL"),
+    "evidence_narrative": gettext_lazy("Evidence narrative"),
+    "valid_until": gettext_lazy("Valid until"),
+    "result": gettext_lazy("Result"),
+    "language": gettext_lazy("Language"),
+    "credits_earned": gettext_lazy("Credits earned"),
+}
+
+_LANGUAGES = {
+    "en": Language.EN,
+    "english": Language.EN,
+    "英文": Language.EN,
+    "英语": Language.EN,
+    "zh": Language.ZH_HANS,
+    "zh-hans": Language.ZH_HANS,
+    "zh-cn": Language.ZH_HANS,
+    "chinese": Language.ZH_HANS,
+    "中文": Language.ZH_HANS,
+    "简体中文": Language.ZH_HANS,
+}
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%d/%m/%Y")
+
+
+@dataclass
+class ParsedRow:
+    """One data row of the upload: its spreadsheet row number, cleaned values and errors."""
+
+    number: int
+    email: str = ""
+    name: str = ""
+    evidence_url: str = ""
+    evidence_narrative: str = ""
+    valid_until: datetime | None = None
+    result: str = ""
+    language: str = ""
+    credits_earned: Decimal | None = None
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def error(self, column: str, message: str) -> None:
+        self.errors.append({"column": column, "message": message})
+
+
+def template_csv(language: str) -> bytes:
+    """The downloadable template: headers in ``language`` and one example row, UTF-8 with a
+    BOM so spreadsheet programs open Chinese text correctly."""
+    zh = language.lower().startswith("zh")
+    headers = HEADERS["zh" if zh else "en"]
+    example = (
+        ["li.hua@example.com", "李华", "https://example.com/portfolio/li-hua", "期末项目报告"]
+        if zh
+        else ["lee@example.com", "Lee Learner", "https://example.com/portfolio/lee", "Report"]
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    writer.writerow([*example, "", "", "zh" if zh else "en", ""])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _gbk_read_as_utf8(text: str) -> bool:
+    """Short GBK text can happen to be valid UTF-8 (学员 → "ѧԱ"): no character beyond
+    U+07FF (every CJK character in UTF-8 is three bytes), but letters from two or more of the
+    Greek…Thaana blocks, or C1 control characters, which real names never mix like that."""
+    if any(ord(ch) >= 0x800 for ch in text):
+        return False
+    blocks = {ord(ch) >> 7 for ch in text if 0x370 <= ord(ch) < 0x800}
+    return len(blocks) >= 2 or any(0x80 <= ord(ch) < 0xA0 for ch in text)
+
+
+def decode_csv(data: bytes) -> str:
+    """Text of a CSV file: UTF-8 (a BOM is dropped), else GB18030 (a superset of GBK)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if not _gbk_read_as_utf8(text):
+            return text
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ValidationError(
+            _("The file is not UTF-8 or GBK text. Save it as “CSV UTF-8” and upload it again.")
+        ) from None
+
+
+def _cell(value: Any) -> str | datetime:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[str | datetime]]:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise ValidationError(_("The spreadsheet could not be read.")) from None
+    sheet = workbook.worksheets[0]
+    for values in sheet.iter_rows(values_only=True):
+        yield [_cell(v) for v in values]
+    workbook.close()
+
+
+def _csv_rows(data: bytes) -> Iterator[list[str | datetime]]:
+    text = decode_csv(data)
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    for values in csv.reader(io.StringIO(text), dialect):
+        yield list(values)
+
+
+def _header_key(text: str) -> str | None:
+    wanted = " ".join(text.replace("_", " ").strip().lower().split())
+    for key, names in COLUMNS.items():
+        if wanted in names:
+            return key
+    return None
+
+
+def _parse_date(value: str | datetime) -> datetime | None:
+    """A typed or spreadsheet date as an expiry (``awarding.rules.expiry_of``: a day is the
+    end of that day in the deployment's time zone); None when it is not a date."""
+    if isinstance(value, datetime):
+        return rules.expiry_of(value)
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(value.strip(), fmt)  # noqa: DTZ007 - a day, made aware below
+        except ValueError:
+            continue
+        return rules.expiry_of(parsed.date())
+    return None
+
+
+def _check(row: ParsedRow, column: str, rule: Callable[[], object]) -> None:
+    """Run one rule of ``awarding.rules``; its refusal becomes the row's error in ``column``."""
+    try:
+        rule()
+    except ValidationError as error:
+        row.error(column, "; ".join(error.messages))
+
+
+def _check_credits(row: ParsedRow, value: str, credit_value: float | None) -> None:
+    """Partial credit: a number from 0 to the version's credit value."""
+    try:
+        earned = Decimal(value.replace(",", "."))
+    except InvalidOperation:
+        row.error("credits_earned", _("“%(value)s” is not a number.") % {"value": value})
+        return
+    row.credits_earned = earned
+    _check(row, "credits_earned", lambda: rules.credits_earned_value(earned, credit_value))
+
+
+def _check_row(
+    row: ParsedRow,
+    raw: dict[str, str | datetime],
+    version: AchievementVersion,
+    credit_value: float | None,
+    now: datetime,
+) -> None:
+    email = str(raw.get("email", "")).strip()
+    row.email = normalize_email(email)
+    _check(row, "email", lambda: rules.check_email(email))
+    row.name = str(raw.get("name", "")).strip()
+    if len(row.name) > 200:
+        row.error("name", _("The name is longer than 200 characters."))
+    row.evidence_url = str(raw.get("evidence_url", "")).strip()
+    if row.evidence_url:
+        _check(row, "evidence_url", lambda: rules.check_evidence_url(row.evidence_url))
+    row.evidence_narrative = str(raw.get("evidence_narrative", "")).strip()
+    expiry = raw.get("valid_until", "")
+    if expiry:
+        valid_until = _parse_date(expiry)
+        if valid_until is None:
+            row.error(
+                "valid_until",
+                _("“%(value)s” is not a date; write it as 2027-06-30.") % {"value": expiry},
+            )
+        else:
+            row.valid_until = valid_until
+            _check(row, "valid_until", lambda: rules.check_expiry(valid_until, now))
+    row.result = str(raw.get("result", "")).strip()
+    if row.result:
+        _check(row, "result", lambda: rules.check_result(version, row.result))
+    credits = str(raw.get("credits_earned", "")).strip()
+    if credits:
+        _check_credits(row, credits, credit_value)
+    language = str(raw.get("language", "")).strip()
+    available = version.languages()
+    if not language:
+        row.language = available[0] if available else Language.EN
+    else:
+        row.language = _LANGUAGES.get(language.lower(), "")
+        if not row.language:
+            row.error("language", _("Write the language as en or zh."))
+        else:
+            _check(row, "language", lambda: rules.language_for(row.language, available))
+
+
+def parse_upload(
+    data: bytes, file_name: str, version: AchievementVersion, *, allow_repeats: bool = False
+) -> list[ParsedRow]:
+    """Parse and check every row of an uploaded CSV or XLSX file for ``version``.
+
+    File-level problems (unreadable, no e-mail column, no rows, too many rows) raise
+    ``ValidationError``; row problems are listed on each row, by column. The same e-mail twice
+    in one file is an error unless ``allow_repeats`` (duplicate handling "allow").
+    """
+    is_xlsx = data[:4] == b"PK\x03\x04" or file_name.lower().endswith(".xlsx")
+    reader = _xlsx_rows(data) if is_xlsx else _csv_rows(data)
+    header = next(reader, None)
+    if header is None:
+        raise ValidationError(_("The file is empty."))
+    keys = [_header_key(str(cell)) for cell in header]
+    if "email" not in keys:
+        raise ValidationError(
+            _("The first row must name the columns, with one called Email (or 电子邮箱).")
+        )
+    credit_value = None
+    if "credits_earned" in keys:
+        credit_value = rules.credit_value(catalogue_selectors.placement_of(version))
+    now = timezone.now()
+    rows: list[ParsedRow] = []
+    seen: dict[str, int] = {}
+    limit = settings.BULK_MAX_ROWS
+    for number, values in enumerate(reader, start=2):
+        if not any(str(v).strip() for v in values):
+            continue
+        if len(rows) >= limit:
+            raise ValidationError(
+                _("The file has more than %(limit)s rows; split it into smaller files.")
+                % {"limit": limit}
+            )
+        raw = {key: value for key, value in zip(keys, values, strict=False) if key is not None}
+        row = ParsedRow(number=number)
+        _check_row(row, raw, version, credit_value, now)
+        if row.email and not allow_repeats:
+            if row.email in seen:
+                row.error(
+                    "email",
+                    _("This e-mail address is already in row %(row)s.") % {"row": seen[row.email]},
+                )
+            else:
+                seen[row.email] = number
+        rows.append(row)
+    if not rows:
+        raise ValidationError(_("The file has no rows under its header."))
+    return rows

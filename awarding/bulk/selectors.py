@@ -1,0 +1,74 @@
+"""Reads of bulk uploads: the access function for a batch, its progress and result file,
+and the batches whose tasks were lost."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import timedelta
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from badges import credentials
+from badges.models import Achievement, BatchState, BulkBatch, BulkRow, RowState
+from issuers.models import Institution, Role
+from issuers.permissions import require_role
+
+
+def batch_for(
+    user: User, institution: Institution, batch_id: uuid.UUID, role: Role | None
+) -> BulkBatch:
+    """The upload ``batch_id`` of ``institution`` if ``user`` holds ``role`` for its issuer:
+    404 for any other institution's, 403 without the role (``None``: every member)."""
+    found = (
+        BulkBatch.objects.select_related("issuer", "achievement_version__achievement", "created_by")
+        .filter(pk=batch_id, issuer__institution=institution)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    if role is not None:
+        require_role(user, institution, role, found.issuer)
+    return found
+
+
+def recent_batches(achievement: Achievement, limit: int = 10) -> QuerySet[BulkBatch]:
+    """The achievement's latest uploads, for the upload page."""
+    return BulkBatch.objects.filter(achievement_version__achievement=achievement)[:limit]
+
+
+def stale_batches(*, older_than: timedelta) -> list[uuid.UUID]:
+    """Running batches with no progress for ``older_than``: their tasks were lost."""
+    cutoff = timezone.now() - older_than
+    return list(
+        BulkBatch.objects.filter(state=BatchState.RUNNING, progress_at__lte=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def progress(batch: BulkBatch) -> dict[str, int]:
+    """Row counts by state, with ``done`` (rows no longer pending) and ``percent``."""
+    counts = dict.fromkeys(RowState.values, 0)
+    for entry in BulkRow.objects.filter(batch=batch).values("state").annotate(n=Count("pk")):
+        counts[entry["state"]] = entry["n"]
+    total = batch.total_rows or 1
+    done = batch.total_rows - counts[RowState.PENDING]
+    return {**counts, "total": batch.total_rows, "done": done, "percent": done * 100 // total}
+
+
+def result_csv(batch: BulkBatch) -> bytes:
+    """The downloadable result: every row, what became of it and the credential's link."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_("Row"), _("E-mail"), _("Name"), _("Status"), _("Message"), _("Credential")])
+    for row in batch.rows.order_by("number"):
+        message = row.message or "; ".join(e["message"] for e in row.errors)
+        link = credentials.credential_url(row.award_id) if row.award_id else ""
+        writer.writerow([row.number, row.email, row.name, RowState(row.state).label, message, link])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

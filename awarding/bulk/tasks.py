@@ -1,0 +1,45 @@
+"""Background work of bulk issuing: tasks take ids and call services. Safe to run twice:
+every service they call is idempotent (DESIGN.md §8).
+
+Each task imports its service inside its body: the service module enqueues these tasks after
+commit, so it imports this module (the HackSoft Styleguide's idiom for on-commit tasks).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+from awarding.bulk import selectors
+from badges.notifications import selectors as notification_selectors
+from badges.notifications import tasks as notification_tasks
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def issue_batch(batch_id: str) -> int:
+    """Issue a running batch chunk by chunk until no pending row is left for this task."""
+    from awarding.bulk import services
+
+    issued = 0
+    while taken := services.issue_chunk(batch_id=uuid.UUID(batch_id)):
+        issued += taken
+    services.finish_if_done(batch_id=uuid.UUID(batch_id))
+    return issued
+
+
+@shared_task
+def sweep_bulk_batches() -> dict[str, int]:
+    """Beat task: re-enqueue batches and e-mails whose tasks were lost (crash, broker loss)."""
+    stale = timedelta(seconds=settings.BULK_STALE_SECONDS)
+    batches = selectors.stale_batches(older_than=stale)
+    for batch_id in batches:
+        # As many as start_batch enqueued, so both cores work again.
+        for _n in range(settings.BULK_PARALLEL_TASKS):
+            issue_batch.delay(str(batch_id))
+    emails = notification_selectors.unsent_ids(older_than=stale)
+    for notification_id in emails:
+        notification_tasks.send_award_email.delay(notification_id)
+    return {"batches": len(batches), "emails": len(emails)}

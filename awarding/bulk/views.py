@@ -1,0 +1,195 @@
+"""Console pages of bulk issuing: upload, dry run, issue with a progress bar, per-row status,
+result file, cancel and retry. Every URL is in the tenant-isolation test."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from awarding.bulk import parse, selectors, services
+from awarding.bulk.forms import BulkUploadForm
+from badges import selectors as badge_selectors
+from badges.models import BatchState, BulkBatch, Language
+from issuers.console import console, console_context, request_user
+from issuers.keys import SigningUnavailable
+from issuers.models import Institution, Role
+from issuers.permissions import has_role
+
+ROWS_PER_PAGE = 500
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+@console()
+def bulk_upload(
+    request: HttpRequest, institution: Institution, achievement: uuid.UUID
+) -> HttpResponse:
+    user = request_user(request)
+    found = badge_selectors.achievement_for(user, institution, achievement, Role.AWARDER)
+    version = badge_selectors.latest_published(found)
+    if version is None:
+        messages.error(request, _("Publish this micro-credential before awarding it."))
+        return redirect("manage:achievement_detail", institution.slug, found.pk)
+    status = 200
+    form = BulkUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            if isinstance(upload, UploadedFile) and (upload.size or 0) > MAX_UPLOAD_BYTES:
+                form.add_error("file", _("The file is larger than 20 MB."))
+            else:
+                try:
+                    batch = services.create_batch(
+                        actor=user,
+                        version=version,
+                        file_name=str(upload.name or ""),
+                        data=bytes(upload.read()),
+                        duplicates=form.cleaned_data["duplicates"],
+                        notify=form.cleaned_data["notify"],
+                    )
+                except ValidationError as error:
+                    form.add_error("file", error.messages)
+                else:
+                    return redirect("manage:bulk_batch", institution.slug, batch.pk)
+    context = console_context(
+        request,
+        institution,
+        form=form,
+        achievement=found,
+        version=version,
+        batches=selectors.recent_batches(found),
+    )
+    return render(request, "badges/bulk_upload.html", context, status=status)
+
+
+@console()
+def bulk_template(
+    request: HttpRequest, institution: Institution, achievement: uuid.UUID
+) -> HttpResponse:
+    found = badge_selectors.achievement_for(request_user(request), institution, achievement, None)
+    language = request.GET.get("lang") or get_language() or "en"
+    zh = language.lower().startswith("zh")
+    response = HttpResponse(parse.template_csv(language), content_type="text/csv; charset=utf-8")
+    name = f"{found.slug}-{'zh' if zh else 'en'}-template.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _rows_context(request: HttpRequest, batch: BulkBatch) -> dict[str, Any]:
+    version = batch.achievement_version
+    rows = batch.rows.select_related("award").order_by("number")
+    if request.GET.get("show") == "problems":
+        rows = rows.exclude(errors=[]) | rows.filter(state__in=["failed"])
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    names: dict[str, str] = {
+        str(code): version.text("name", code) for code in (Language.EN, Language.ZH_HANS)
+    }
+    shown = []
+    for row in page.object_list:
+        expiry = row.valid_until
+        shown.append(
+            {
+                "row": row,
+                "badge_name": names.get(row.language, names[Language.EN]),
+                "valid_until": expiry,
+                "default_validity": version.validity_days if expiry is None else None,
+                "errors": {e["column"]: e["message"] for e in row.errors},
+            }
+        )
+    return {
+        "batch": batch,
+        "version": version,
+        "page": page,
+        "shown": shown,
+        "progress": selectors.progress(batch),
+        "is_running": batch.state == BatchState.RUNNING,
+        "column_labels": parse.COLUMN_LABELS,
+        "show_credits": batch.rows.filter(credits_earned__isnull=False).exists(),
+    }
+
+
+@console()
+def bulk_batch(request: HttpRequest, institution: Institution, batch: uuid.UUID) -> HttpResponse:
+    user = request_user(request)
+    found = selectors.batch_for(user, institution, batch, None)
+    context = console_context(
+        request,
+        institution,
+        can_award=has_role(user, institution, Role.AWARDER, found.issuer),
+        **_rows_context(request, found),
+    )
+    return render(request, "badges/bulk_batch.html", context)
+
+
+@console()
+def bulk_progress(request: HttpRequest, institution: Institution, batch: uuid.UUID) -> HttpResponse:
+    user = request_user(request)
+    found = selectors.batch_for(user, institution, batch, None)
+    context = console_context(
+        request,
+        institution,
+        can_award=has_role(user, institution, Role.AWARDER, found.issuer),
+        **_rows_context(request, found),
+    )
+    return render(request, "badges/bulk_progress.html", context)
+
+
+def _act(request: HttpRequest, institution: Institution, batch: uuid.UUID, action: str) -> Any:
+    user = request_user(request)
+    found = selectors.batch_for(user, institution, batch, None)
+    try:
+        if action == "start":
+            services.start_batch(actor=user, batch=found)
+            messages.success(request, _("Issuing has started."))
+        elif action == "cancel":
+            services.cancel_batch(actor=user, batch=found)
+            messages.success(request, _("Issuing was cancelled; rows not yet issued stay so."))
+        else:
+            count = services.retry_failed(actor=user, batch=found)
+            messages.success(
+                request, _("%(count)s failed rows are issued again.") % {"count": count}
+            )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except SigningUnavailable as error:
+        messages.error(request, str(error))
+    return redirect("manage:bulk_batch", institution.slug, found.pk)
+
+
+@require_POST
+@console()
+def bulk_start(request: HttpRequest, institution: Institution, batch: uuid.UUID) -> HttpResponse:
+    response: HttpResponse = _act(request, institution, batch, "start")
+    return response
+
+
+@require_POST
+@console()
+def bulk_cancel(request: HttpRequest, institution: Institution, batch: uuid.UUID) -> HttpResponse:
+    response: HttpResponse = _act(request, institution, batch, "cancel")
+    return response
+
+
+@require_POST
+@console()
+def bulk_retry(request: HttpRequest, institution: Institution, batch: uuid.UUID) -> HttpResponse:
+    response: HttpResponse = _act(request, institution, batch, "retry")
+    return response
+
+
+@console()
+def bulk_results(request: HttpRequest, institution: Institution, batch: uuid.UUID) -> HttpResponse:
+    found = selectors.batch_for(request_user(request), institution, batch, None)
+    response = HttpResponse(selectors.result_csv(found), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="results-{found.pk}.csv"'
+    return response

@@ -1,0 +1,1 @@
+"""Revoking, suspending and reinstating awards."""

@@ -1,0 +1,147 @@
+"""Awards: one signed OB 3.0 credential each, its evidence and its status history.
+
+An ``Award`` keeps the exact signed credential text it was issued with (DESIGN.md §4);
+nothing rebuilds it. Its status changes only through ``badges.services.change_status``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from badges.models.achievements import AchievementVersion, Language
+from issuers.models import Issuer, SigningKey
+
+
+class AwardStatus(models.TextChoices):
+    """Where an award stands with its issuer. Expiry is not a status: it follows from time."""
+
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Award(models.Model):
+    """One badge awarded to one learner: the signed OB 3.0 credential and its private facts.
+
+    ``credential_json`` is the exact text that was signed and is served byte for byte; the
+    ``credential`` property is that text parsed. (It is not stored a second time as JSONB:
+    nothing queries inside it, and storing it twice made a bulk award cost half again as
+    much.) ``recipient_email`` stays with the issuer (notifications, the learner's backpack)
+    and never appears on a public page.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="awards")
+    achievement_version = models.ForeignKey(
+        AchievementVersion, on_delete=models.PROTECT, related_name="awards"
+    )
+    signing_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="awards")
+    recipient_email = models.EmailField(_("recipient e-mail"))
+    recipient_email_hash = models.CharField(max_length=100)
+    salt = models.CharField(max_length=64)
+    recipient_name = models.CharField(_("recipient name"), max_length=200, blank=True)
+    language = models.CharField(max_length=10, choices=Language.choices, default=Language.EN)
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+    awarded_at = models.DateTimeField()
+    awarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    credential_json = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Revocation and suspension: the current status, changed only by
+    # ``badges.services.set_status``; every change is also an ``AwardStatusEvent``.
+    status = models.CharField(
+        _("status"), max_length=10, choices=AwardStatus.choices, default=AwardStatus.ACTIVE
+    )
+    status_reason = models.TextField(_("reason"), blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    reissued_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reissued_as"
+    )
+    # When the learner accepted the badge from the link in the e-mail.
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-awarded_at", "pk"]
+        indexes: ClassVar[list[models.Index]] = [
+            # The backpack, claiming and duplicate checks find awards by address.
+            models.Index(fields=["recipient_email"], name="award_recipient_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.achievement_version} → {self.recipient_name or self.pk}"
+
+    @property
+    def credential(self) -> dict[str, Any]:
+        """The signed credential, parsed from ``credential_json`` once per text."""
+        cached = self.__dict__.get("_credential")
+        if cached is None or cached[0] is not self.credential_json:
+            cached = (self.credential_json, json.loads(self.credential_json))
+            self.__dict__["_credential"] = cached
+        document: dict[str, Any] = cached[1]
+        return document
+
+
+class AwardEvidence(models.Model):
+    """One evidence item of an award, as given (OB 3.0 ``Evidence``: a URL and/or narrative)."""
+
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="evidence")
+    position = models.PositiveSmallIntegerField()
+    url = models.URLField(_("evidence link"), max_length=2000, blank=True)
+    narrative = models.TextField(_("evidence narrative"), blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["award", "position"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["award", "position"], name="awardevidence_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.url or self.narrative[:50]
+
+
+class StatusAction(models.TextChoices):
+    REVOKED = "revoked", _("Revoked")
+    SUSPENDED = "suspended", _("Suspended")
+    REINSTATED = "reinstated", _("Reinstated")
+    REISSUED = "reissued", _("Re-issued")
+
+
+class AwardStatusEvent(models.Model):
+    """Append-only history of an award's status: who, when, why, what.
+
+    Rows are only ever inserted (``badges.services``); saving an existing row or deleting
+    one raises, so the history cannot be rewritten through the ORM.
+    """
+
+    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="status_events")
+    action = models.CharField(max_length=12, choices=StatusAction.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    via = models.CharField(max_length=20, blank=True)  # console, api, command, bulk
+    batch = models.UUIDField(null=True, blank=True)
+    notify_earner = models.BooleanField(default=False)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["award", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.award_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("AwardStatusEvent rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("AwardStatusEvent rows are append-only")

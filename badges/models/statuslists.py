@@ -1,0 +1,86 @@
+"""W3C Bitstring Status Lists of an issuer and each award's entries in them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from badges.models.awards import Award
+from issuers.models import Issuer, SigningKey
+
+
+class StatusPurpose(models.TextChoices):
+    """``statusPurpose`` of a W3C Bitstring Status List (Bitstring Status List v1.0 §2.1)."""
+
+    REVOCATION = "revocation", _("Revocation")
+    SUSPENSION = "suspension", _("Suspension")
+
+
+class StatusList(models.Model):
+    """One W3C Bitstring Status List of an issuer, served signed at ``/status/<id>``.
+
+    Each award gets one entry at a random index in the issuer's open revocation list and one
+    in its open suspension list (DESIGN.md §5, research §4.1). The bits are not stored: they
+    follow from the awards' ``status``. The signed ``BitstringStatusListCredential`` is kept
+    with the ``version`` it was built from; any status change bumps ``version`` in the same
+    transaction, so the next request rebuilds it (``badges.statuslists``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="status_lists")
+    purpose = models.CharField(max_length=12, choices=StatusPurpose.choices)
+    length = models.PositiveIntegerField(default=131_072)
+    # Entries drawn before the list counts as full (random draws stay cheap below ~75 %).
+    capacity = models.PositiveIntegerField(default=98_304)
+    is_full = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveBigIntegerField(default=0)
+    signed_version = models.BigIntegerField(default=-1)
+    signed_json = models.TextField(blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_with = models.ForeignKey(
+        SigningKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["issuer", "purpose", "created_at"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=Q(length__gte=131_072), name="statuslist_minimum_length"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__lte=models.F("length")), name="statuslist_capacity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer.slug} {self.purpose} {self.pk}"
+
+
+class StatusEntry(models.Model):
+    """An award's index in one status list. Unique per list: the database refuses a second
+    award at the same index, whatever the concurrency (research security §3.2 item 4)."""
+
+    # No index of their own: the unique constraints below lead with these columns.
+    award = models.ForeignKey(
+        Award, on_delete=models.CASCADE, related_name="status_entries", db_index=False
+    )
+    status_list = models.ForeignKey(
+        StatusList, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
+    purpose = models.CharField(max_length=12, choices=StatusPurpose.choices)
+    index = models.PositiveIntegerField()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["status_list", "index"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["status_list", "index"], name="statusentry_index"),
+            models.UniqueConstraint(fields=["award", "purpose"], name="statusentry_purpose"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status_list_id}#{self.index}"

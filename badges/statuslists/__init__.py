@@ -1,0 +1,1 @@
+"""W3C Bitstring Status Lists: allocation, signed lists, their endpoints."""

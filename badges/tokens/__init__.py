@@ -1,0 +1,1 @@
+"""Issuer API tokens: the console page, the writes, and DRF authentication by token."""

@@ -1,0 +1,1 @@
+"""Badges a learner imports from other issuers, verified and re-checked."""

@@ -1,0 +1,108 @@
+"""Every write of badge imports: a badge from another issuer (a link, pasted JSON (OB 3.0,
+OB 2.0, VC-JWT) or a baked PNG/SVG), checked by the one verify pipeline and kept with its
+verdict.
+
+The pipeline may fetch over the network (through the safe fetcher), so it runs outside any
+transaction; only storing the result is atomic.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from earners.models import ImportedBadge, ImportSource
+from verification import pipeline
+from verification.report import Report, Verdict
+
+MAX_IMPORTS = 200
+
+
+def _run(imported: ImportedBadge) -> Report:
+    if imported.source == ImportSource.URL:
+        asked = pipeline.VerifyRequest(url=imported.source_url)
+    elif imported.source == ImportSource.IMAGE:
+        asked = pipeline.VerifyRequest(
+            upload=bytes(imported.upload or b""), filename=imported.filename
+        )
+    else:
+        asked = pipeline.VerifyRequest(text=imported.text)
+    return pipeline.verify(asked)
+
+
+def _apply(imported: ImportedBadge, report: Report) -> None:
+    data = report.as_json()
+    claims = data.get("claims") or {}
+    imported.verdict = str(report.verdict)
+    imported.headline = report.headline[:300]
+    imported.format = str(report.format)[:30]
+    imported.name = str(claims.get("name") or "")[:300]
+    imported.issuer_name = str((claims.get("issuer") or {}).get("name") or "")[:300]
+    imported.report = data
+    imported.checked_at = report.checked_at
+    if imported.source == ImportSource.URL and report.credential is not None:
+        # Keep what the link served, so the learner's export has the credential itself.
+        imported.text = json.dumps(report.credential, ensure_ascii=False)
+
+
+def import_badge(
+    *, user: User, url: str = "", text: str = "", upload: bytes | None = None, filename: str = ""
+) -> ImportedBadge:
+    """Verify what the learner gave and keep it; refuse input that is not a badge at all."""
+    if ImportedBadge.objects.filter(user=user).count() >= MAX_IMPORTS:
+        raise ValidationError(_("You can import at most 200 badges."))
+    if upload is not None:
+        imported = ImportedBadge(
+            user=user, source=ImportSource.IMAGE, upload=upload, filename=filename[:200]
+        )
+    elif url.strip():
+        imported = ImportedBadge(user=user, source=ImportSource.URL, source_url=url.strip())
+    elif text.strip():
+        imported = ImportedBadge(user=user, source=ImportSource.JSON, text=text.strip())
+    else:
+        raise ValidationError(_("Paste a badge link, its JSON, or choose a badge image."))
+    report = _run(imported)
+    if report.verdict in (Verdict.BAD_INPUT,) or report.format == "unknown":
+        raise ValidationError(report.headline)
+    _apply(imported, report)
+    return _store(imported=imported)
+
+
+@transaction.atomic
+def _store(*, imported: ImportedBadge) -> ImportedBadge:
+    imported.save()
+    return imported
+
+
+def recheck_import(*, imported: ImportedBadge) -> ImportedBadge:
+    """Run the pipeline again (revocation, expiry, keys may have changed) and save."""
+    report = _run(imported)
+    _apply(imported, report)
+    return _store_check(imported=imported)
+
+
+@transaction.atomic
+def _store_check(*, imported: ImportedBadge) -> ImportedBadge:
+    imported.save(
+        update_fields=[
+            "verdict",
+            "headline",
+            "format",
+            "name",
+            "issuer_name",
+            "report",
+            "checked_at",
+        ]
+    )
+    return imported
+
+
+@transaction.atomic
+def remove_import(*, user: User, imported: ImportedBadge) -> None:
+    if imported.user_id != user.pk:
+        raise PermissionDenied
+    imported.delete()

@@ -1,0 +1,1 @@
+"""Qualification frameworks, credit systems, policies and where achievement versions sit."""

@@ -1,0 +1,1 @@
+"""Competency frameworks: imported CASE and ESCO files and institutions' own frameworks."""

@@ -1,0 +1,1 @@
+"""Equivalence statements for external credentials, and their public register."""

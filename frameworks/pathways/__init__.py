@@ -1,0 +1,1 @@
+"""Stackable pathways: requirement trees, learners' progress and signed completions."""

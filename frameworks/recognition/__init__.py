@@ -1,0 +1,1 @@
+"""Recognition of prior learning: cases, verified evidence and append-only decisions."""
