@@ -169,7 +169,9 @@ def set_award_preference(
 
 @transaction.atomic
 def claim_preferences(*, user: User, awards: Iterable[Award]) -> int:
-    """Give each of ``user``'s awards without a preference the protective defaults."""
+    """Store the protective defaults for each of ``user``'s awards that has no stored
+    preference yet (they apply from the moment the address is confirmed; storing them keeps
+    them when the account is deleted)."""
     missing = [
         AwardPreference(award=award, user=user)
         for award in awards
@@ -279,6 +281,9 @@ def delete_account(*, user: User, password: str) -> None:
         raise ValidationError(
             _("Staff accounts are closed by the institution's owner, not from here.")
         )
+    # The protective defaults a confirmed address gave the learner's badges are stored
+    # before the addresses go, so that they stay in force without the account.
+    claim_preferences(user=user, awards=selectors.backpack(user))
     user.delete()
 
 
