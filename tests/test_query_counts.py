@@ -346,3 +346,46 @@ def test_the_identity_changes_page_reads_the_same_for_one_or_many(
     change(0)
     url = reverse("manage:identity_changes", args=[cast.institution.slug])
     assert _budget(client, url, _each(change, range(1, 4))) == (5, 5)
+
+
+def test_the_equivalences_page_reads_the_same_for_one_or_many(client: Client, cast: Cast) -> None:
+    import datetime
+
+    from frameworks.equivalence import services as equivalence_services
+
+    _owner(client, cast)
+    module = make_published(cast.editor, cast.issuer).achievement
+
+    def statement(n: int) -> None:
+        equivalence_services.create_statement(
+            actor=cast.editor,
+            institution=cast.institution,
+            data=equivalence_services.StatementData(
+                provider_name=f"Provider {n}",
+                title=f"Data Literacy {n}",
+                rationale="Same outcomes, checked module by module.",
+                valid_from=datetime.date(2026, 1, 1),
+                local_achievement=module,
+            ),
+        )
+
+    statement(0)
+    url = reverse("manage:equivalences", args=[cast.institution.slug])
+    assert _budget(client, url, _each(statement, range(1, 5))) == (5, 5)
+
+
+def test_the_frameworks_page_reads_the_same_for_one_or_many_competency_frameworks(
+    client: Client, cast: Cast
+) -> None:
+    from frameworks.competencies import services as competency_services
+
+    _owner(client, cast)
+
+    def framework(n: int) -> None:
+        competency_services.create_competency_framework(
+            actor=cast.editor, institution=cast.institution, title_en=f"Skills {n}"
+        )
+
+    framework(0)
+    url = reverse("manage:frameworks", args=[cast.institution.slug])
+    assert _budget(client, url, _each(framework, range(1, 4))) == (9, 9)

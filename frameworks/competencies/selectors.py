@@ -38,7 +38,8 @@ def item_uri(item: CompetencyItem) -> str:
 
 
 def competency_frameworks(institution: Institution) -> QuerySet[CompetencyFramework]:
-    return CompetencyFramework.objects.filter(owner=institution)
+    """The institution's competency frameworks, each with ``item_count`` (one query)."""
+    return CompetencyFramework.objects.filter(owner=institution).annotate(item_count=Count("items"))
 
 
 def competency_framework_for(
