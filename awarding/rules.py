@@ -141,7 +141,7 @@ def check_result(version: AchievementVersion, result: str) -> None:
 
 def credit_value(placement: Placement | None) -> float | None:
     """The version's credit value (``creditsAvailable``), if its placement gives one."""
-    return export.framework_facts(placement, "en").credits_available
+    return export.credits_available(placement)
 
 
 def credits_earned_value(earned: Decimal | None, available: float | None) -> float | None:
@@ -182,15 +182,17 @@ def check_request(
     request: AwardRequest,
     *,
     version: AchievementVersion,
+    languages: Sequence[str],
     now: datetime,
     credits_available: float | None,
 ) -> NewAward:
-    """Every rule for one request; the award as plain values, or ``ValidationError``."""
+    """Every rule for one request (``languages``: those the version has complete text in);
+    the award as plain values, or ``ValidationError``."""
     if request.result:
         check_result(version, request.result)
     return NewAward(
         email=check_email(request.email),
-        language=language_for(request.language, version.languages()),
+        language=language_for(request.language, languages),
         name=request.name,
         valid_until=valid_until_of(version, now, request.valid_until),
         evidence=clean_evidence(request.evidence),

@@ -78,11 +78,16 @@ def award_badges(
     policies.check_award(version, placement)  # the policies may have changed since publishing
     now = timezone.now().replace(microsecond=0)
     credits_available = rules.credit_value(placement)
+    languages = version.languages()
     outcomes: list[NewAward | ValidationError] = []
     for request in requests:
         try:
             checked = rules.check_request(
-                request, version=version, now=now, credits_available=credits_available
+                request,
+                version=version,
+                languages=languages,
+                now=now,
+                credits_available=credits_available,
             )
         except ValidationError as error:
             outcomes.append(error)

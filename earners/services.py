@@ -172,11 +172,11 @@ def claim_preferences(*, user: User, awards: Iterable[Award]) -> int:
     """Store the protective defaults for each of ``user``'s awards that has no stored
     preference yet (they apply from the moment the address is confirmed; storing them keeps
     them when the account is deleted)."""
-    missing = [
-        AwardPreference(award=award, user=user)
-        for award in awards
-        if not AwardPreference.objects.filter(award=award).exists()
-    ]
+    awards = list(awards)
+    stored = set(
+        AwardPreference.objects.filter(award__in=awards).values_list("award_id", flat=True)
+    )
+    missing = [AwardPreference(award=a, user=user) for a in awards if a.pk not in stored]
     AwardPreference.objects.bulk_create(missing, ignore_conflicts=True)
     return len(missing)
 

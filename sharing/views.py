@@ -57,7 +57,7 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
         earner_services.record_view(award=award, channel=channel)
     if media is not None:
         return json_response(award.credential_json.encode("utf-8"), media)
-    document = json.loads(award.credential_json)
+    document = award.credential
     subject = document.get("credentialSubject", {})
     achievement = subject.get("achievement", {})
     page_url = meta.badge_page_url(award)

@@ -118,8 +118,9 @@ def _rows_context(request: HttpRequest, batch: BulkBatch) -> dict[str, Any]:
     }
 
 
-@console()
-def bulk_batch(request: HttpRequest, institution: Institution, batch: uuid.UUID) -> HttpResponse:
+def _batch_page(
+    request: HttpRequest, institution: Institution, batch: uuid.UUID, template: str
+) -> HttpResponse:
     user = request_user(request)
     found = selectors.batch_for(user, institution, batch, None)
     context = console_context(
@@ -128,20 +129,19 @@ def bulk_batch(request: HttpRequest, institution: Institution, batch: uuid.UUID)
         can_award=has_role(user, institution, Role.AWARDER, found.issuer),
         **_rows_context(request, found),
     )
-    return render(request, "badges/bulk_batch.html", context)
+    return render(request, template, context)
+
+
+@console()
+def bulk_batch(request: HttpRequest, institution: Institution, batch: uuid.UUID) -> HttpResponse:
+    """An upload: its dry run, then its rows' progress and outcomes."""
+    return _batch_page(request, institution, batch, "badges/bulk_batch.html")
 
 
 @console()
 def bulk_progress(request: HttpRequest, institution: Institution, batch: uuid.UUID) -> HttpResponse:
-    user = request_user(request)
-    found = selectors.batch_for(user, institution, batch, None)
-    context = console_context(
-        request,
-        institution,
-        can_award=has_role(user, institution, Role.AWARDER, found.issuer),
-        **_rows_context(request, found),
-    )
-    return render(request, "badges/bulk_progress.html", context)
+    """The progress table alone, which the batch page polls (htmx) while issuing runs."""
+    return _batch_page(request, institution, batch, "badges/bulk_progress.html")
 
 
 def _act(request: HttpRequest, institution: Institution, batch: uuid.UUID, action: str) -> Any:

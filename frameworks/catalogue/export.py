@@ -133,16 +133,23 @@ def description_note(placement: Placement, language: str) -> str:
     return " ".join(parts)
 
 
+def credits_available(placement: Placement | None) -> float | None:
+    """The version's credit value (``creditsAvailable``): its primary credit, if it has one."""
+    if placement is None:
+        return None
+    credits = list(placement.credits.all())
+    primary = next((c for c in credits if c.is_primary), credits[0] if credits else None)
+    return float(primary.amount) if primary else None
+
+
 def framework_facts(placement: Placement | None, language: str) -> FrameworkFacts:
     """What ``placement`` adds to its version's OB 3.0 ``Achievement`` in ``language``; reads
     only what ``selectors.placement_of`` prefetched (no placement: no facts)."""
     if placement is None:
         return FrameworkFacts()
-    credits = list(placement.credits.all())
-    primary = next((c for c in credits if c.is_primary), credits[0] if credits else None)
     return FrameworkFacts(
         alignments=tuple(alignments(placement, language)),
-        credits_available=float(primary.amount) if primary else None,
+        credits_available=credits_available(placement),
         description_note=description_note(placement, language),
     )
 

@@ -29,6 +29,10 @@ from issuers.permissions import require_role
 from issuers.services import record_audit
 
 
+def _audit(framework: CompetencyFramework, actor: User, action: AuditAction, target: str) -> None:
+    record_audit(institution_id=framework.owner_id, actor=actor, action=action, target=target)
+
+
 def _item_target(framework: CompetencyFramework, item: CompetencyItem) -> str:
     return f"{framework.title}: {item.code or item.label}"
 
@@ -83,12 +87,7 @@ def import_competency_framework(
                 setattr(found, name, value)
             found.save()
     CompetencyItem.objects.bulk_create(new_items)
-    record_audit(
-        institution_id=framework.owner_id,
-        actor=actor,
-        action=AuditAction.COMPETENCIES_IMPORTED,
-        target=framework.title,
-    )
+    _audit(framework, actor, AuditAction.COMPETENCIES_IMPORTED, framework.title)
     return framework
 
 
@@ -135,12 +134,7 @@ def create_competency_framework(
     )
     framework.uri = uri.strip() or selectors.framework_uri(framework)
     framework.save()
-    record_audit(
-        institution_id=framework.owner_id,
-        actor=actor,
-        action=AuditAction.COMPETENCY_FRAMEWORK_CREATED,
-        target=framework.title,
-    )
+    _audit(framework, actor, AuditAction.COMPETENCY_FRAMEWORK_CREATED, framework.title)
     return framework
 
 
@@ -179,12 +173,7 @@ def update_competency_framework(
     framework.version = version.strip()
     framework.uri = new_uri
     framework.save()
-    record_audit(
-        institution_id=framework.owner_id,
-        actor=actor,
-        action=AuditAction.COMPETENCY_FRAMEWORK_UPDATED,
-        target=framework.title,
-    )
+    _audit(framework, actor, AuditAction.COMPETENCY_FRAMEWORK_UPDATED, framework.title)
     return framework
 
 
@@ -253,12 +242,7 @@ def add_competency_item(
     )
     item.uri = uri.strip() or selectors.item_uri(item)
     item.save()
-    record_audit(
-        institution_id=framework.owner_id,
-        actor=actor,
-        action=AuditAction.COMPETENCY_ITEM_ADDED,
-        target=_item_target(framework, item),
-    )
+    _audit(framework, actor, AuditAction.COMPETENCY_ITEM_ADDED, _item_target(framework, item))
     return item
 
 
@@ -300,12 +284,7 @@ def update_competency_item(
     item.parent = parent
     item.uri = new_uri
     item.save()
-    record_audit(
-        institution_id=framework.owner_id,
-        actor=actor,
-        action=AuditAction.COMPETENCY_ITEM_UPDATED,
-        target=_item_target(framework, item),
-    )
+    _audit(framework, actor, AuditAction.COMPETENCY_ITEM_UPDATED, _item_target(framework, item))
     return item
 
 
@@ -327,12 +306,7 @@ def move_competency_item(*, actor: User, item: CompetencyItem, up: bool) -> None
         if sibling.position != n:
             sibling.position = n
             sibling.save(update_fields=["position"])
-    record_audit(
-        institution_id=framework.owner_id,
-        actor=actor,
-        action=AuditAction.COMPETENCY_ITEM_MOVED,
-        target=_item_target(framework, item),
-    )
+    _audit(framework, actor, AuditAction.COMPETENCY_ITEM_MOVED, _item_target(framework, item))
 
 
 @transaction.atomic(durable=True)
@@ -346,12 +320,7 @@ def retire_competency_item(*, actor: User, item: CompetencyItem, retired: bool =
     action = (
         AuditAction.COMPETENCY_ITEM_RETIRED if retired else AuditAction.COMPETENCY_ITEM_REINSTATED
     )
-    record_audit(
-        institution_id=framework.owner_id,
-        actor=actor,
-        action=action,
-        target=_item_target(framework, item),
-    )
+    _audit(framework, actor, action, _item_target(framework, item))
 
 
 @transaction.atomic(durable=True)
@@ -385,9 +354,4 @@ def delete_competency_item(*, actor: User, item: CompetencyItem) -> None:
         )
     target = _item_target(framework, item)
     item.delete()
-    record_audit(
-        institution_id=framework.owner_id,
-        actor=actor,
-        action=AuditAction.COMPETENCY_ITEM_DELETED,
-        target=target,
-    )
+    _audit(framework, actor, AuditAction.COMPETENCY_ITEM_DELETED, target)

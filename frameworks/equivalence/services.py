@@ -52,6 +52,16 @@ class StatementData:
     credits: Decimal | None = None
 
 
+def _audit(statement: EquivalenceStatement, actor: User, action: AuditAction) -> None:
+    record_audit(
+        institution_id=statement.institution_id,
+        actor=actor,
+        action=action,
+        target=str(statement),
+        statement=str(statement.pk),
+    )
+
+
 def _credit_errors(institution: Institution, data: StatementData) -> dict[str, str]:
     """What is wrong with the local equivalent and the credits at a level."""
     errors: dict[str, str] = {}
@@ -127,13 +137,7 @@ def create_statement(
     statement = EquivalenceStatement.objects.create(
         institution=institution, created_by=actor, **_check(institution, data)
     )
-    record_audit(
-        institution_id=statement.institution_id,
-        actor=actor,
-        action=AuditAction.EQUIVALENCE_CREATED,
-        target=str(statement),
-        statement=str(statement.pk),
-    )
+    _audit(statement, actor, AuditAction.EQUIVALENCE_CREATED)
     return statement
 
 
@@ -149,13 +153,7 @@ def update_statement(
     for name, value in _check(statement.institution, data).items():
         setattr(statement, name, value)
     statement.save()
-    record_audit(
-        institution_id=statement.institution_id,
-        actor=actor,
-        action=AuditAction.EQUIVALENCE_UPDATED,
-        target=str(statement),
-        statement=str(statement.pk),
-    )
+    _audit(statement, actor, AuditAction.EQUIVALENCE_UPDATED)
     return statement
 
 
@@ -172,13 +170,7 @@ def publish_statement(*, actor: User, statement: EquivalenceStatement) -> Equiva
     statement.published_at = timezone.now()
     statement.published_by = actor
     statement.save(update_fields=["status", "published_at", "published_by", "updated_at"])
-    record_audit(
-        institution_id=statement.institution_id,
-        actor=actor,
-        action=AuditAction.EQUIVALENCE_PUBLISHED,
-        target=str(statement),
-        statement=str(statement.pk),
-    )
+    _audit(statement, actor, AuditAction.EQUIVALENCE_PUBLISHED)
     return statement
 
 
@@ -196,11 +188,5 @@ def withdraw_statement(
     statement.withdrawn_at = timezone.now()
     statement.withdrawn_reason = " ".join(reason.split())[:1000]
     statement.save(update_fields=["status", "withdrawn_at", "withdrawn_reason", "updated_at"])
-    record_audit(
-        institution_id=statement.institution_id,
-        actor=actor,
-        action=AuditAction.EQUIVALENCE_WITHDRAWN,
-        target=str(statement),
-        statement=str(statement.pk),
-    )
+    _audit(statement, actor, AuditAction.EQUIVALENCE_WITHDRAWN)
     return statement

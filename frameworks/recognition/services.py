@@ -51,6 +51,12 @@ from verification.report import Report
 log = logging.getLogger(__name__)
 
 
+def _audit(case: RecognitionCase, actor: User | None, action: AuditAction) -> None:
+    record_audit(
+        institution_id=case.institution_id, actor=actor, action=action, target=str(case.pk)
+    )
+
+
 @transaction.atomic(durable=True)
 def open_case(
     *,
@@ -74,12 +80,7 @@ def open_case(
         module=module,
         opened_by=actor,
     )
-    record_audit(
-        institution_id=case.institution_id,
-        actor=actor,
-        action=AuditAction.RECOGNITION_OPENED,
-        target=str(case.pk),
-    )
+    _audit(case, actor, AuditAction.RECOGNITION_OPENED)
     return case
 
 
@@ -116,12 +117,7 @@ def add_evidence(
         report=report.as_json(),
         checked_at=report.checked_at,
     )
-    record_audit(
-        institution_id=case.institution_id,
-        actor=actor,
-        action=AuditAction.RECOGNITION_EVIDENCE_ADDED,
-        target=str(case.pk),
-    )
+    _audit(case, actor, AuditAction.RECOGNITION_EVIDENCE_ADDED)
     return evidence
 
 
@@ -172,12 +168,7 @@ def decide(
     decision.save()
     if case.needs_review:
         _clear_flag(case, actor, note="")
-    record_audit(
-        institution_id=case.institution_id,
-        actor=actor,
-        action=AuditAction(f"recognition.{outcome}"),
-        target=str(case.pk),
-    )
+    _audit(case, actor, AuditAction(f"recognition.{outcome}"))
     return decision
 
 
@@ -201,12 +192,7 @@ def mark_reviewed(*, actor: User, case: RecognitionCase, note: str) -> Recogniti
     if not note:
         raise ValidationError({"note": _("Say why the decision stands.")})
     _clear_flag(case, actor, note[:2000])
-    record_audit(
-        institution_id=case.institution_id,
-        actor=actor,
-        action=AuditAction.RECOGNITION_REVIEWED,
-        target=str(case.pk),
-    )
+    _audit(case, actor, AuditAction.RECOGNITION_REVIEWED)
     return case
 
 
@@ -240,12 +226,7 @@ def _apply_check(evidence: CaseEvidence, verdict: str, at: dt.datetime) -> bool:
             case.review_flagged_at = at
             case.review_verdict = verdict
             case.save(update_fields=["needs_review", "review_flagged_at", "review_verdict"])
-            record_audit(
-                institution_id=case.institution_id,
-                actor=None,
-                action=AuditAction.RECOGNITION_FLAGGED,
-                target=str(case.pk),
-            )
+            _audit(case, None, AuditAction.RECOGNITION_FLAGGED)
     return newly
 
 
