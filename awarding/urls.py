@@ -1,36 +1,11 @@
-"""Awarding URLs: the awards API (``urlpatterns``) and the console's award, bulk-issuing and
-pathway-review pages (``manage_patterns``). Every console pattern is listed in
+"""Awarding URLs: the console's award, bulk-issuing and pathway-review pages
+(``manage_patterns``). Every console pattern is listed in
 ``tests/issuers/test_tenant_isolation.py``."""
 
 from django.urls import path
 
-from awarding import api, views
+from awarding import views
 from awarding.bulk import views as bulk_views
-
-urlpatterns = [
-    path(
-        "api/v1/achievements/<uuid:achievement_id>/awards",
-        api.AwardAchievementAPI.as_view(),
-        name="api_award_achievement",
-    ),
-    path("api/v1/awards/<uuid:award_id>", api.AwardStateAPI.as_view(), name="api_award_state"),
-    path("api/v1/awards/<uuid:award_id>/revoke", api.RevokeAwardAPI.as_view(), name="api_revoke"),
-    path(
-        "api/v1/awards/<uuid:award_id>/suspend",
-        api.SuspendAwardAPI.as_view(),
-        name="api_suspend",
-    ),
-    path(
-        "api/v1/awards/<uuid:award_id>/reinstate",
-        api.ReinstateAwardAPI.as_view(),
-        name="api_reinstate",
-    ),
-    path(
-        "api/v1/institutions/<slug:institution>/awards/revoke",
-        api.BulkRevokeAPI.as_view(),
-        name="api_bulk_revoke",
-    ),
-]
 
 manage_patterns = [
     path(

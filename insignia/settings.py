@@ -88,11 +88,12 @@ INSTALLED_APPS = [
     "django_countries",
     "insignia",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
+    "oauth2_provider",
     # Apps from the bottom layer up (DESIGN.md §3; the import contracts in .importlinter).
     "accounts",
     "issuers",
+    "events",
     "badges",
     "verification",
     "frameworks",
@@ -100,6 +101,9 @@ INSTALLED_APPS = [
     "awarding",
     "earners",
     "sharing",
+    "webhooks",
+    "integrations",
+    "ob3api",
 ]
 
 MIDDLEWARE = [
@@ -249,11 +253,37 @@ BULK_BACKGROUND_THREAD = env.bool(
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every API caller becomes an ``integrations.auth.Caller``: an OAuth 2.0 access token, an
+    # issuer token (``ins_…``), a staff token (``Authorization: Token …``) or a session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.auth.OAuthAuthentication",
+        "integrations.auth.IssuerTokenAuthentication",
+        "integrations.auth.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",  # manage.py drf_create_token
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+# The OAuth 2.0 authorisation server (django-oauth-toolkit). Tokens are stored only as their
+# SHA-256 (RFC 9700 storage); client secrets are hashed. Scopes are listed in
+# ``integrations.oauth.scopes``; a token may narrow them further to named issuers.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named by our migrations
+OAUTH2_PROVIDER = {
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "PKCE_REQUIRED": True,
+    "ALLOWED_CODE_CHALLENGE_METHODS": ["S256"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_ACCESS_TOKEN_SECONDS", 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_REFRESH_TOKEN_SECONDS", 90 * 24 * 3600),
+    "ROTATE_REFRESH_TOKEN": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "SCOPES_BACKEND_CLASS": "integrations.oauth.scopes.ScopesBackend",
+    "OAUTH2_VALIDATOR_CLASS": "integrations.oauth.validators.Validator",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if not PRODUCTION else ["https"],
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Insignia API",

@@ -34,7 +34,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("", include("sharing.urls")),
     path("", include("badges.urls")),
-    path("", include("awarding.urls")),
+    path("", include("integrations.urls")),
     path("", include("issuers.urls")),
     path("", include("verification.urls")),
     path("", include("frameworks.urls")),

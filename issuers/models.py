@@ -270,6 +270,10 @@ class AuditAction(models.TextChoices):
     EQUIVALENCE_WITHDRAWN = "equivalence.withdrawn", _("Equivalence statement withdrawn")
     API_TOKEN_CREATED = "api_token.created", _("API token created")
     API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")
+    API_CLIENT_CREATED = "api_client.created", _("API client registered")
+    API_CLIENT_REVOKED = "api_client.revoked", _("API client revoked")
+    STAFF_TOKEN_CREATED = "staff_token.created", _("Personal API token created")
+    STAFF_TOKEN_REVOKED = "staff_token.revoked", _("Personal API token revoked")
 
 
 class AuditEvent(models.Model):

@@ -13,12 +13,15 @@ from issuers.models import Issuer
 
 
 class IssuerApiToken(models.Model):
-    """An API token that can award badges of one issuer only. Only its SHA-256 is stored."""
+    """An API token for one issuer only, with the scopes its owner chose. Only its SHA-256 is
+    stored."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100)
     key_hash = models.CharField(max_length=64, unique=True)
+    # Space-separated actions of ``integrations.oauth.scopes`` (the same model as OAuth).
+    scopes = models.CharField(_("scopes"), max_length=500, default="awards:read awards:write")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

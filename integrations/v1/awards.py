@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.utils.dateparse import parse_date
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -27,7 +26,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     inline_serializer,
 )
-from rest_framework import authentication, serializers
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -37,16 +36,16 @@ from awarding import rules, services
 from awarding.revocation import services as revocation
 from awarding.rules import AwardRequest
 from badges import selectors
-from badges.models import Award, IssuerApiToken
+from badges.models import Award
 from badges.services import EvidenceItem
 from badges.state import AwardState, award_state
 from badges.statuslists.selectors import status_entries_json
-from badges.tokens.auth import IssuerTokenAuthentication, TokenOrStaff
 from common.db import retrying_deadlocks
+from integrations.auth import Authenticated, caller_of
+from integrations.oauth import scopes
 from issuers import selectors as issuer_selectors
 from issuers.keys import SigningUnavailable
 from issuers.models import Institution, Role
-from issuers.permissions import require_role
 
 StateSerializer = inline_serializer(
     name="AwardState",
@@ -161,12 +160,7 @@ def _requests(values: dict[str, Any]) -> list[AwardRequest]:
 class AwardAchievementAPI(APIView):
     """Award the latest published version of a micro-credential to one or many learners."""
 
-    authentication_classes = [
-        IssuerTokenAuthentication,
-        authentication.SessionAuthentication,
-        authentication.TokenAuthentication,
-    ]
-    permission_classes = [TokenOrStaff]
+    permission_classes = [Authenticated]
 
     @extend_schema(
         request=AwardApiRequestInput,
@@ -190,20 +184,9 @@ class AwardAchievementAPI(APIView):
     )
     def post(self, request: Request, achievement_id: uuid.UUID) -> Response:
         achievement = selectors.achievement_by_id(achievement_id)
-        actor: User | None = None
-        if isinstance(request.auth, IssuerApiToken):
-            if request.auth.issuer_id != achievement.issuer_id:
-                raise Http404  # the token's issuer only
-        elif isinstance(request.user, User):
-            actor = request.user
-            try:
-                require_role(
-                    actor, achievement.issuer.institution, Role.AWARDER, achievement.issuer
-                )
-            except PermissionDenied:
-                raise Http404 from None
-        else:  # pragma: no cover - TokenOrStaff let nobody else in
-            raise Http404
+        caller = caller_of(request)
+        caller.require(scopes.AWARDS_WRITE, achievement.issuer)
+        actor = caller.user
         payload = request.data if "awards" in request.data else {"awards": [request.data]}
         data = AwardApiRequestInput(data=payload)
         data.is_valid(raise_exception=True)
