@@ -39,6 +39,8 @@ from badges.models import (
 )
 from badges.notifications import services as notifications
 from badges.services import EvidenceItem, NewAward
+from events import services as event_services
+from events.models import EventType
 from frameworks.catalogue import export, policies
 from frameworks.catalogue import selectors as catalogue_selectors
 from frameworks.models import Pathway, PathwayCompletion
@@ -250,9 +252,26 @@ def complete_pathway(*, pathway: Pathway, email: str) -> PathwayCompletion | Non
         name=last.recipient_name if last else "",
         language=last.language if last and last.language in version.languages() else None,
     )
-    return pathway_services.record_completion(
+    completion = pathway_services.record_completion(
         pathway=pathway, email=email, award=award, counted=progress.counted
     )
+    event_services.emit(
+        type=EventType.PATHWAY_COMPLETED,
+        institution_id=pathway.institution_id,
+        issuer_id=award.issuer_id,
+        subject=str(completion.pk),
+        data={
+            "pathway_id": str(pathway.pk),
+            "pathway_title": pathway.title_en,
+            "completion_id": str(completion.pk),
+            "recipient_email": email,
+            "award_id": str(award.pk),
+            "credential_id": credentials.credential_url(award.pk),
+            "achievement_id": str(version.achievement_id),
+            "counted_award_ids": [str(a.pk) for a in progress.counted],
+        },
+    )
+    return completion
 
 
 def is_expired(award: Award, now: datetime | None = None) -> bool:

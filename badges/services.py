@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,11 +29,16 @@ from badges.models import (
     AwardEvidence,
     AwardNotification,
     AwardStatusEvent,
+    BulkBatch,
+    BulkRow,
+    RowState,
     StatusAction,
 )
 from badges.statuslists import services as statuslist_services
 from common.db import insert_many
 from common.mail import send_templated_mail
+from events import services as event_services
+from events.models import EventType
 from issuers import keys
 from issuers import services as issuer_services
 from issuers.models import AuditAction
@@ -138,6 +144,7 @@ def store_awards(
             )
         )
     insert_many(rows)  # not bulk_create: see common.db.insert_many
+    event_services.emit_many(events=[award_event(row, EventType.AWARD_ISSUED) for row in rows])
     AwardEvidence.objects.bulk_create(
         AwardEvidence(award=row, position=n, url=item.url, narrative=item.narrative)
         for row, new in zip(rows, awards, strict=True)
@@ -151,6 +158,65 @@ def store_awards(
         data=[{"award": str(row.pk)} for row in rows],
     )
     return rows
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+def award_event(award: Award, type: str, **extra: Any) -> event_services.NewEvent:
+    """The event announcing ``award`` to the institution's webhooks (``events``): what a
+    receiver needs to act on it without calling back. Reads the award's issuer and version,
+    which every caller has loaded with it."""
+    version = award.achievement_version
+    return event_services.NewEvent(
+        type=type,
+        institution_id=award.issuer.institution_id,
+        issuer_id=award.issuer_id,
+        subject=str(award.pk),
+        data={
+            "award_id": str(award.pk),
+            "credential_id": credentials.credential_url(award.pk),
+            "achievement_id": str(version.achievement_id),
+            "achievement_version": version.number,
+            "achievement_name": version.text("name", award.language),
+            "issuer": award.issuer.slug,
+            "recipient_email": award.recipient_email,
+            "recipient_name": award.recipient_name,
+            "language": award.language,
+            "status": award.status,
+            "awarded_at": _iso(award.awarded_at),
+            "valid_until": _iso(award.valid_until),
+            **extra,
+        },
+    )
+
+
+def record_batch_finished(*, batch: BulkBatch) -> None:
+    """The ``batch.finished`` event of a bulk upload that has just finished, with what
+    became of its rows, in the caller's transaction."""
+    rows = BulkRow.objects.filter(batch=batch).values_list("state").annotate(n=Count("pk"))
+    counts = dict.fromkeys(RowState.values, 0) | dict(rows)
+    version = batch.achievement_version
+    event_services.emit(
+        type=EventType.BATCH_FINISHED,
+        institution_id=batch.issuer.institution_id,
+        issuer_id=batch.issuer_id,
+        subject=str(batch.pk),
+        data={
+            "batch_id": str(batch.pk),
+            "issuer": batch.issuer.slug,
+            "achievement_id": str(version.achievement_id),
+            "achievement_version": version.number,
+            "file_name": batch.file_name,
+            "total_rows": batch.total_rows,
+            "issued": counts[RowState.SIGNED] + counts[RowState.NOTIFIED],
+            "failed": counts[RowState.FAILED],
+            "skipped": counts[RowState.SKIPPED],
+            "cancelled": counts[RowState.CANCELLED],
+            "finished_at": _iso(batch.finished_at),
+        },
+    )
 
 
 def lock_award(award: Award) -> Award:
@@ -167,6 +233,11 @@ _STATUS_AUDIT = {
     StatusAction.SUSPENDED: AuditAction.AWARD_SUSPENDED,
     StatusAction.REINSTATED: AuditAction.AWARD_REINSTATED,
 }
+_STATUS_EVENT = {
+    StatusAction.REVOKED: EventType.AWARD_REVOKED,
+    StatusAction.SUSPENDED: EventType.AWARD_SUSPENDED,
+    StatusAction.REINSTATED: EventType.AWARD_REINSTATED,
+}
 
 
 def set_status(
@@ -180,17 +251,20 @@ def set_status(
     notify_earner: bool,
     at: datetime,
     batch: uuid.UUID | None = None,
+    client: str = "",
 ) -> None:
     """Give ``awards`` (locked by the caller) the new ``status`` with its reason, in the
-    caller's transaction: one ``AwardStatusEvent`` each, one audit row per institution, the
+    caller's transaction: one ``AwardStatusEvent`` each, one audit row per institution (with
+    ``client``, the API client or token that asked, if any), the
     status lists holding them marked changed (so the served lists, the badge page and this
     platform's verifier see the change once it commits), and, if asked, an e-mail to each
     learner after commit."""
     Award.objects.filter(pk__in=[a.pk for a in awards]).update(
-        status=status, status_reason=reason, status_changed_at=at
+        status=status, status_reason=reason, status_changed_at=at, updated_at=at
     )
     for award in awards:
         award.status, award.status_reason, award.status_changed_at = status, reason, at
+        award.updated_at = at
     AwardStatusEvent.objects.bulk_create(
         AwardStatusEvent(
             award=award,
@@ -211,6 +285,8 @@ def set_status(
         data: dict[str, Any] = {"reason": reason, "via": via, "count": len(group)}
         if batch is not None:
             data["batch"] = str(batch)
+        if client:
+            data["client"] = client
         data["awards"] = [str(a.pk) for a in group[:100]]
         issuer_services.record_audit(
             institution_id=institution_id,
@@ -220,6 +296,12 @@ def set_status(
             **data,
         )
     statuslist_services.mark_changed(a.pk for a in awards)
+    event_services.emit_many(
+        events=[
+            award_event(a, _STATUS_EVENT[action], reason=reason, changed_at=_iso(at))
+            for a in awards
+        ]
+    )
     if notify_earner:
         for award in awards:
             _email_status_change(award, action, reason)
@@ -267,7 +349,14 @@ def claim_award(*, award: Award) -> Award:
     locked = Award.objects.select_for_update().get(pk=award.pk)
     if locked.claimed_at is None:
         locked.claimed_at = timezone.now()
-        locked.save(update_fields=["claimed_at"])
+        locked.save(update_fields=["claimed_at", "updated_at"])
+        # The issuer and version as the caller read them (they never change).
+        locked.issuer, locked.achievement_version = award.issuer, award.achievement_version
+        event_services.emit_many(
+            events=[
+                award_event(locked, EventType.AWARD_CLAIMED, claimed_at=_iso(locked.claimed_at))
+            ]
+        )
     AwardNotification.objects.filter(award=locked, opened_at__isnull=True).update(
         opened_at=locked.claimed_at
     )

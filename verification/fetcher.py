@@ -17,6 +17,11 @@ documents, status lists, revocation lists, keys), so every request goes through 
   ``Accept-Encoding: identity`` and no decompression, so a gzip bomb stays compressed;
 - no cookies, no credentials, no proxy from the environment, our own User-Agent.
 
+Webhooks (``webhooks.delivery``) POST through the same guard with :func:`post_json`: the same
+address rules, checked again on every request, no redirect followed, the answer cut at 64 KiB.
+:func:`check_destination` applies the rules to a URL without connecting (when it is saved).
+The module is about 480 lines: GET and POST share one guard, and it stays in one place.
+
 Tests never reach the internet: ``settings.INSIGNIA_FETCH_ALLOWLIST`` maps a test host name
 (``"issuer.test"`` or ``"issuer.test:443"``) to the ``"127.0.0.1:<port>"`` of a loopback server
 the test started. Only those names may reach loopback, and they are spoken to in plain HTTP.
@@ -31,7 +36,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urljoin, urlsplit
@@ -230,6 +235,21 @@ def open_connection(address: str, port: int, timeout: float) -> socket.socket:
 def _read_response(
     target: _Target, accept: str, max_bytes: int, deadline: float
 ) -> tuple[int, str, dict[str, str], bytes]:
+    return _exchange(target, "GET", {"Accept": accept}, None, max_bytes, deadline, truncate=False)
+
+
+def _exchange(
+    target: _Target,
+    method: str,
+    headers: Mapping[str, str],
+    payload: bytes | None,
+    max_bytes: int,
+    deadline: float,
+    *,
+    truncate: bool,
+) -> tuple[int, str, dict[str, str], bytes]:
+    """One request to the validated ``target`` under the watchdog. ``truncate``: stop reading
+    at ``max_bytes`` and keep what came (a webhook's answer) instead of refusing the body."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise FetchTimeout("deadline passed")
@@ -256,19 +276,23 @@ def _read_response(
             sock = context.wrap_socket(sock, server_hostname=target.host)
         connection = http.client.HTTPConnection(target.host, target.port)
         connection.sock = sock
-        connection.putrequest("GET", target.path, skip_host=True, skip_accept_encoding=True)
+        connection.putrequest(method, target.path, skip_host=True, skip_accept_encoding=True)
         default_port = 443 if target.scheme == "https" else 80
         host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
         connection.putheader("Host", host_header)
-        connection.putheader("Accept", accept)
+        for name, value in headers.items():
+            connection.putheader(name, value)
         connection.putheader("Accept-Encoding", "identity")
-        connection.putheader("User-Agent", USER_AGENT)
+        if not any(name.lower() == "user-agent" for name in headers):
+            connection.putheader("User-Agent", USER_AGENT)
         connection.putheader("Connection", "close")
-        connection.endheaders()
+        if payload is not None:
+            connection.putheader("Content-Length", str(len(payload)))
+        connection.endheaders(payload)
         response = connection.getresponse()
-        headers = {k.lower(): v for k, v in response.getheaders()}
-        length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > max_bytes:
+        answer_headers = {k.lower(): v for k, v in response.getheaders()}
+        length = answer_headers.get("content-length", "")
+        if not truncate and length.isdigit() and int(length) > max_bytes:
             raise TooLarge(f"Content-Length {length} exceeds {max_bytes} bytes")
         body = bytearray()
         while True:
@@ -279,11 +303,14 @@ def _read_response(
                 break
             body += chunk
             if len(body) > max_bytes:
+                if truncate:
+                    del body[max_bytes:]
+                    break
                 raise TooLarge(f"body exceeds {max_bytes} bytes")
         if closed.is_set():
             raise FetchTimeout("deadline passed")
-        media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        return response.status, media, headers, bytes(body)
+        media = answer_headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        return response.status, media, answer_headers, bytes(body)
     except FetchError:
         raise
     except TimeoutError:
@@ -405,3 +432,47 @@ def fetch(
             continue
         return Response(current, status, media, body, headers)
     raise TooManyRedirects(f"more than {MAX_REDIRECTS} redirects from {url}")
+
+
+# --------------------------------------------------------------------------------------------
+# Webhooks: a POST through the same guard
+# --------------------------------------------------------------------------------------------
+
+#: How much of a webhook receiver's answer is read (the rest is dropped, not refused).
+POST_RESPONSE_MAX_BYTES: Final = 64 * 1024
+
+
+def check_destination(url: str) -> None:
+    """Refuse ``url`` as :func:`post_json` would, without connecting: scheme, port,
+    user-info, and every address its host resolves to (a webhook URL, when it is saved)."""
+    if _own_origin(url):
+        raise BlockedURL("requests to this platform itself are not sent")
+    _target(url)
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    deadline: float | None = None,
+    max_bytes: int = POST_RESPONSE_MAX_BYTES,
+) -> Response:
+    """POST ``body`` (JSON) to ``url`` through the guard; raise a :class:`FetchError` subclass
+    when refused or when no answer came in time.
+
+    The address rules are the GET's, checked again at every call (a name may have been
+    pointed at an internal address since it was saved). Redirects are not followed: a 3xx is
+    returned as it is. At most ``max_bytes`` of the answer are read; a longer answer is cut
+    there, not refused. ``deadline`` is seconds for the whole request.
+    """
+    seconds = _deadline_setting() if deadline is None else deadline
+    until = time.monotonic() + seconds
+    if _own_origin(url):
+        raise BlockedURL("requests to this platform itself are not sent")
+    target = _target(url)
+    sent = {**headers, "Content-Type": "application/json"}
+    status, media, answer_headers, answer = _exchange(
+        target, "POST", sent, body, max_bytes, until, truncate=True
+    )
+    return Response(url, status, media, answer, answer_headers)

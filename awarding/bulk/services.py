@@ -38,7 +38,7 @@ from badges.models import (
     RowState,
     VersionStatus,
 )
-from badges.services import EvidenceItem
+from badges.services import EvidenceItem, record_batch_finished
 from badges.statuslists import services as statuslist_services
 from common.db import retrying_deadlocks
 from issuers import keys
@@ -63,25 +63,28 @@ def _audit(batch: BulkBatch, actor: User | None, action: AuditAction, **data: ob
 @transaction.atomic(durable=True)
 def create_batch(
     *,
-    actor: User,
+    actor: User | None,
     version: AchievementVersion,
     file_name: str,
     data: bytes,
     duplicates: str = DuplicateHandling.SKIP,
     notify: bool = True,
+    client: str = "",
 ) -> BulkBatch:
     """Parse an upload and store it as a dry run: every row, pending, with its errors.
 
     Awarders and above; replacing earlier badges revokes them, so it needs an editor.
-    File-level problems raise ``ValidationError`` and store nothing.
+    ``actor=None`` is an API client whose rights the caller checked (``client`` names it in
+    the audit log). File-level problems raise ``ValidationError`` and store nothing.
     """
     issuer = version.achievement.issuer
-    require_role(
-        actor,
-        issuer.institution,
-        Role.EDITOR if duplicates == DuplicateHandling.REPLACE else Role.AWARDER,
-        issuer,
-    )
+    if actor is not None:
+        require_role(
+            actor,
+            issuer.institution,
+            Role.EDITOR if duplicates == DuplicateHandling.REPLACE else Role.AWARDER,
+            issuer,
+        )
     if version.status != VersionStatus.PUBLISHED:
         raise ValidationError(_("Only a published version can be awarded."))
     rows = parse.parse_upload(
@@ -116,7 +119,14 @@ def create_batch(
         ),
         batch_size=1000,
     )
-    _audit(batch, actor, AuditAction.BULK_UPLOADED, rows=len(rows), file=file_name[:255])
+    _audit(
+        batch,
+        actor,
+        AuditAction.BULK_UPLOADED,
+        rows=len(rows),
+        file=file_name[:255],
+        **({"client": client} if client else {}),
+    )
     return batch
 
 
@@ -139,9 +149,11 @@ def _enqueue(batch_id: uuid.UUID) -> None:
 
 
 @transaction.atomic(durable=True)
-def start_batch(*, actor: User, batch: BulkBatch) -> BulkBatch:
-    """Issue a dry-run batch without errors: it becomes ``running`` and tasks take over."""
-    require_role(actor, batch.issuer.institution, Role.AWARDER, batch.issuer)
+def start_batch(*, actor: User | None, batch: BulkBatch, client: str = "") -> BulkBatch:
+    """Issue a dry-run batch without errors: it becomes ``running`` and tasks take over.
+    ``actor=None`` is an API client whose rights the caller checked (``client``)."""
+    if actor is not None:
+        require_role(actor, batch.issuer.institution, Role.AWARDER, batch.issuer)
     locked = BulkBatch.objects.select_for_update().get(pk=batch.pk)
     if locked.state != BatchState.DRAFT:
         raise ValidationError(_("This upload has already been issued."))
@@ -154,7 +166,13 @@ def start_batch(*, actor: User, batch: BulkBatch) -> BulkBatch:
     locked.state = BatchState.RUNNING
     locked.started_at = locked.progress_at = timezone.now()
     locked.save(update_fields=["state", "started_at", "progress_at"])
-    _audit(locked, actor, AuditAction.BULK_STARTED, rows=locked.total_rows)
+    _audit(
+        locked,
+        actor,
+        AuditAction.BULK_STARTED,
+        rows=locked.total_rows,
+        **({"client": client} if client else {}),
+    )
     _enqueue(locked.pk)
     return locked
 
@@ -335,6 +353,7 @@ def finish_if_done(*, batch_id: uuid.UUID) -> bool:
     batch.state = BatchState.DONE
     batch.finished_at = timezone.now()
     batch.save(update_fields=["state", "finished_at"])
+    record_batch_finished(batch=batch)  # the batch.finished webhook event
     return True
 
 
