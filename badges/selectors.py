@@ -15,8 +15,10 @@ from datetime import datetime
 from typing import Final
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import DateTimeField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -257,3 +259,87 @@ def awards_matching(
             ids.append(parsed)
         awards = awards.filter(pk__in=ids) | awards.filter(recipient_email__in=emails)
     return awards
+
+
+# --------------------------------------------------------------------------------------------
+# The REST API's lists (``integrations.v1``): objects of the issuers a caller reaches
+# --------------------------------------------------------------------------------------------
+
+
+def achievements_in(issuers: QuerySet[Issuer]) -> QuerySet[Achievement]:
+    """The achievements of ``issuers`` with their issuer and versions (two queries), each with
+    ``changed_at``: the latest change of the achievement or of any of its versions."""
+    latest = (
+        AchievementVersion.objects.filter(achievement=OuterRef("pk"))
+        .order_by("-updated_at")
+        .values("updated_at")[:1]
+    )
+    return (
+        Achievement.objects.filter(issuer__in=issuers)
+        .select_related("issuer")
+        .prefetch_related(Prefetch("versions", AchievementVersion.objects.order_by("number")))
+        .annotate(
+            changed_at=Greatest(
+                "created_at",
+                Coalesce(Subquery(latest, output_field=DateTimeField()), "created_at"),
+            )
+        )
+    )
+
+
+def version_of(achievement: Achievement, number: int) -> AchievementVersion:
+    """Version ``number`` of ``achievement`` (a draft too: the caller may see drafts); 404."""
+    found = (
+        AchievementVersion.objects.select_related("achievement__issuer", "image")
+        .filter(achievement=achievement, number=number)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def versions_of(achievement: Achievement) -> QuerySet[AchievementVersion]:
+    """Every version of ``achievement``, drafts included, with its image."""
+    return AchievementVersion.objects.filter(achievement=achievement).select_related("image")
+
+
+#: The states an API caller filters awards by: disjoint, so every award is in exactly one.
+AWARD_STATES: Final = ("issued", "claimed", "expired", "suspended", "revoked")
+
+
+def awards_in(issuers: QuerySet[Issuer]) -> QuerySet[Award]:
+    """The awards of ``issuers`` with their issuer, version and e-mails (two queries)."""
+    return (
+        Award.objects.filter(issuer__in=issuers)
+        .select_related("issuer", "achievement_version")
+        .prefetch_related("notifications")
+    )
+
+
+def awards_in_state(awards: QuerySet[Award], state: str) -> QuerySet[Award]:
+    """``awards`` in one of :data:`AWARD_STATES` now: ``issued`` (active, unexpired, not yet
+    claimed), ``claimed`` (active, unexpired, claimed), ``expired`` (active, past its
+    ``valid_until``), ``suspended`` or ``revoked``."""
+    now = timezone.now()
+    unexpired = Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+    if state in ("revoked", "suspended"):
+        return awards.filter(status=state)
+    active = awards.filter(status="active")
+    if state == "expired":
+        return active.filter(valid_until__lte=now)
+    return active.filter(unexpired, claimed_at__isnull=state == "issued")
+
+
+def award_with_delivery(award_id: uuid.UUID) -> Award:
+    """Any award with its issuer, version and e-mails, for an API caller whose reach the view
+    checks next; 404 if none."""
+    found = (
+        Award.objects.select_related("issuer__institution", "achievement_version__achievement")
+        .prefetch_related("notifications")
+        .filter(pk=award_id)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found

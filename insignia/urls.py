@@ -1,8 +1,7 @@
 """Top-level URLs. The staff console is the ``manage`` namespace at ``/manage/``."""
 
 from django.contrib import admin
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from django.urls import include, path, re_path
 
 from accounts.urls import manage_patterns as account_patterns
 from achievements.urls import manage_patterns as achievement_patterns
@@ -11,7 +10,10 @@ from badges.urls import manage_patterns as badge_patterns
 from earners.urls import manage_patterns as earner_patterns
 from frameworks.urls import manage_patterns as framework_patterns
 from insignia import views
+from integrations.console_urls import manage_patterns as integration_patterns
+from integrations.v1 import errors as api_errors
 from issuers.urls import manage_patterns as institution_patterns
+from webhooks.urls import manage_patterns as webhook_patterns
 
 # Account pages first: their fixed prefixes (login/, password-reset/) are reserved slugs.
 manage_patterns = [
@@ -23,6 +25,8 @@ manage_patterns = [
     *badge_patterns,
     *framework_patterns,
     *earner_patterns,
+    *integration_patterns,
+    *webhook_patterns,
 ]
 
 urlpatterns = [
@@ -31,7 +35,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("manage/", include((manage_patterns, "manage"))),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("", include("sharing.urls")),
     path("", include("badges.urls")),
     path("", include("integrations.urls")),
@@ -39,4 +42,7 @@ urlpatterns = [
     path("", include("verification.urls")),
     path("", include("frameworks.urls")),
     path("", include("earners.urls")),
+    path("", include("ob3api.urls")),
+    # Last: any other path under /api/v1/ answers 404 in the API's error format.
+    re_path(r"^api/v1/(?P<rest>.*)$", api_errors.not_found, name="api_not_found"),
 ]

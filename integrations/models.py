@@ -1,10 +1,12 @@
 """The records behind API callers: which institution (and which of its issuers) an OAuth
-client acts for, and staff tokens. Only a SHA-256 of any token is stored; DOT stores its
-access and refresh tokens the same way (``COMPLIANT_BCP_RFC9700_TOKEN_STORAGE``)."""
+client acts for, staff tokens, and the stored answers of idempotent API requests. Only a
+SHA-256 of any token is stored; DOT stores its access and refresh tokens the same way
+(``COMPLIANT_BCP_RFC9700_TOKEN_STORAGE``)."""
 
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -69,3 +71,32 @@ class StaffToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} token {self.name}"
+
+
+class IdempotencyRecord(models.Model):
+    """A POST to the REST API v1 made with an ``Idempotency-Key``: claimed before the request
+    runs (so a concurrent twin cannot run it too), then holding the answer it got, which the
+    same key returns again for a day. Keys are per caller (``caller``: the institution and the
+    client, token or person); ``fingerprint`` is the SHA-256 of the method, path and body, so
+    the same key with another body is refused."""
+
+    caller = models.CharField(max_length=200)
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    # Who holds the claim while the request runs; a finished record keeps it.
+    claim = models.UUIDField(default=uuid.uuid4)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotencyrecord_key")
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["created_at"], name="idempotencyrecord_created")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.key}"

@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 from django.db.models import Count, QuerySet
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from badges import credentials
 from badges.models import Achievement, BatchState, BulkBatch, BulkRow, RowState
-from issuers.models import Institution, Role
+from issuers.models import Institution, Issuer, Role
 from issuers.permissions import require_role
 
 
@@ -72,3 +73,50 @@ def result_csv(batch: BulkBatch) -> bytes:
         link = credentials.credential_url(row.award_id) if row.award_id else ""
         writer.writerow([row.number, row.email, row.name, RowState(row.state).label, message, link])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def batches_in(issuers: QuerySet[Issuer]) -> QuerySet[BulkBatch]:
+    """The uploads of ``issuers`` with their issuer and version, each with ``changed_at``: its
+    last change (created, started, a chunk issued, finished or cancelled), for the REST API."""
+    return (
+        BulkBatch.objects.filter(issuer__in=issuers)
+        .select_related("issuer", "achievement_version")
+        .annotate(
+            changed_at=Greatest(
+                "created_at",
+                Coalesce("started_at", "created_at"),
+                Coalesce("progress_at", "created_at"),
+                Coalesce("finished_at", "created_at"),
+            )
+        )
+    )
+
+
+def batch_by_id(batch_id: uuid.UUID) -> BulkBatch:
+    """Any upload with its issuer and version (and ``changed_at``), for an API caller whose
+    reach the view checks next; 404 if none."""
+    found = batches_in(Issuer.objects.all()).filter(pk=batch_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def row_counts(batch_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+    """Row counts by state for each batch, in one query."""
+    counts: dict[uuid.UUID, dict[str, int]] = {
+        pk: dict.fromkeys(RowState.values, 0) for pk in batch_ids
+    }
+    rows = (
+        BulkRow.objects.filter(batch_id__in=batch_ids)
+        .values_list("batch_id", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for batch_id, state, n in rows:
+        counts[batch_id][state] = n
+    return counts
+
+
+def rows_of(batch: BulkBatch) -> QuerySet[BulkRow]:
+    """The upload's rows, as parsed, with their outcomes."""
+    return BulkRow.objects.filter(batch=batch)

@@ -61,6 +61,7 @@ def _apply(
     via: str,
     notify_earner: bool,
     batch: uuid.UUID | None = None,
+    client: str = "",
 ) -> None:
     now = timezone.now()
     badge_services.set_status(
@@ -73,6 +74,7 @@ def _apply(
         notify_earner=notify_earner,
         at=now,
         batch=batch,
+        client=client,
     )
     if action in (StatusAction.REVOKED, StatusAction.SUSPENDED):
         # Pathway completions that counted these awards are flagged for review in this same
@@ -91,6 +93,7 @@ def _change(
     via: str,
     notify_earner: bool,
     refusal: str,
+    client: str = "",
 ) -> Award:
     if actor is not None and not can_change_status(actor, award):
         raise PermissionDenied
@@ -105,6 +108,7 @@ def _change(
         reason=reason,
         via=via,
         notify_earner=notify_earner,
+        client=client,
     )
     return award
 
@@ -117,6 +121,7 @@ def revoke_award(
     reason: str,
     notify_earner: bool = False,
     via: str = "console",
+    client: str = "",
 ) -> Award:
     """Revoke ``award`` for good, with a reason shown to the learner and to verifiers: its bit
     in the issuer's revocation list is set. A suspended award can be revoked. Owners and
@@ -131,6 +136,7 @@ def revoke_award(
         via=via,
         notify_earner=notify_earner,
         refusal=_("This badge has already been revoked."),
+        client=client,
     )
 
 
@@ -142,6 +148,7 @@ def suspend_award(
     reason: str,
     notify_earner: bool = False,
     via: str = "console",
+    client: str = "",
 ) -> Award:
     """Suspend ``award`` until it is reinstated (its bit in the suspension list is set).
     Owners and editors. Only an active award can be suspended."""
@@ -155,6 +162,7 @@ def suspend_award(
         via=via,
         notify_earner=notify_earner,
         refusal=_("Only an active badge can be suspended."),
+        client=client,
     )
 
 
@@ -166,6 +174,7 @@ def reinstate_award(
     reason: str = "",
     notify_earner: bool = False,
     via: str = "console",
+    client: str = "",
 ) -> Award:
     """Lift a suspension: the award is valid again (unless it has expired meanwhile). Owners
     and editors. A revoked award cannot be reinstated."""
@@ -179,6 +188,7 @@ def reinstate_award(
         via=via,
         notify_earner=notify_earner,
         refusal=_("Only a suspended badge can be reinstated."),
+        client=client,
     )
 
 
@@ -191,6 +201,14 @@ class BulkResult:
     already_revoked: int
 
 
+class CountChanged(Exception):
+    """A bulk revocation matched another number of awards than the caller confirmed."""
+
+    def __init__(self, found: int) -> None:
+        super().__init__(found)
+        self.found = found
+
+
 @transaction.atomic
 def bulk_revoke(
     *,
@@ -199,17 +217,23 @@ def bulk_revoke(
     reason: str,
     notify_earner: bool = False,
     via: str = "bulk",
+    client: str = "",
+    expected: int | None = None,
 ) -> BulkResult:
     """Revoke every award in ``awards`` (a selection, one achievement, a date range, an
     uploaded list: ``badges.selectors.awards_matching``) in one transaction, with one reason
     and one batch id. Owners and editors of every issuer involved: if the actor lacks the role
-    for any of them, nothing is revoked. At most :data:`MAX_BULK` awards at once."""
+    for any of them, nothing is revoked. At most :data:`MAX_BULK` awards at once. With
+    ``expected``, the number of awards matched once they are locked must be that, else
+    :class:`CountChanged` and nothing is revoked."""
     reason = _reason(reason, required=True)
     rows = list(
         awards.select_for_update(of=("self",))
         .select_related("issuer__institution", "achievement_version")
         .order_by("pk")[: MAX_BULK + 1]
     )
+    if expected is not None and len(rows) != expected:
+        raise CountChanged(len(rows))
     if len(rows) > MAX_BULK:
         raise ValidationError(
             _("At most %(n)s badges can be revoked at once; narrow the selection.")
@@ -230,6 +254,7 @@ def bulk_revoke(
             via=via,
             notify_earner=notify_earner,
             batch=batch,
+            client=client,
         )
     return BulkResult(
         batch=batch, revoked=len(to_revoke), already_revoked=len(rows) - len(to_revoke)

@@ -67,12 +67,16 @@ class Award(models.Model):
     )
     # When the learner accepted the badge from the link in the e-mail.
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    # Set on insert and by every change of status or claim (``badges.services``): the REST
+    # API lists awards changed since a moment, paged by (updated_at, id).
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-awarded_at", "pk"]
         indexes: ClassVar[list[models.Index]] = [
             # The backpack, claiming and duplicate checks find awards by address.
             models.Index(fields=["recipient_email"], name="award_recipient_email"),
+            models.Index(fields=["updated_at", "id"], name="award_updated"),
         ]
 
     def __str__(self) -> str:

@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
 from badges.models import Award, AwardStatus
 from frameworks.models import Pathway, PathwayCompletion, Placement, Requirement, RequirementGroup
-from issuers.models import Institution, Role
+from issuers.models import Institution, Issuer, Role
 from issuers.permissions import require_role
 from openbadges.ob3 import normalize_email
 
@@ -219,3 +221,38 @@ def needing_review(institution: Institution) -> list[PathwayCompletion]:
         .order_by("-review_flagged_at")
     )
     return list(rows)
+
+
+def pathways_in(issuers: QuerySet[Issuer]) -> QuerySet[Pathway]:
+    """The pathways whose credential one of ``issuers`` awards, for the REST API."""
+    return Pathway.objects.filter(target__issuer__in=issuers).select_related("target__issuer")
+
+
+def pathway_by_id(pathway_id: uuid.UUID) -> Pathway:
+    """Any pathway with what it awards and its issuer, for an API caller whose reach the view
+    checks next; 404 if none."""
+    found = Pathway.objects.select_related("target__issuer").filter(pk=pathway_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def groups_of(pathway: Pathway) -> list[RequirementGroup]:
+    """Every group of the pathway's tree with its requirements, levels and credit systems
+    (two queries); the tree is rebuilt from ``parent_id``."""
+    return list(
+        pathway.groups.select_related("credit_system", "min_level__framework")
+        .prefetch_related("requirements")
+        .order_by("position", "pk")
+    )
+
+
+def completions_of(pathway: Pathway) -> QuerySet[PathwayCompletion]:
+    """The pathway's completions, each with ``changed_at``: completed, flagged or reviewed."""
+    return PathwayCompletion.objects.filter(pathway=pathway).annotate(
+        changed_at=Greatest(
+            "completed_at",
+            Coalesce("review_flagged_at", "completed_at"),
+            Coalesce("reviewed_at", "completed_at"),
+        )
+    )

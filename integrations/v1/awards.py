@@ -1,12 +1,11 @@
-"""The awards API: award one or many learners (``POST /api/v1/achievements/{id}/awards``, with
-an ``Idempotency-Key`` so a retried request never awards twice), read an award's state, and
-revoke, suspend or reinstate awards. One ``APIView`` per operation; input serializers only
+"""Awards in the REST API v1: award one or many learners (``POST
+/api/v1/achievements/{id}/awards``), list the awards a caller reaches with their state and
+the learners' claim state, and read one. Revoking, suspending and reinstating are in
+``integrations.v1.revocation``. One ``APIView`` per operation; input serializers only
 validate, and every answer is built by a plain function, never by a serializer.
 
-Callers: an issuer-scoped API token (``Authorization: Bearer ins_…``) for awarding that
-issuer's micro-credentials; or signed-in staff (session with CSRF, or ``Authorization: Token
-…``) with the role the operation needs. An object the caller may not see is 404, the same
-answer as one that does not exist.
+Reach: ``awards:read`` lists and reads, ``awards:write`` awards; an award of an issuer outside
+the caller's reach is 404, the same answer as one that does not exist.
 """
 
 from __future__ import annotations
@@ -14,72 +13,146 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from django.utils.dateparse import parse_date
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-    inline_serializer,
-)
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from accounts.models import User
 from awarding import rules, services
-from awarding.revocation import services as revocation
 from awarding.rules import AwardRequest
-from badges import selectors
+from badges import credentials, selectors
 from badges.models import Award
+from badges.notifications.selectors import delivery
 from badges.services import EvidenceItem
-from badges.state import AwardState, award_state
+from badges.state import State, award_state
 from badges.statuslists.selectors import status_entries_json
 from common.db import retrying_deadlocks
-from integrations.auth import Authenticated, caller_of
+from integrations.auth import caller_of
 from integrations.oauth import scopes
-from issuers import selectors as issuer_selectors
-from issuers.keys import SigningUnavailable
-from issuers.models import Institution, Role
-
-StateSerializer = inline_serializer(
-    name="AwardState",
-    fields={
-        "id": serializers.CharField(help_text="the credential's id"),
-        "state": serializers.ChoiceField(["valid", "expired", "suspended", "revoked"]),
-        "reason": serializers.CharField(),
-        "since": serializers.DateTimeField(allow_null=True),
-        "valid_until": serializers.DateTimeField(allow_null=True),
-        "credential_status": serializers.ListField(child=serializers.DictField()),
-    },
+from integrations.v1.common import (
+    IDEMPOTENCY_KEY,
+    Input,
+    ListQuery,
+    V1View,
+    filter_times,
+    idempotent,
+    iso,
+    page,
+    paged,
+    query_of,
+    scope_key,
 )
+from integrations.v1.errors import error_response, errors
+from openbadges.ob3 import normalize_email
+
+# --------------------------------------------------------------------------------------------
+# Answers
+# --------------------------------------------------------------------------------------------
 
 
-def state_json(award: Award, state: AwardState) -> dict[str, Any]:
-    """The public facts of an award's state, as the API answers them."""
+def state_of(award: Award, now: datetime) -> str:
+    """The award's state as the API names it (``badges.selectors.AWARD_STATES``)."""
+    found = award_state(award, now=now).state
+    if found is State.VALID:
+        return "claimed" if award.claimed_at is not None else "issued"
+    return str(found)
+
+
+def award_json(award: Award, now: datetime | None = None) -> dict[str, Any]:
+    """One award as the API answers it: who, what, its state, and the learner's claim state
+    (the e-mails read from ``award.notifications``, prefetched by the lists)."""
+    seen = delivery(award)
+    version = award.achievement_version
     return {
-        "id": award.credential.get("id", str(award.pk)),
-        "state": str(state.state),
-        "reason": state.reason,
-        "since": state.since.isoformat() if state.since else None,
-        "valid_until": award.valid_until.isoformat() if award.valid_until else None,
-        "credential_status": status_entries_json(award.pk),
+        "id": str(award.pk),
+        "credential": credentials.credential_url(award.pk),
+        "issuer": award.issuer.slug,
+        "achievement": str(version.achievement_id),
+        "version": version.number,
+        "email": award.recipient_email,
+        "name": award.recipient_name,
+        "language": award.language,
+        "awarded_at": iso(award.awarded_at),
+        "valid_from": iso(award.valid_from),
+        "valid_until": iso(award.valid_until),
+        "state": state_of(award, now or timezone.now()),
+        "reason": award.status_reason,
+        "state_changed_at": iso(award.status_changed_at),
+        "claim": {
+            "claimed": award.claimed_at is not None,
+            "claimed_at": iso(award.claimed_at),
+            "email_sent_at": iso(seen["sent_at"]),  # type: ignore[arg-type]
+            "email_opened_at": iso(seen["opened_at"]),  # type: ignore[arg-type]
+            "email_pending": bool(seen["pending"]),
+        },
+        "created_at": iso(award.created_at),
+        "updated_at": iso(award.updated_at),
     }
 
 
-def _user(request: Request) -> User:
-    if not isinstance(request.user, User):
-        raise PermissionDenied
-    return request.user
+def award_detail_json(award: Award) -> dict[str, Any]:
+    """An award with both of its status list entries (one more query)."""
+    return {**award_json(award), "credential_status": status_entries_json(award.pk)}
 
 
-def _errors(error: ValidationError) -> Response:
-    return Response({"errors": error.messages}, status=400)
+def awards_json(awards: Sequence[Award]) -> list[dict[str, Any]]:
+    now = timezone.now()
+    return [award_json(award, now) for award in awards]
+
+
+_STATES = list(selectors.AWARD_STATES)
+
+
+class ClaimOutput(serializers.Serializer[Any]):
+    claimed = serializers.BooleanField()
+    claimed_at = serializers.DateTimeField(allow_null=True)
+    email_sent_at = serializers.DateTimeField(allow_null=True)
+    email_opened_at = serializers.DateTimeField(
+        allow_null=True, help_text="the e-mail's image was loaded or the badge claimed"
+    )
+    email_pending = serializers.BooleanField(help_text="an e-mail is still to be sent")
+
+
+class AwardOutput(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    credential = serializers.URLField(help_text="the credential's id and public page")
+    issuer = serializers.SlugField()
+    achievement = serializers.UUIDField()
+    version = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField(allow_blank=True)
+    language = serializers.CharField()
+    awarded_at = serializers.DateTimeField()
+    valid_from = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField(allow_null=True)
+    state = serializers.ChoiceField(
+        _STATES,
+        help_text="issued (valid, not yet claimed), claimed (valid and accepted by the learner), "
+        "expired, suspended or revoked",
+    )
+    reason = serializers.CharField(allow_blank=True, help_text="why revoked or suspended")
+    state_changed_at = serializers.DateTimeField(allow_null=True)
+    claim = ClaimOutput()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class AwardDetailOutput(AwardOutput):
+    credential_status = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="both BitstringStatusListEntry objects: revocation, then suspension",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Award
+# --------------------------------------------------------------------------------------------
 
 
 @extend_schema_field(serializers.DateTimeField())
@@ -99,12 +172,12 @@ class ExpiryField(serializers.Field[datetime, Any, str, Any]):
         return value.isoformat()
 
 
-class AwardApiEvidenceInput(serializers.Serializer[Any]):
+class AwardApiEvidenceInput(Input):
     url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
     narrative = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class AwardApiItemInput(serializers.Serializer[Any]):
+class AwardApiItemInput(Input):
     email = serializers.EmailField()
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     evidence = AwardApiEvidenceInput(many=True, required=False, default=list)
@@ -122,7 +195,7 @@ class AwardApiItemInput(serializers.Serializer[Any]):
     )
 
 
-class AwardApiRequestInput(serializers.Serializer[Any]):
+class AwardApiRequestInput(Input):
     awards = serializers.ListField(child=AwardApiItemInput(), min_length=1, max_length=100)
 
 
@@ -130,7 +203,7 @@ class AwardApiAwardOutput(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     credential = serializers.URLField(help_text="the credential's id and public page")
     email = serializers.EmailField()
-    name = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
     language = serializers.CharField()
     valid_until = serializers.DateTimeField(allow_null=True)
 
@@ -157,194 +230,114 @@ def _requests(values: dict[str, Any]) -> list[AwardRequest]:
     ]
 
 
-class AwardAchievementAPI(APIView):
-    """Award the latest published version of a micro-credential to one or many learners."""
-
-    permission_classes = [Authenticated]
+class AwardAchievementAPI(V1View):
+    """Award the latest published version of a micro-credential to one or many learners (all
+    or nothing)."""
 
     @extend_schema(
         request=AwardApiRequestInput,
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                description="Any unique string; the same key returns the first answer and "
-                "never awards twice.",
-            )
-        ],
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             201: AwardApiResultOutput,
-            400: OpenApiResponse(description="errors by index; nothing was awarded"),
-            404: OpenApiResponse(description="no such micro-credential for this caller"),
-            422: OpenApiResponse(description="the Idempotency-Key was used for another body"),
-            503: OpenApiResponse(description="signing is unavailable; nothing was awarded"),
+            **errors(
+                400,
+                401,
+                403,
+                404,
+                409,
+                422,
+                503,
+                e400="invalid: details.awards lists the refused awards by index; nothing was "
+                "awarded",
+            ),
         },
+        description='One award (the fields of an item) or `{"awards": [...]}` (up to 100).',
         operation_id="award_achievement",
+        tags=["awards"],
     )
+    @idempotent
     def post(self, request: Request, achievement_id: uuid.UUID) -> Response:
         achievement = selectors.achievement_by_id(achievement_id)
         caller = caller_of(request)
         caller.require(scopes.AWARDS_WRITE, achievement.issuer)
-        actor = caller.user
-        payload = request.data if "awards" in request.data else {"awards": [request.data]}
+        single = not (isinstance(request.data, dict) and "awards" in request.data)
+        payload = {"awards": [request.data]} if single else request.data
         data = AwardApiRequestInput(data=payload)
         data.is_valid(raise_exception=True)
         version = selectors.latest_published(achievement)
         if version is None:
-            return Response({"errors": ["This micro-credential is not published."]}, status=400)
+            return error_response(400, "invalid", "This micro-credential is not published.")
+        key = str(request.headers.get("Idempotency-Key", "")).strip()
         body = json.dumps(payload, sort_keys=True, default=str).encode()
-        try:
-            status, answer = retrying_deadlocks(
-                lambda: services.award_many(
-                    actor=actor,
-                    version=version,
-                    requests=_requests(data.validated_data),
-                    idempotency_key=str(request.headers.get("Idempotency-Key", "")).strip(),
-                    request_hash=hashlib.sha256(body).hexdigest(),
-                )
+        status, answer = retrying_deadlocks(
+            lambda: services.award_many(
+                actor=caller.user,
+                version=version,
+                requests=_requests(data.validated_data),
+                idempotency_key=scope_key(caller, request, key) if key else "",
+                request_hash=hashlib.sha256(body).hexdigest(),
             )
-        except SigningUnavailable as error:
-            return Response({"errors": [str(error)]}, status=503)
+        )
+        if status == 422:
+            return error_response(
+                422, "idempotency_key_reused", "This Idempotency-Key was used for another request."
+            )
+        if status >= 400:
+            refused = answer.get("errors", [])
+            return error_response(
+                status,
+                "invalid",
+                "Some awards were refused; nothing was awarded.",
+                {"awards": refused},
+            )
         return Response(answer, status=status)
 
 
-class StatusChangeInput(serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    notify_earner = serializers.BooleanField(required=False, default=False)
+# --------------------------------------------------------------------------------------------
+# List and read
+# --------------------------------------------------------------------------------------------
 
 
-class _StatusChangeAPI(APIView):
-    change: Any = None
-
-    def post(self, request: Request, award_id: uuid.UUID) -> Response:
-        user = _user(request)
-        award = selectors.award_for_api(user, award_id, Role.EDITOR)
-        data = StatusChangeInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            award = type(self).change(
-                actor=user,
-                award=award,
-                reason=data.validated_data["reason"],
-                notify_earner=data.validated_data["notify_earner"],
-                via="api",
-            )
-        except ValidationError as error:
-            return _errors(error)
-        return Response(state_json(award, award_state(award)))
+class AwardListQuery(ListQuery):
+    achievement = serializers.UUIDField(required=False, help_text="only awards of this one")
+    state = serializers.ChoiceField(_STATES, required=False)
+    email = serializers.EmailField(required=False, help_text="the learner's address")
 
 
-_CHANGE_RESPONSES = {
-    200: StateSerializer,
-    400: OpenApiResponse(description="already in that state, or no reason"),
-    403: OpenApiResponse(description="not an owner or editor of the award's issuer"),
-    404: OpenApiResponse(description="no such award in your institutions"),
-}
-
-
-class RevokeAwardAPI(_StatusChangeAPI):
-    """Revoke an award for good, with a reason."""
-
-    change = staticmethod(revocation.revoke_award)
-
-    @extend_schema(request=StatusChangeInput, responses=_CHANGE_RESPONSES, operation_id="revoke")
-    def post(self, request: Request, award_id: uuid.UUID) -> Response:
-        return super().post(request, award_id)
-
-
-class SuspendAwardAPI(_StatusChangeAPI):
-    """Suspend an award until it is reinstated."""
-
-    change = staticmethod(revocation.suspend_award)
-
-    @extend_schema(request=StatusChangeInput, responses=_CHANGE_RESPONSES, operation_id="suspend")
-    def post(self, request: Request, award_id: uuid.UUID) -> Response:
-        return super().post(request, award_id)
-
-
-class ReinstateAwardAPI(_StatusChangeAPI):
-    """Lift a suspension."""
-
-    change = staticmethod(revocation.reinstate_award)
-
-    @extend_schema(request=StatusChangeInput, responses=_CHANGE_RESPONSES, operation_id="reinstate")
-    def post(self, request: Request, award_id: uuid.UUID) -> Response:
-        return super().post(request, award_id)
-
-
-class AwardStateAPI(APIView):
-    """The award's current state (read from the database, never stale)."""
-
-    @extend_schema(responses={200: StateSerializer}, operation_id="award_state")
-    def get(self, request: Request, award_id: uuid.UUID) -> Response:
-        award = selectors.award_for_api(_user(request), award_id, None)
-        return Response(state_json(award, award_state(award)))
-
-
-class BulkRevokeInput(serializers.Serializer[Any]):
-    credentials = serializers.ListField(
-        child=serializers.CharField(max_length=300), required=False, max_length=10_000
-    )
-    achievement = serializers.UUIDField(required=False)
-    awarded_from = serializers.DateTimeField(required=False)
-    awarded_until = serializers.DateTimeField(required=False)
-    reason = serializers.CharField(max_length=1000)
-    notify_earner = serializers.BooleanField(required=False, default=False)
-
-
-class BulkRevokeAPI(APIView):
-    """Revoke many awards of one institution at once: by credential ids or e-mails, by
-    micro-credential, and/or by award date range (every criterion given must match)."""
+class AwardListAPI(V1View):
+    """The awards of every issuer the caller reaches, oldest change first."""
 
     @extend_schema(
-        request=BulkRevokeInput,
-        responses={
-            200: inline_serializer(
-                name="BulkRevokeResult",
-                fields={
-                    "batch": serializers.UUIDField(),
-                    "revoked": serializers.IntegerField(),
-                    "already_revoked": serializers.IntegerField(),
-                },
-            ),
-            400: OpenApiResponse(description="no criterion, bad reference or too many"),
-            403: OpenApiResponse(description="not an owner or editor of every issuer involved"),
-        },
-        operation_id="bulk_revoke",
+        parameters=[AwardListQuery],
+        responses={200: paged(AwardOutput, "Award"), **errors(400, 401)},
+        operation_id="list_awards",
+        tags=["awards"],
     )
-    def post(self, request: Request, institution: str) -> Response:
-        user = _user(request)
-        found: Institution = issuer_selectors.institution_for(user, institution)  # 404 if not ours
-        data = BulkRevokeInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        criteria = ("credentials", "achievement", "awarded_from", "awarded_until")
-        if not any(values.get(name) for name in criteria):
-            return Response({"errors": ["Give at least one criterion."]}, status=400)
-        try:
-            awards = selectors.awards_matching(
-                found,
-                achievement=selectors.achievement_of(found, values["achievement"])
-                if values.get("achievement")
-                else None,
-                awarded_from=values.get("awarded_from"),
-                awarded_until=values.get("awarded_until"),
-                references=values.get("credentials", []),
-            )
-            result = revocation.bulk_revoke(
-                actor=user,
-                awards=awards,
-                reason=values["reason"],
-                notify_earner=values["notify_earner"],
-                via="api",
-            )
-        except ValidationError as error:
-            return _errors(error)
-        return Response(
-            {
-                "batch": str(result.batch),
-                "revoked": result.revoked,
-                "already_revoked": result.already_revoked,
-            }
-        )
+    def get(self, request: Request) -> Response:
+        caller = caller_of(request)
+        query = query_of(request, AwardListQuery)
+        rows = selectors.awards_in(caller.issuers(scopes.AWARDS_READ))
+        if "issuer" in query:
+            rows = rows.filter(issuer__slug=query["issuer"])
+        if "achievement" in query:
+            rows = rows.filter(achievement_version__achievement_id=query["achievement"])
+        if "state" in query:
+            rows = selectors.awards_in_state(rows, query["state"])
+        if "email" in query:
+            rows = rows.filter(recipient_email=normalize_email(query["email"]))
+        rows = filter_times(rows, query, created="created_at", updated="updated_at")
+        return page(request, rows, query, key="updated_at", kind="datetime", render=awards_json)
+
+
+class AwardAPI(V1View):
+    """One award: its state, the learner's claim state and its status list entries."""
+
+    @extend_schema(
+        responses={200: AwardDetailOutput, **errors(401, 403, 404)},
+        operation_id="get_award",
+        tags=["awards"],
+    )
+    def get(self, request: Request, award_id: uuid.UUID) -> Response:
+        award = selectors.award_with_delivery(award_id)
+        caller_of(request).require(scopes.AWARDS_READ, award.issuer)
+        return Response(award_detail_json(award))

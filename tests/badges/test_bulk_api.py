@@ -1,5 +1,5 @@
-"""The awarding API (issue #8): one or many awards, tokens scoped to one issuer, and an
-Idempotency-Key that never awards twice."""
+"""The awarding API: one or many awards, tokens scoped to one issuer, and an Idempotency-Key
+that never awards twice."""
 
 from __future__ import annotations
 
@@ -124,7 +124,8 @@ def test_one_bad_award_in_a_request_awards_nothing_and_frees_the_key(
     response = _post(client, version.achievement_id, body, key="k", HTTP_AUTHORIZATION=token)
 
     assert response.status_code == 400
-    assert response.json()["errors"][0]["index"] == 1
+    assert response.json()["error"]["code"] == "invalid"
+    assert response.json()["error"]["details"]["awards"][0]["index"] == 1
     assert Award.objects.count() == 0
     body["awards"][1]["result"] = "B"
     assert (
@@ -138,7 +139,9 @@ def test_staff_need_the_awarder_role_and_the_schema_documents_the_endpoint(
     client: Client, cast: Cast
 ) -> None:
     version = make_published(cast.editor, cast.issuer)
-    client.force_login(cast.viewer)
+    client.force_login(cast.viewer)  # a member: in reach, without the role
+    assert _post(client, version.achievement_id, {"email": "v@example.com"}).status_code == 403
+    client.force_login(cast.outsider)
     assert _post(client, version.achievement_id, {"email": "v@example.com"}).status_code == 404
     client.force_login(cast.awarder)
     assert _post(client, version.achievement_id, {"email": "v@example.com"}).status_code == 201
