@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('badges', '0006_award_credential_text_only'),
+        ("badges", "0006_award_credential_text_only"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='issuerapitoken',
-            name='scopes',
-            field=models.CharField(default='awards:read awards:write', max_length=500, verbose_name='scopes'),
+            model_name="issuerapitoken",
+            name="scopes",
+            field=models.CharField(
+                default="awards:read awards:write", max_length=500, verbose_name="scopes"
+            ),
         ),
     ]

@@ -1,5 +1,5 @@
-"""Every write to issuer API tokens: create one (the key is shown once; only its SHA-256 is
-stored), revoke one, and record when a token was last used.
+"""Every write to issuer API tokens: create one with the scopes its owner chose (the key is
+shown once; only its SHA-256 is stored), revoke one, and record when a token was last used.
 
 Owners of the institution only: a token awards badges without a person signing in, so it is
 as powerful as an awarder of that issuer and is managed like a member.
@@ -8,6 +8,7 @@ as powerful as an awarder of that issuer and is managed like a member.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from badges.models import IssuerApiToken
 from badges.tokens import selectors
+from badges.tokens.scopes import DEFAULT_SCOPES, checked_scopes
 from issuers import services as issuer_services
 from issuers.models import AuditAction, Issuer, Role
 from issuers.permissions import require_role
@@ -68,12 +70,25 @@ def record_token_use(*, token: IssuerApiToken, now: datetime | None = None) -> b
 
 
 @transaction.atomic(durable=True)
-def create_api_token(*, actor: User, issuer: Issuer, name: str) -> tuple[IssuerApiToken, str]:
-    """A token that awards badges of ``issuer`` only; the key is shown once. Owners."""
+def create_api_token(
+    *, actor: User, issuer: Issuer, name: str, scopes: Sequence[str] = DEFAULT_SCOPES
+) -> tuple[IssuerApiToken, str]:
+    """A token for ``issuer`` only, carrying ``scopes`` (at least one, each a name of
+    ``badges.tokens.scopes.TOKEN_SCOPES``); the key is shown once. Owners.
+
+    Any scope may be chosen, ``webhooks:manage`` included: the owner who creates the token
+    holds every power it carries."""
     require_role(actor, issuer.institution, Role.OWNER)
+    granted = checked_scopes(scopes)
+    if not name.strip():
+        raise ValidationError({"name": _("Give the token a name.")})
     key = "ins_" + secrets.token_urlsafe(32)
     token = IssuerApiToken.objects.create(
-        issuer=issuer, name=name[:100], key_hash=selectors.token_hash(key), created_by=actor
+        issuer=issuer,
+        name=name.strip()[:100],
+        key_hash=selectors.token_hash(key),
+        scopes=granted,
+        created_by=actor,
     )
     issuer_services.record_audit(
         institution_id=issuer.institution_id,
@@ -82,5 +97,6 @@ def create_api_token(*, actor: User, issuer: Issuer, name: str) -> tuple[IssuerA
         target=str(issuer),
         token=str(token.pk),
         name=token.name,
+        scopes=granted,
     )
     return token, key

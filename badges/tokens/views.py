@@ -1,5 +1,6 @@
-"""Console page of an issuer's API tokens: list, create (the key is shown once), revoke.
-Owners of the institution only; every URL is in the tenant-isolation test.
+"""Console page of an issuer's API tokens: list with their scopes, create with the scopes the
+owner ticks (the key is shown once), revoke. Owners of the institution only; every URL is in
+the tenant-isolation test.
 
 The new key is rendered in the answer to the POST that created it and nowhere else: it is
 not put in the session or a message (both are stored), and the answer is not cached.
@@ -24,8 +25,9 @@ from badges import selectors as badge_selectors
 from badges.models import IssuerApiToken
 from badges.tokens import selectors, services
 from badges.tokens.forms import ApiTokenForm
+from badges.tokens.scopes import described
 from issuers import selectors as issuer_selectors
-from issuers.console import console, console_context, request_user
+from issuers.console import apply_errors, console, console_context, request_user
 from issuers.models import Institution, Issuer, Role
 
 KEY_PLACEHOLDER = "$INSIGNIA_TOKEN"
@@ -65,7 +67,7 @@ def _page(
         request,
         institution,
         issuer=issuer,
-        tokens=selectors.tokens_of(issuer),
+        tokens=[(token, described(token.scopes)) for token in selectors.tokens_of(issuer)],
         form=form,
         new_token=new_token,
         new_key=new_key,
@@ -86,9 +88,16 @@ def api_tokens(request: HttpRequest, institution: Institution, issuer: str) -> H
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         return _page(request, institution, found, form=form, status=400)
-    token, key = services.create_api_token(
-        actor=request_user(request), issuer=found, name=form.cleaned_data["name"]
-    )
+    try:
+        token, key = services.create_api_token(
+            actor=request_user(request),
+            issuer=found,
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+        )
+    except ValidationError as error:
+        apply_errors(form, error)
+        return _page(request, institution, found, form=form, status=400)
     return _page(request, institution, found, form=ApiTokenForm(), new_token=token, new_key=key)
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.scopes import BaseScopes
 
+from badges.tokens.scopes import TOKEN_SCOPES
 from issuers.models import Role
 
 AWARDS_READ: Final = "awards:read"
@@ -28,14 +30,8 @@ OB_CREDENTIAL_UPSERT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/scope/cre
 OB_PROFILE_READONLY: Final = "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.readonly"
 OB_PROFILE_UPDATE: Final = "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.update"
 
-INSTITUTION_SCOPES: Final[dict[str, Any]] = {
-    AWARDS_READ: _("Read awards, their state, bulk uploads and claims"),
-    AWARDS_WRITE: _("Award micro-credentials and upload bulk batches"),
-    AWARDS_REVOKE: _("Revoke, suspend and reinstate awards"),
-    ACHIEVEMENTS_READ: _("Read micro-credentials, their versions and pathways"),
-    ACHIEVEMENTS_WRITE: _("Create and edit micro-credentials"),
-    WEBHOOKS_MANAGE: _("Manage webhook endpoints"),
-}
+# The institution's actions are named where issuer tokens (``badges.tokens``) keep them too.
+INSTITUTION_SCOPES: Final[dict[str, Any]] = TOKEN_SCOPES
 WALLET_SCOPES: Final[dict[str, Any]] = {
     OB_CREDENTIAL_READONLY: _("Read the badges in your backpack"),
     OB_CREDENTIAL_UPSERT: _("Add badges to your backpack"),
@@ -65,12 +61,22 @@ def issuer_slugs(scopes: frozenset[str]) -> frozenset[str]:
     return frozenset(s[len(ISSUER_PREFIX) :] for s in scopes if s.startswith(ISSUER_PREFIX))
 
 
+class _Described(dict[str, Any]):
+    """Scope descriptions, where ``issuer:<slug>`` reads "only the issuer <slug>" (DOT's
+    consent view looks each requested scope up)."""
+
+    def __missing__(self, key: str) -> Any:
+        if key.startswith(ISSUER_PREFIX):
+            return gettext("Only the issuer “%(issuer)s”") % {"issuer": key[len(ISSUER_PREFIX) :]}
+        raise KeyError(key)
+
+
 class ScopesBackend(BaseScopes):
     """Every scope DOT may grant. Which of them a client may ask for is decided per client in
     ``integrations.oauth.validators.Validator.validate_scopes``."""
 
     def get_all_scopes(self) -> dict[str, Any]:
-        return {**INSTITUTION_SCOPES, **WALLET_SCOPES}
+        return _Described({**INSTITUTION_SCOPES, **WALLET_SCOPES})
 
     def get_available_scopes(
         self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any

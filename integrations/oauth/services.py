@@ -1,25 +1,27 @@
 """Every write to OAuth clients: an owner registers one for their institution (the secret is
 shown once; DOT stores only its hash), narrows it to issuers and scopes, and revokes it (its
 tokens die with it). Wallets register themselves through the Open Badges API
-(``register_wallet``) and act only for a learner who approves them."""
+(``register_wallet``) and act only for a learner who approves them. A person withdraws an
+app's access to them (``revoke_consent``) and makes and revokes their own staff tokens."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 
 from accounts.models import User
-from integrations.models import ApiClient
+from integrations.models import ApiClient, StaffToken
 from integrations.oauth import scopes as scope_names
 from issuers import services as issuer_services
-from issuers.models import AuditAction, Institution, Issuer, Role
+from issuers.models import AuditAction, Institution, Issuer, Membership, Role
 from issuers.permissions import require_role
 
 GRANT_CLIENT_CREDENTIALS = Application.GRANT_CLIENT_CREDENTIALS
@@ -166,3 +168,63 @@ def revoke_consent(*, user: User, client: ApiClient) -> int:
     ended, _rows = AccessToken.objects.filter(application=application, user=user).delete()
     Grant.objects.filter(application=application, user=user).delete()
     return int(ended)
+
+
+STAFF_TOKEN_PREFIX = "ist_"  # noqa: S105 - a prefix that marks staff tokens, not a secret
+
+
+def _staff_token_hash(key: str) -> str:
+    # What ``integrations.auth.staff_token_hash`` computes from the header (that module
+    # imports this package, so it cannot be imported here).
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _audit_staff_token(*, user: User, token: StaffToken, action: AuditAction) -> None:
+    """One audit row in each institution where the person holds a role: the token acts there
+    with their roles, so each institution's owners see it in their activity log."""
+    institution_ids = (
+        Membership.objects.filter(user=user)
+        .values_list("institution_id", flat=True)
+        .distinct()
+        .order_by("institution_id")
+    )
+    for institution_id in institution_ids:
+        issuer_services.record_audit(
+            institution_id=institution_id,
+            actor=user,
+            action=action,
+            target=user.email,
+            token=str(token.pk),
+            name=token.name,
+        )
+
+
+@transaction.atomic(durable=True)
+def create_staff_token(*, user: User, name: str) -> tuple[StaffToken, str]:
+    """A personal API token of ``user`` (``Authorization: Token <key>``): it acts as them,
+    with the roles they hold when it is used. Returns it and its key, shown once; only the
+    key's SHA-256 is stored."""
+    if not user.is_active:
+        raise ValidationError(_("This account is deactivated."))
+    if not name.strip():
+        raise ValidationError({"name": _("Give the token a name.")})
+    key = STAFF_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = StaffToken.objects.create(
+        user=user, name=name.strip()[:100], key_hash=_staff_token_hash(key)
+    )
+    _audit_staff_token(user=user, token=token, action=AuditAction.STAFF_TOKEN_CREATED)
+    return token, key
+
+
+@transaction.atomic(durable=True)
+def revoke_staff_token(*, user: User, token: StaffToken) -> StaffToken:
+    """Revoke one of the person's own tokens for good: the next request with it gets 401."""
+    if token.user_id != user.pk:
+        raise PermissionDenied
+    locked = StaffToken.objects.select_for_update().get(pk=token.pk)
+    if locked.revoked_at is not None:
+        raise ValidationError(_("This token is already revoked."))
+    locked.revoked_at = timezone.now()
+    locked.save(update_fields=["revoked_at"])
+    _audit_staff_token(user=user, token=locked, action=AuditAction.STAFF_TOKEN_REVOKED)
+    return locked

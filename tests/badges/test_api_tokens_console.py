@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -37,9 +38,14 @@ def _revoke_url(cast: Cast, token: IssuerApiToken) -> str:
     )
 
 
-def _create(client: Client, cast: Cast, name: str = "Moodle") -> tuple[Any, str]:
+def _create(
+    client: Client,
+    cast: Cast,
+    name: str = "Moodle",
+    scopes: tuple[str, ...] = ("awards:read", "awards:write"),
+) -> tuple[Any, str]:
     client.force_login(cast.owner)
-    response = client.post(_page(cast), {"name": name})
+    response = client.post(_page(cast), {"name": name, "scopes": list(scopes)})
     assert response.status_code == 200, response.content
     keys = set(KEY.findall(response.content.decode()))
     assert len(keys) == 1, keys
@@ -220,7 +226,7 @@ def test_an_owner_of_another_institution_gets_404_and_learns_nothing(
 def test_a_token_needs_a_name(client: Client, cast: Cast) -> None:
     client.force_login(cast.owner)
 
-    response = client.post(_page(cast), {"name": "  "})
+    response = client.post(_page(cast), {"name": "  ", "scopes": ["awards:write"]})
 
     assert response.status_code == 400
     assert KEY.search(response.content.decode()) is None
@@ -243,9 +249,64 @@ def test_the_issuer_list_links_owners_to_the_token_page(client: Client, cast: Ca
 def test_the_page_is_in_chinese_for_a_chinese_browser(client: Client, cast: Cast) -> None:
     client.force_login(cast.owner)
 
-    response = client.post(_page(cast), {"name": "教务系统"}, HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    response = client.post(
+        _page(cast),
+        {"name": "教务系统", "scopes": ["awards:write"]},
+        HTTP_ACCEPT_LANGUAGE="zh-Hans",
+    )
 
     body = response.content.decode()
     assert "API 令牌" in body
     assert "教务系统" in body
     assert "shown only this once" not in body
+
+
+def test_the_owner_chooses_the_tokens_scopes_and_the_list_shows_them(
+    client: Client, cast: Cast
+) -> None:
+    version = make_published(cast.editor, cast.issuer)
+    client.force_login(cast.owner)
+    page = client.get(_page(cast)).content.decode()
+    # The same scopes as OAuth clients, described; reading and awarding are ticked already.
+    form = page[page.index("<h2>New token</h2>") :]
+    assert "Revoke, suspend and reinstate awards" in form
+    assert re.search(r'value="awards:read"[^>]*checked', form)
+    assert re.search(r'value="awards:write"[^>]*checked', form)
+    assert not re.search(r'value="awards:revoke"[^>]*checked', form)
+
+    _response, key = _create(client, cast, "Reader", ("awards:read",))
+
+    token = IssuerApiToken.objects.get(issuer=cast.issuer)
+    assert token.scopes == "awards:read"
+    assert _award(Client(), version.achievement_id, key, "read-only").status_code == 403
+    listed = client.get(_page(cast)).content.decode()
+    table = listed[listed.index("<table") : listed.index("</table>")]
+    assert "awards:read" in table
+    assert "awards:write" not in table
+    event = AuditEvent.objects.get(action="api_token.created")
+    assert event.data["scopes"] == "awards:read"
+
+
+def test_a_token_needs_at_least_one_known_scope(client: Client, cast: Cast) -> None:
+    client.force_login(cast.owner)
+
+    none = client.post(_page(cast), {"name": "Nothing"})
+    unknown = client.post(_page(cast), {"name": "Root", "scopes": ["admin:everything"]})
+
+    assert none.status_code == unknown.status_code == 400
+    assert "Choose at least one scope." in none.content.decode()
+    assert KEY.search(none.content.decode() + unknown.content.decode()) is None
+    assert not IssuerApiToken.objects.exists()
+    with pytest.raises(ValidationError):
+        token_services.create_api_token(
+            actor=cast.owner, issuer=cast.issuer, name="Root", scopes=["admin:everything"]
+        )
+    with pytest.raises(ValidationError):
+        token_services.create_api_token(actor=cast.owner, issuer=cast.issuer, name="X", scopes=[])
+    assert not IssuerApiToken.objects.exists()
+
+
+def test_an_owner_may_give_a_token_the_webhooks_scope(client: Client, cast: Cast) -> None:
+    _response, _key = _create(client, cast, "Hooks", ("webhooks:manage", "awards:read"))
+
+    assert IssuerApiToken.objects.get().scopes == "awards:read webhooks:manage"

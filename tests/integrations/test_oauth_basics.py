@@ -102,3 +102,52 @@ def test_an_issuer_scope_narrows_a_token_of_a_client_for_the_whole_institution(
     assert refused.status_code == 404
     # Another institution's issuer cannot even be named.
     assert _token(client.application.client_id, secret, "issuer:rival-arts")[0] == 400
+
+
+def _basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def test_introspection_and_revocation_answer_only_for_the_clients_own_tokens(
+    cast: Cast,
+) -> None:
+    ours, our_secret = services.register_client(
+        actor=cast.owner,
+        institution=cast.institution,
+        name="Student records",
+        grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        scopes=["awards:read"],
+    )
+    theirs, their_secret = services.register_client(
+        actor=cast.outsider,
+        institution=cast.other_institution,
+        name="Rival LMS",
+        grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        scopes=["awards:read"],
+    )
+    our_id, their_id = ours.application.client_id, theirs.application.client_id
+    key = str(_token(our_id, our_secret, "awards:read")[1]["access_token"])
+    web = Client()
+
+    mine = web.post(
+        "/oauth/introspect/", {"token": key}, HTTP_AUTHORIZATION=_basic(our_id, our_secret)
+    )
+    assert mine.json()["active"] is True
+    assert mine.json()["scope"] == "awards:read"
+    # Another institution's client learns nothing about it, and cannot revoke it.
+    snooped = web.post(
+        "/oauth/introspect/", {"token": key}, HTTP_AUTHORIZATION=_basic(their_id, their_secret)
+    )
+    assert snooped.json() == {"active": False}
+    web.post("/oauth/revoke/", {"token": key}, HTTP_AUTHORIZATION=_basic(their_id, their_secret))
+    still = Client(HTTP_AUTHORIZATION=f"Bearer {key}").get("/api/v1/awards")
+    assert still.status_code == 200
+
+    # Its own client revokes it (RFC 7009): from then on it is refused and inactive.
+    gone = web.post("/oauth/revoke/", {"token": key}, HTTP_AUTHORIZATION=_basic(our_id, our_secret))
+    assert gone.status_code == 200
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {key}").get("/api/v1/awards").status_code == 401
+    after = web.post(
+        "/oauth/introspect/", {"token": key}, HTTP_AUTHORIZATION=_basic(our_id, our_secret)
+    )
+    assert after.json() == {"active": False}

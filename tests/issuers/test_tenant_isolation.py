@@ -4,6 +4,7 @@ shows none of the institution's data. A console URL missing from this file fails
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,9 +16,11 @@ from awarding import services as awarding_services
 from badges import selectors as badge_selectors
 from badges.models import Achievement, AchievementVersion, Award, BulkBatch, IssuerApiToken
 from insignia.urls import manage_patterns
+from integrations.models import ApiClient, StaffToken
 from issuers import services
 from issuers.models import Invitation, Membership, Role, SigningKey
 from tests.base import Cast
+from webhooks.models import Delivery, Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +35,10 @@ PUBLIC = {
     "accept_invitation",
     "home",  # lists only the signed-in user's own institutions
 }
+
+# A person's own pages (issue 14: their API tokens and approved apps): no institution in the
+# URL, only the signed-in person's objects (``test_a_persons_api_access_is_theirs_alone``).
+PERSONAL = {"account_tokens", "account_token_revoke", "account_app_disconnect"}
 
 Kwargs = Callable[[Cast, str, Invitation], dict[str, Any]]
 
@@ -100,6 +107,47 @@ def _api_token(cast: Cast) -> str:
             actor=cast.owner, issuer=cast.issuer, name="Victim LMS token"
         )
     return str(found.pk)
+
+
+def _endpoint(cast: Cast) -> str:
+    """The victim institution's webhook endpoint (issue 14)."""
+    found = Endpoint.objects.filter(institution=cast.institution).first()
+    if found is None:
+        found = Endpoint.objects.create(
+            institution=cast.institution,
+            url="https://victim-hooks.example/in",
+            description="Victim webhook receiver",
+            secret="whsec_dmljdGlt",
+        )
+    return str(found.pk)
+
+
+def _delivery(cast: Cast) -> str:
+    """A delivery to the victim's endpoint (a test event)."""
+    from webhooks import services as webhook_services
+
+    endpoint = Endpoint.objects.get(pk=_endpoint(cast))
+    found = Delivery.objects.filter(endpoint=endpoint).first()
+    if found is None:
+        found = webhook_services.send_test_event(actor=cast.owner, endpoint=endpoint)
+    return str(found.pk)
+
+
+def _api_client(cast: Cast) -> str:
+    """The victim institution's OAuth client (issue 14), active, limited to its issuer."""
+    from integrations.oauth import services as oauth_services
+
+    found = ApiClient.objects.filter(institution=cast.institution).first()
+    if found is None:
+        found, _secret = oauth_services.register_client(
+            actor=cast.owner,
+            institution=cast.institution,
+            name="Victim SIS client",
+            grant_type="client-credentials",
+            scopes=["awards:read", "awards:write"],
+            issuers=[cast.issuer],
+        )
+    return str(found.application.client_id)
 
 
 def _key(cast: Cast) -> str:
@@ -319,6 +367,32 @@ SCOPED: dict[str, Kwargs] = {
         "issuer": cast.issuer.slug,
         "token": _api_token(cast),
     },
+    # Issue 14: the institution's webhook endpoints and their deliveries.
+    "webhooks": lambda cast, slug, inv: {"institution": slug},
+    "webhook_create": lambda cast, slug, inv: {"institution": slug},
+    **{
+        name: (lambda cast, slug, inv: {"institution": slug, "endpoint": _endpoint(cast)})
+        for name in (
+            "webhook_detail",
+            "webhook_edit",
+            "webhook_delete",
+            "webhook_rotate",
+            "webhook_enable",
+            "webhook_disable",
+            "webhook_test",
+        )
+    },
+    "webhook_redeliver": lambda cast, slug, inv: {
+        "institution": slug,
+        "endpoint": _endpoint(cast),
+        "delivery": _delivery(cast),
+    },
+    # Issue 14: the institution's OAuth clients.
+    "api_clients": lambda cast, slug, inv: {"institution": slug},
+    "api_client_revoke": lambda cast, slug, inv: {
+        "institution": slug,
+        "client": _api_client(cast),
+    },
 }
 
 POST_DATA = {
@@ -353,6 +427,10 @@ SECRETS = [
     "Victim Learner Name",
     "victim-badge",
     "Victim LMS token",
+    "Victim SIS client",
+    "Victim webhook receiver",
+    "victim-hooks.example",
+    "Victim staff script",
     "Victim Skills Framework",
     "Victim secret skill",
     "Victim Pathway",
@@ -368,6 +446,18 @@ def _badge_state(cast: Cast) -> tuple[object, ...]:
         list(SigningKey.objects.filter(issuer=cast.issuer).values_list("key_id", "status")),
         list(BulkBatch.objects.filter(issuer=cast.issuer).values_list("state")),
         list(IssuerApiToken.objects.filter(issuer=cast.issuer).values_list("name", "revoked_at")),
+        list(
+            ApiClient.objects.filter(institution=cast.institution).values_list(
+                "application__name", "revoked_at", "scopes"
+            )
+        ),
+        ApiClient.objects.count(),
+        list(
+            Endpoint.objects.filter(institution=cast.institution).values_list(
+                "url", "secret", "disabled_at"
+            )
+        ),
+        Delivery.objects.filter(endpoint__institution=cast.institution).count(),
     )
 
 
@@ -376,7 +466,7 @@ def _names() -> list[str]:
 
 
 def test_every_console_url_is_covered_here() -> None:
-    uncovered = sorted(set(_names()) - PUBLIC - set(SCOPED))
+    uncovered = sorted(set(_names()) - PUBLIC - PERSONAL - set(SCOPED))
     assert uncovered == [], f"Add these console URLs to the tenant-isolation test: {uncovered}"
 
 
@@ -456,3 +546,40 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client: Client, cast: Cast) -> 
 
 def _dummy_invitation() -> Invitation:
     return Invitation(pk="00000000-0000-0000-0000-000000000000")
+
+
+def test_a_persons_api_access_is_theirs_alone(client: Client, cast: Cast) -> None:
+    """Issue 14: another person cannot see, revoke or disconnect anything of the victim's on
+    the personal pages: their staff tokens and the apps they approved."""
+    from oauth2_provider.models import AccessToken
+
+    from integrations.oauth import services as oauth_services
+
+    token, _key = oauth_services.create_staff_token(user=cast.owner, name="Victim staff script")
+    victim_client = ApiClient.objects.get(application__client_id=_api_client(cast))
+    AccessToken.objects.create(
+        user=cast.owner,
+        application=victim_client.application,
+        token_checksum="0" * 64,
+        expires=token.created_at + timedelta(hours=1),
+        scope="awards:read",
+    )
+    client.force_login(cast.outsider)
+    urls = [
+        reverse("manage:account_tokens"),
+        reverse("manage:account_token_revoke", kwargs={"token": token.pk}),
+        reverse("manage:account_app_disconnect", kwargs={"client": _api_client(cast)}),
+    ]
+
+    for url in urls:
+        for response in (client.get(url), client.post(url, POST_DATA)):
+            if url == urls[0]:
+                assert response.status_code in {200, 400}, url  # the outsider's own page
+            else:
+                assert response.status_code == 404, (url, response.status_code)
+            body = response.content.decode()
+            for secret in SECRETS:
+                assert secret not in body, (url, secret)
+    assert StaffToken.objects.get(pk=token.pk).revoked_at is None
+    assert AccessToken.objects.filter(user=cast.owner).count() == 1
+    assert not StaffToken.objects.filter(user=cast.outsider).exists()
