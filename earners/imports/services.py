@@ -4,17 +4,23 @@ verdict.
 
 The pipeline may fetch over the network (through the safe fetcher), so it runs outside any
 transaction; only storing the result is atomic.
+
+A wallet can also add a credential through the Open Badges API (``upsert_credential``): the
+caller verifies it first, and an equal credential already imported is replaced.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from earners.imports import selectors
 from earners.models import ImportedBadge, ImportSource
 from verification import pipeline
 from verification.report import Report, Verdict
@@ -106,3 +112,47 @@ def remove_import(*, user: User, imported: ImportedBadge) -> None:
     if imported.user_id != user.pk:
         raise PermissionDenied
     imported.delete()
+
+
+def _newer(existing: str, incoming: str) -> bool:
+    """Whether the stored copy's ``validFrom`` is later than the incoming one's."""
+    try:
+        before, after = parse_datetime(existing or ""), parse_datetime(incoming or "")
+    except ValueError:  # well-formed but impossible, like month 13
+        return False
+    if before is None or after is None:
+        return False
+    # A date without a zone is read as UTC, so the two can be compared.
+    before, after = (d if d.tzinfo else d.replace(tzinfo=dt.UTC) for d in (before, after))
+    return before > after
+
+
+@transaction.atomic
+def upsert_credential(*, user: User, text: str, report: Report) -> tuple[ImportedBadge, bool]:
+    """Keep a credential a wallet sent for ``user`` (the Open Badges API's upsertCredential);
+    ``report`` is the verify pipeline's verdict on ``text``, which the caller has checked.
+
+    An import equal to it (same issuer id and credential id, OB 3.0 "credential equality") is
+    replaced by it, unless the stored one has the later ``validFrom`` ("the more up-to-date
+    representation"): then the stored one stays. Returns the import the learner now holds and
+    whether it is a new credential (not a replacement)."""
+    data = report.as_json()
+    key = selectors.credential_key(
+        (data.get("claims") or {}).get("issuer", {}).get("id"), data.get("credential_id")
+    )
+    if key is None:
+        raise ValidationError(_("The credential has no id, or its issuer has none."))
+    # One upsert per learner at a time: two equal credentials arriving together stay one.
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    equal = selectors.equal_imports(user, key)
+    incoming = str((data.get("claims") or {}).get("valid_from") or "")
+    kept = next((pk for pk, valid_from in equal if _newer(valid_from, incoming)), None)
+    if kept is not None:
+        return ImportedBadge.objects.get(pk=kept), False
+    if not equal and ImportedBadge.objects.filter(user=user).count() >= MAX_IMPORTS:
+        raise ValidationError(_("You can import at most 200 badges."))
+    ImportedBadge.objects.filter(pk__in=[pk for pk, _valid_from in equal]).delete()
+    imported = ImportedBadge(user=user, source=ImportSource.JSON, text=text.strip())
+    _apply(imported, report)
+    imported.save()
+    return imported, not equal
