@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from oauth2_provider.models import Application
 
 from accounts.models import User
 from insignia.demo.badges import seed_badges
 from insignia.demo.frameworks import seed_frameworks_demo
+from integrations.models import ApiClient
+from integrations.oauth.scopes import INSTITUTION_SCOPES
 from issuers import services
 from issuers.models import Institution, Issuer, Membership, Role
 
@@ -53,6 +56,30 @@ DEMO_ISSUERS: list[dict[str, Any]] = [
     },
 ]
 
+# A student-records system of the demo institution, for the README's curl examples: an OAuth
+# client (client credentials) with every institution scope. Never loaded in production.
+DEMO_CLIENT_ID = "demo-sis"
+DEMO_CLIENT_SECRET = "insignia-demo-sis-secret"  # noqa: S105 - demo only, printed by make run
+
+
+def _seed_client(institution: Institution, owner: User) -> None:
+    if Application.objects.filter(client_id=DEMO_CLIENT_ID).exists():
+        return
+    application = Application.objects.create(
+        name="Demo student records",
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        algorithm="",
+    )
+    ApiClient.objects.create(
+        application=application,
+        institution=institution,
+        scopes=" ".join(sorted(INSTITUTION_SCOPES)),
+        created_by=owner,
+    )
+
 
 @dataclass(frozen=True)
 class Seeded:
@@ -81,6 +108,7 @@ def seed_demo() -> Seeded:
     for fields in DEMO_ISSUERS:
         if not Issuer.objects.filter(slug=fields["slug"]).exists():
             services.create_issuer(actor=owner, institution=institution, **fields)
+    _seed_client(institution, owner)
     lines = seed_badges(owner=owner, awarder=users["awarder@demo.insignia.test"])
     # Micro-credentials placed in NZQCF and EQF/ECTS, aligned to ESCO skills; a pathway.
     lines += seed_frameworks_demo(

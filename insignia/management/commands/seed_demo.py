@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from insignia.demo.services import DEMO_USERS, seed_demo
+from insignia.demo.services import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_USERS, seed_demo
 from issuers.models import Role
 
 
@@ -22,6 +22,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo institution: {institution.name_en} / {institution.name_zh}")
         for email, (_name, password, role) in DEMO_USERS.items():
             self.stdout.write(f"  {Role(role).label:8} {email}  password: {password}")
+        self.stdout.write(
+            f"  API client (client credentials) {DEMO_CLIENT_ID}  secret: {DEMO_CLIENT_SECRET}"
+        )
         self.stdout.write("Demo micro-credentials (published) and awards:")
         for line in seeded.lines:
             self.stdout.write(line)
