@@ -42,7 +42,9 @@ def _set_content(
         )
 
 
-def _audit(actor: User, version: AchievementVersion, action: AuditAction) -> None:
+def _audit(
+    actor: User | None, version: AchievementVersion, action: AuditAction, client: str
+) -> None:
     achievement = version.achievement
     target = str(achievement) if action == AuditAction.ACHIEVEMENT_CREATED else None
     issuer_services.record_audit(
@@ -50,15 +52,29 @@ def _audit(actor: User, version: AchievementVersion, action: AuditAction) -> Non
         actor=actor,
         action=action,
         target=target or f"{achievement} v{version.number}",
+        **({"client": client} if client else {}),
     )
+
+
+def _require_editor(actor: User | None, issuer: Issuer) -> None:
+    """Editors and owners; ``None`` is an API client its institution's owner granted
+    ``achievements:write`` for this issuer (checked by the caller)."""
+    if actor is not None:
+        require_role(actor, issuer.institution, Role.EDITOR, issuer)
 
 
 @transaction.atomic
 def create_achievement(
-    *, actor: User, issuer: Issuer, slug: str, image: bytes | None = None, **fields: Any
+    *,
+    actor: User | None,
+    issuer: Issuer,
+    slug: str,
+    image: bytes | None = None,
+    client: str = "",
+    **fields: Any,
 ) -> Achievement:
     """Create an achievement of ``issuer`` with a first draft version. Editors and owners."""
-    require_role(actor, issuer.institution, Role.EDITOR, issuer)
+    _require_editor(actor, issuer)
     if slug in RESERVED_SLUGS:
         raise ValidationError({"slug": _("This short name is reserved.")})
     if Achievement.objects.filter(issuer=issuer, slug=slug).exists():
@@ -68,20 +84,25 @@ def create_achievement(
     achievement.save()
     version = AchievementVersion(achievement=achievement, number=1, created_by=actor)
     _set_content(version, fields, image, issuer)
-    version.full_clean()
+    version.full_clean(exclude=["created_by"])  # none: an API client acting for itself
     version.save()
-    _audit(actor, version, AuditAction.ACHIEVEMENT_CREATED)
+    _audit(actor, version, AuditAction.ACHIEVEMENT_CREATED, client)
     return achievement
 
 
 @transaction.atomic
 def save_draft(
-    *, actor: User, achievement: Achievement, image: bytes | None = None, **fields: Any
+    *,
+    actor: User | None,
+    achievement: Achievement,
+    image: bytes | None = None,
+    client: str = "",
+    **fields: Any,
 ) -> AchievementVersion:
     """Change the achievement's draft; without a draft, start version n+1 from the latest
     published one (with its framework placement). A published version is never changed.
     Editors and owners."""
-    require_role(actor, achievement.issuer.institution, Role.EDITOR, achievement.issuer)
+    _require_editor(actor, achievement.issuer)
     Achievement.objects.select_for_update().filter(pk=achievement.pk).first()
     version = badge_selectors.draft_of(achievement)
     started_from = None
@@ -97,11 +118,11 @@ def save_draft(
             **{name: getattr(latest, name) for name in EDITABLE_FIELDS},
         )
     _set_content(version, fields, image, achievement.issuer)
-    version.full_clean()
+    version.full_clean(exclude=["created_by"])  # none: an API client acting for itself
     version.save()
     if started_from is not None:
         catalogue_services.copy_placement(source=started_from, target=version)
-    _audit(actor, version, AuditAction.ACHIEVEMENT_DRAFT_SAVED)
+    _audit(actor, version, AuditAction.ACHIEVEMENT_DRAFT_SAVED, client)
     return version
 
 
@@ -129,11 +150,15 @@ def publish_problems(version: AchievementVersion) -> list[str]:
 
 @transaction.atomic
 def publish_version(
-    *, actor: User, version: AchievementVersion, change_note: str | None = None
+    *,
+    actor: User | None,
+    version: AchievementVersion,
+    change_note: str | None = None,
+    client: str = "",
 ) -> AchievementVersion:
     """Publish a draft: from now on it is frozen and can be awarded. Editors and owners."""
     achievement = version.achievement
-    require_role(actor, achievement.issuer.institution, Role.EDITOR, achievement.issuer)
+    _require_editor(actor, achievement.issuer)
     version = AchievementVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != VersionStatus.DRAFT:
         raise ValidationError(_("This version is already published; edit it to start a new one."))
@@ -145,5 +170,5 @@ def publish_version(
     version.status = VersionStatus.PUBLISHED
     version.published_at = timezone.now()
     version.save(update_fields=["status", "published_at", "change_note", "updated_at"])
-    _audit(actor, version, AuditAction.ACHIEVEMENT_PUBLISHED)
+    _audit(actor, version, AuditAction.ACHIEVEMENT_PUBLISHED, client)
     return version

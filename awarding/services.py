@@ -62,6 +62,7 @@ def award_badges(
     version: AchievementVersion,
     requests: Sequence[AwardRequest],
     notify: bool = True,
+    client: str = "",
 ) -> list[Award | ValidationError]:
     """Award ``version`` to every request; for each, in order, its ``Award`` or the
     ``ValidationError`` that refused it (nothing is stored for that one; the others are).
@@ -105,7 +106,7 @@ def award_badges(
         for language in {n.language for n in new}
     }
     awards = badge_services.store_awards(
-        actor=actor, version=version, achievements=achievements, awards=new, now=now
+        actor=actor, version=version, achievements=achievements, awards=new, now=now, client=client
     )
     award_ids = [award.pk for award in awards]
     transaction.on_commit(lambda: complete_pathways(award_ids=award_ids), robust=True)
@@ -177,6 +178,7 @@ def award_many(
     requests: Sequence[AwardRequest],
     idempotency_key: str = "",
     request_hash: str = "",
+    client: str = "",
 ) -> tuple[int, dict[str, object]]:
     """Award ``version`` to every request, all or nothing; ``(HTTP status, body)``.
 
@@ -198,7 +200,7 @@ def award_many(
                 return 422, {"errors": [_("This Idempotency-Key was used for another request.")]}
             return existing.status_code, dict(existing.response)
     try:
-        outcomes = award_badges(actor=actor, version=version, requests=requests)
+        outcomes = award_badges(actor=actor, version=version, requests=requests, client=client)
     except ValidationError as error:  # the version itself cannot be awarded
         outcomes = [error] * len(requests)
     errors: list[dict[str, object]] = []

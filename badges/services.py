@@ -82,6 +82,7 @@ def store_awards(
     achievements: Mapping[str, ob3.Achievement],
     awards: Sequence[NewAward],
     now: datetime,
+    client: str = "",
 ) -> list[Award]:
     """Build, sign and store ``awards`` of ``version`` (DESIGN.md §4), in the caller's
     transaction; returns the stored rows in order.
@@ -91,7 +92,8 @@ def store_awards(
     drawn at random in this transaction; its credential is built from plain data
     (``openbadges.ob3``), signed with the issuer's active key (eddsa-rdfc-2022, the key
     decrypted once for all) and its exact text stored: it is never rebuilt. One audit row per
-    award. Raises ``issuers.keys.SigningUnavailable`` when nothing can be signed.
+    award, naming the API ``client`` when one acted for itself. Raises
+    ``issuers.keys.SigningUnavailable`` when nothing can be signed.
     """
     issuer = version.achievement.issuer
     key = issuer_services.active_key(issuer)  # fails closed without the key-encryption key
@@ -155,7 +157,7 @@ def store_awards(
         actor=actor,
         action=AuditAction.AWARD_ISSUED,
         target=f"{version.achievement} v{version.number}",
-        data=[{"award": str(row.pk)} for row in rows],
+        data=[{"award": str(row.pk), **({"client": client} if client else {})} for row in rows],
     )
     return rows
 

@@ -40,6 +40,7 @@ from integrations.v1.common import (
     Input,
     ListQuery,
     V1View,
+    client_label,
     filter_times,
     idempotent,
     iso,
@@ -276,6 +277,7 @@ class AwardAchievementAPI(V1View):
                 requests=_requests(data.validated_data),
                 idempotency_key=scope_key(caller, request, key) if key else "",
                 request_hash=hashlib.sha256(body).hexdigest(),
+                client=client_label(caller),
             )
         )
         if status == 422:

@@ -33,18 +33,20 @@ from integrations.v1.achievements import (
     achievement_json,
     version_json,
 )
-from integrations.v1.common import IDEMPOTENCY_KEY, Input, V1View, idempotent, reachable_issuers
+from integrations.v1.common import (
+    IDEMPOTENCY_KEY,
+    Input,
+    V1View,
+    client_label,
+    idempotent,
+    reachable_issuers,
+)
 from integrations.v1.errors import ApiError, errors
 
 
-def _person(caller: Caller) -> User:
-    if caller.user is None:
-        raise ApiError(
-            403,
-            "permission_denied",
-            "Micro-credentials are created and edited by people: use a staff token or an "
-            "OAuth app acting for a person.",
-        )
+def _person(caller: Caller) -> User | None:
+    """Who the audit log names: the person, or none for a client acting for itself (whose
+    label is recorded instead); ``caller.require`` has checked what it may do."""
     return caller.user
 
 
@@ -103,7 +105,7 @@ class CreateAchievementAPI(V1View):
                 404,
                 409,
                 422,
-                e403="permission_denied: no achievements:write, not an editor, or no person",
+                e403="permission_denied: no achievements:write, or not an editor",
             ),
         },
         operation_id="create_achievement",
@@ -120,7 +122,11 @@ class CreateAchievementAPI(V1View):
             raise ApiError(404, "not_found", "No such issuer.", {"issuer": ["Not found."]})
         caller.require(scopes.ACHIEVEMENTS_WRITE, issuer)
         created = services.create_achievement(
-            actor=_person(caller), issuer=issuer, slug=values["slug"], **_content(values)
+            actor=_person(caller),
+            issuer=issuer,
+            slug=values["slug"],
+            client=client_label(caller),
+            **_content(values),
         )
         found = selectors.achievements_in(reachable_issuers(caller)).get(pk=created.pk)
         return Response(achievement_json(found), status=201)
@@ -142,7 +148,10 @@ class DraftAPI(V1View):
         data = ContentInput(data=request.data)
         data.is_valid(raise_exception=True)
         version = services.save_draft(
-            actor=_person(caller), achievement=found, **_content(data.validated_data)
+            actor=_person(caller),
+            achievement=found,
+            client=client_label(caller),
+            **_content(data.validated_data),
         )
         return Response(version_json(version))
 
@@ -187,7 +196,10 @@ class PublishAPI(V1View):
         if draft is None:
             raise ApiError(409, "conflict", "This micro-credential has no draft to publish.")
         version = services.publish_version(
-            actor=person, version=draft, change_note=data.validated_data.get("change_note")
+            actor=person,
+            version=draft,
+            change_note=data.validated_data.get("change_note"),
+            client=client_label(caller),
         )
         return Response(version_json(version))
 

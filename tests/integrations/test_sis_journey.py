@@ -24,6 +24,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from badges.models import Award
 from integrations.oauth import services as oauth_services
+from issuers.models import AuditAction, AuditEvent
 from tests.badges.helpers import award, make_published
 from tests.base import make_cast, make_issuer
 from tests.webhooks.receiver import Received, Receiver
@@ -118,13 +119,15 @@ def test_a_student_records_system_awards_hears_and_revokes(base: str, receiver: 
     assert again.json() == first.json()
     assert Award.objects.filter(recipient_email="mere.tane@example.com").count() == 1
     award_id = first.json()["awards"][0]["id"]
+    logged = AuditEvent.objects.get(action=AuditAction.AWARD_ISSUED, data__award=award_id)
+    assert logged.actor is None and logged.data["client"] == "oauth: Student records"
 
     issued = _wait_for(receiver, "award.issued", award_id)
     assert issued.json["data"]["recipient_email"] == "mere.tane@example.com"
 
     # The learner follows the e-mail's link and accepts the badge.
     letter = next(m for m in mail.outbox if "mere.tane@example.com" in m.to)
-    link = re.search(r"https?://\S+/claim/\S+", letter.body)
+    link = re.search(r"https?://\S+/claim/\S+", str(letter.body))
     assert link is not None, letter.body
     learner = requests.Session()
     page = learner.get(link.group(0))
