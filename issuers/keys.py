@@ -74,6 +74,34 @@ def encrypt_seed(seed: bytes, *, issuer_id: int, key_id: str) -> bytes:
     return _FORMAT_V1 + nonce + sealed
 
 
+_SEALED_PREFIX: Final = "sealed1:"
+
+
+def seal_text(text: str, *, purpose: str) -> str:
+    """``text`` encrypted under the KEK (AES-GCM, bound to ``purpose``), as stored text. For
+    secrets the platform must use again (a webhook endpoint's signing secret), so that a
+    database dump or backup alone does not reveal them."""
+    nonce = os.urandom(_NONCE_BYTES)
+    aad = f"insignia:{purpose}:v1".encode()
+    sealed = AESGCM(_kek()).encrypt(nonce, text.encode(), aad)
+    return _SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def open_text(value: str, *, purpose: str) -> str:
+    """The clear text of :func:`seal_text`'s ``value``; a value that was never sealed is
+    returned as it is. Raises :class:`SigningUnavailable` if it cannot be decrypted."""
+    if not value.startswith(_SEALED_PREFIX):
+        return value
+    try:
+        blob = base64.urlsafe_b64decode(value[len(_SEALED_PREFIX) :])
+        aad = f"insignia:{purpose}:v1".encode()
+        return AESGCM(_kek()).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], aad).decode()
+    except (InvalidTag, binascii.Error, ValueError):
+        raise SigningUnavailable(
+            _("A stored secret cannot be decrypted: the key-encryption key is wrong.")
+        ) from None
+
+
 def private_key(key: SigningKey) -> Ed25519PrivateKey:
     """Decrypt ``key``'s private half; raises :class:`SigningUnavailable` if that fails."""
     blob = bytes(key.encrypted_private_key)
