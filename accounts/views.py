@@ -1,16 +1,26 @@
-"""Signing in and out, and password reset (accepting an invitation is in ``issuers.views``)."""
+"""Signing in and out, and password reset (accepting an invitation is in ``issuers.views``).
+
+Sign-in goes through Django's ``LoginView``, whose form calls ``authenticate(request, …)``, so
+django-axes counts and refuses guesses (``accounts.throttling``). Password reset answers the
+same for every address, is limited per client and per address, and e-mails the address what
+happened: a link for an account, or a note that there is none.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from axes.utils import reset as reset_sign_in_attempts
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.http import HttpResponse, HttpResponseRedirect
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext_lazy
 
+from accounts import throttling
+from common.mail import send_templated_mail
 from openbadges.ob3 import normalize_email
 
 
@@ -44,6 +54,23 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("manage:password_reset_sent")
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        email = normalize_email(form.cleaned_data["email"])
+        retry = throttling.mail_limit(self.request, scope="reset", email=email)
+        if retry is not None:
+            return throttling.too_many(self.request, retry)
+        if not any(True for _user in form.get_users(email)):
+            # The page is the same as for an account; the e-mail says there is none.
+            send_templated_mail(
+                to=email,
+                template="password_reset_unknown",
+                context={
+                    "email": email,
+                    "signup_url": settings.INSIGNIA_BASE_URL + reverse("earners:signup"),
+                    "reset_url": settings.INSIGNIA_BASE_URL + reverse("manage:password_reset"),
+                },
+                language=translation.get_language() or settings.LANGUAGE_CODE,
+            )
+            return HttpResponseRedirect(self.get_success_url())
         form.save(
             domain_override=urlsplit(settings.INSIGNIA_BASE_URL).netloc,
             use_https=settings.INSIGNIA_BASE_URL.startswith("https://"),
@@ -61,10 +88,23 @@ password_reset = PasswordResetView.as_view()
 password_reset_sent = auth_views.PasswordResetDoneView.as_view(
     template_name="manage/password_reset_sent.html"
 )
-password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
-    template_name="manage/password_reset_confirm.html",
-    success_url=reverse_lazy("manage:password_reset_complete"),
-)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choosing a new password from the e-mailed link. The new password ends every session
+    of the account (its session hash changes), and, since the link proves the mailbox, it
+    also ends a sign-in cool-down for the address."""
+
+    template_name = "manage/password_reset_confirm.html"
+    success_url = reverse_lazy("manage:password_reset_complete")
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:  # type: ignore[type-arg]
+        response = super().form_valid(form)
+        reset_sign_in_attempts(username=normalize_email(form.user.email))
+        return response
+
+
+password_reset_confirm = PasswordResetConfirmView.as_view()
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="manage/password_reset_complete.html"
 )

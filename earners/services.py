@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,6 +28,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import create_user
 from badges.models import Award
+from common.mail import send_templated_mail
 from earners import selectors
 from earners.models import (
     AwardPreference,
@@ -51,10 +55,12 @@ def verification_token(address: LearnerEmail) -> str:
     return signing.dumps({"id": address.pk, "email": address.email}, salt=VERIFY_SALT)
 
 
-def _send_verification(address: LearnerEmail, language: str) -> None:
+def _send_verification(address: LearnerEmail, language: str, next_path: str = "") -> None:
     link = settings.INSIGNIA_BASE_URL + reverse(
         "earners:verify_email", args=[verification_token(address)]
     )
+    if next_path:
+        link += "?" + urlencode({"next": next_path})
     with translation.override(language):
         subject = _("Confirm your e-mail address for Insignia")
         body = render_to_string(
@@ -63,19 +69,56 @@ def _send_verification(address: LearnerEmail, language: str) -> None:
     EmailMessage(subject=subject, body=body, to=[address.email]).send()
 
 
-def _queue_verification(address: LearnerEmail) -> None:
+def _queue_verification(address: LearnerEmail, next_path: str = "") -> None:
     language = translation.get_language() or "en"
-    transaction.on_commit(lambda: _send_verification(address, language))
+    transaction.on_commit(lambda: _send_verification(address, language, next_path))
 
 
 @transaction.atomic
-def sign_up(*, email: str, password: str, name: str = "") -> User:
-    """Create a learner account; its address is unverified until the link is followed."""
+def sign_up(*, email: str, password: str, name: str = "", next_path: str = "") -> User:
+    """Create a learner account; its address is unverified until the link is followed (the
+    link then signs the learner in and continues to ``next_path``, a local path)."""
     user = create_user(email=email, password=password, name=name)
     LearnerProfile.objects.create(user=user, display_name=user.name)
     address = LearnerEmail.objects.create(user=user, email=user.email)
-    _queue_verification(address)
+    _queue_verification(address, next_path)
     return user
+
+
+@transaction.atomic
+def request_sign_up(*, email: str, password: str, name: str = "", next_path: str = "") -> None:
+    """Sign-up as the page asks for it, with the same outcome for the page whether the address
+    has an account or not (no account enumeration): a new address gets an account
+    and its confirmation link (:func:`sign_up`); an address that has an account gets no second
+    one, only an e-mail saying someone tried, with links to sign in and to reset the password.
+
+    Raises ``ValidationError`` ({"password"}) for a password the validators refuse, before the
+    address is looked up, so that answer cannot differ either."""
+    email = normalize_email(email)
+    try:
+        validate_password(password, User(email=email, name=name.strip()))
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from None
+    if not User.objects.filter(email=email).exists():
+        try:
+            with transaction.atomic():
+                sign_up(email=email, password=password, name=name, next_path=next_path)
+        except (ValidationError, IntegrityError):
+            pass  # the address got an account meanwhile: answer as for one
+        else:
+            return
+    make_password(password)  # the time creating an account spends hashing, so timing tells nothing
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    context = {
+        "email": email,
+        "login_url": settings.INSIGNIA_BASE_URL + reverse("earners:login"),
+        "reset_url": settings.INSIGNIA_BASE_URL + reverse("manage:password_reset"),
+    }
+    transaction.on_commit(
+        lambda: send_templated_mail(
+            to=email, template="signup_exists", context=context, language=language
+        )
+    )
 
 
 @transaction.atomic
@@ -103,8 +146,16 @@ def resend_verification(*, user: User, address_id: int) -> LearnerEmail:
     return address
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    address: LearnerEmail
+    # The address was the account's sign-in address and is confirmed now, for the first
+    # time: following the link ends the sign-up, and may sign the learner in.
+    completes_sign_up: bool
+
+
 @transaction.atomic
-def confirm_email(*, token: str) -> LearnerEmail:
+def confirm_email(*, token: str) -> Confirmation:
     """Mark the address named by ``token`` verified. Raises ``ValidationError`` if the link
     is forged, expired, or the address was verified by another account meanwhile."""
     try:
@@ -124,7 +175,8 @@ def confirm_email(*, token: str) -> LearnerEmail:
             raise ValidationError(_("Another account has already verified this address."))
         address.verified_at = timezone.now()
         address.save(update_fields=["verified_at"])
-    return address
+        return Confirmation(address, completes_sign_up=address.email == address.user.email)
+    return Confirmation(address, completes_sign_up=False)
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ app_name = "earners"
 urlpatterns = [
     path("backpack/", views.backpack, name="backpack"),
     path("backpack/signup/", views.sign_up, name="signup"),
+    path("backpack/signup/sent/", views.sign_up_sent, name="signup_sent"),
     path("backpack/login/", views.login_view, name="login"),
     path("backpack/emails/", views.emails, name="emails"),
     path("backpack/emails/verify/<str:token>/", views.verify_email, name="verify_email"),

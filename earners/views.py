@@ -25,9 +25,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts import throttling
 from accounts.models import User
 from accounts.views import SignInForm
 from badges.credentials import credential_name, credential_url, issuer_name
@@ -52,6 +54,7 @@ from earners.models import (
     LearnerEmail,
     LearnerProfile,
 )
+from openbadges.ob3 import normalize_email
 from verification import pipeline
 
 View = Callable[..., HttpResponse]
@@ -74,17 +77,36 @@ def _claim_url(token: str) -> str:
     return reverse("claim", args=[token])
 
 
+def _local_path(request: HttpRequest, target: str) -> str:
+    """``target`` if it is a path on this site, else ``""`` (never an open redirect)."""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
-    """Create a learner account; ``?claim=<token>`` continues to that claim afterwards."""
+    """Create a learner account. The page answers the same whether the address has an account
+    or not ("check your e-mail"), so it tells nobody who has one; the e-mail says which it
+    was. The confirmation link signs the new learner in and continues to ``?claim=<token>``'s
+    claim page, or to a local ``?next=``."""
     claim = request.GET.get("claim", "") or request.POST.get("claim", "")
+    target = request.GET.get("next", "") or request.POST.get("next", "")
+    next_path = _claim_url(claim) if claim else _local_path(request, target)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        email = normalize_email(form.cleaned_data["email"])
+        retry = throttling.mail_limit(request, scope="signup", email=email)
+        if retry is not None:
+            return throttling.too_many(request, retry)
         try:
-            user = services.sign_up(
-                email=form.cleaned_data["email"],
+            services.request_sign_up(
+                email=email,
                 password=form.cleaned_data["password"],
                 name=form.cleaned_data["name"],
+                next_path=next_path,
             )
         except ValidationError as failure:
             if hasattr(failure, "error_dict"):
@@ -93,19 +115,23 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error("password", failure)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
                 request,
-                _("Welcome. We sent a confirmation link to %(email)s.") % {"email": user.email},
+                _("We sent a message to %(email)s. Follow the link in it to continue.")
+                % {"email": email},
             )
-            target = _claim_url(claim) if claim else None
-            return redirect(target or "earners:backpack")
+            return redirect("earners:signup_sent")
     return render(
         request,
         "earners/signup.html",
-        {"form": form, "claim": claim},
+        {"form": form, "claim": claim, "next": "" if claim else next_path},
         status=400 if form.errors else 200,
     )
+
+
+@require_safe
+def sign_up_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "earners/signup_sent.html")
 
 
 login_view = auth_views.LoginView.as_view(
@@ -118,13 +144,28 @@ login_view = auth_views.LoginView.as_view(
 
 @require_safe
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """Confirm an address. The first confirmation of a new account's sign-in address ends
+    its sign-up: it signs the learner in (the link reached their mailbox) and continues to
+    the ``next`` page the sign-up asked for."""
     try:
-        address = services.confirm_email(token=token)
+        confirmation = services.confirm_email(token=token)
     except ValidationError as failure:
         return render(
             request, "earners/verify_failed.html", {"error": " ".join(failure.messages)}, status=400
         )
+    address = confirmation.address
+    owner = address.user
+    if (
+        confirmation.completes_sign_up
+        and not request.user.is_authenticated
+        and owner.is_active
+        and not (owner.is_staff or owner.is_superuser)
+    ):
+        login(request, owner, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, _("%(email)s is confirmed.") % {"email": address.email})
+    target = _local_path(request, request.GET.get("next", ""))
+    if target and request.user.is_authenticated:
+        return redirect(target)
     return redirect("earners:backpack" if request.user.is_authenticated else "earners:login")
 
 

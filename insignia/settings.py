@@ -9,6 +9,7 @@ Outside development and test, ``SECRET_KEY``, ``INSIGNIA_KEY_ENCRYPTION_KEY``,
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -90,6 +91,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "oauth2_provider",
+    "axes",  # sign-in throttling: accounts.throttling
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # recovery codes, stored hashed: accounts.otp
     # Apps from the bottom layer up (DESIGN.md §3; the import contracts in .importlinter).
     "accounts",
     "issuers",
@@ -114,10 +119,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "issuers.permissions.RoleCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in with the cool-down page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if PRODUCTION:
@@ -168,6 +176,36 @@ LOGIN_URL = "manage:login"
 LOGIN_REDIRECT_URL = "manage:home"
 LOGOUT_REDIRECT_URL = "manage:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+
+# Sign-in that resists guessing (accounts.throttling). django-axes counts failed
+# password sign-ins on every form (staff, learner, admin) in the database and refuses a
+# sign-in, even with the right password, until the cool-down has passed: after
+# AXES_FAILURE_LIMIT failures for one address from anywhere, or after
+# INSIGNIA_SIGNIN_FAILURES_PER_CLIENT failures for one address from one client. The client is
+# found as for the verifier's limits (INSIGNIA_TRUSTED_PROXIES).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", True)
+AXES_HANDLER = "accounts.throttling.SignInAttempts"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 20)
+INSIGNIA_SIGNIN_FAILURES_PER_CLIENT = env.int("INSIGNIA_SIGNIN_FAILURES_PER_CLIENT", 5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15))
+# A locked-out attempt is not counted, so the cool-down the page announces is the real one.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.throttling.username_of"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Password reset and learner sign-up e-mail an address: per client and per address, in a
+# fixed window (seconds), counted in the cache like the verifier's limits.
+INSIGNIA_ACCOUNT_MAIL_WINDOW = env.int("INSIGNIA_ACCOUNT_MAIL_WINDOW", 60 * 60)
+INSIGNIA_ACCOUNT_MAIL_PER_CLIENT = env.int("INSIGNIA_ACCOUNT_MAIL_PER_CLIENT", 10)
+INSIGNIA_ACCOUNT_MAIL_PER_ADDRESS = env.int("INSIGNIA_ACCOUNT_MAIL_PER_ADDRESS", 3)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]

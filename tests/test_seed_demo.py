@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.test import Client, override_settings
 
 from accounts.models import User
@@ -43,7 +44,8 @@ def test_seed_demo_is_idempotent_and_prints_working_sign_ins(client: Client) -> 
         if "password:" in line:
             email = line.split()[1]
             password = line.rsplit("password:", 1)[1].strip()
-            assert client.login(username=email, password=password), line
+            # django-axes needs the request authenticate() is for.
+            assert client.login(request=HttpRequest(), username=email, password=password), line
             client.logout()
 
 
