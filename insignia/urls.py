@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from accounts.otp_urls import manage_patterns as two_step_patterns
+from accounts.otp_views import TwoStepAdminSite
 from accounts.urls import manage_patterns as account_patterns
 from achievements.urls import manage_patterns as achievement_patterns
 from awarding.urls import manage_patterns as awarding_patterns
@@ -18,6 +20,7 @@ from webhooks.urls import manage_patterns as webhook_patterns
 # Account pages first: their fixed prefixes (login/, password-reset/) are reserved slugs.
 manage_patterns = [
     *account_patterns,
+    *two_step_patterns,
     *institution_patterns,
     path("<slug:institution>/", views.dashboard, name="dashboard"),
     *achievement_patterns,
@@ -28,6 +31,9 @@ manage_patterns = [
     *integration_patterns,
     *webhook_patterns,
 ]
+
+# Operators with an authenticator give its code before the admin too.
+admin.site.__class__ = TwoStepAdminSite
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -33,6 +33,7 @@ from oauth2_provider.models import AccessToken
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
+from accounts import otp
 from accounts.models import User
 from badges.models import IssuerApiToken
 from badges.tokens import selectors as token_selectors
@@ -109,6 +110,9 @@ def caller_of(request: Request) -> Caller:
     if isinstance(request.auth, Caller):
         return request.auth
     if isinstance(request.user, User) and request.user.is_authenticated:
+        if otp.needs_code(request._request):
+            # A session that has not given its two-step code acts for no one.
+            raise PermissionDenied
         return Caller(kind="session", user=request.user, label=request.user.email)
     raise PermissionDenied
 

@@ -69,6 +69,14 @@ class InstitutionSettingsForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "color"}),
     )
     logo = ImageField(label=_("Logo"))
+    require_staff_totp = forms.BooleanField(
+        label=_("Require two-step sign-in for staff"),
+        required=False,
+        help_text=_(
+            "Every member, you included, then sets up an authenticator app before opening this "
+            "institution's console pages, and gives its 6-digit code after their password."
+        ),
+    )
 
     @classmethod
     def for_institution(cls, institution: Institution) -> InstitutionSettingsForm:
@@ -79,6 +87,7 @@ class InstitutionSettingsForm(forms.Form):
                 "country": institution.country.code if institution.country else "",
                 "website": institution.website,
                 "brand_colour": institution.brand_colour,
+                "require_staff_totp": institution.require_staff_totp,
             }
         )
 

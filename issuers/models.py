@@ -90,6 +90,9 @@ class Institution(models.Model):
     brand_colour = models.CharField(
         _("brand colour"), max_length=7, default="#1f4e79", validators=[colour_validator]
     )
+    # Members without an authenticator are sent to set one up before this institution's
+    # console pages (``issuers.console``).
+    require_staff_totp = models.BooleanField(_("require two-step sign-in for staff"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -282,6 +285,8 @@ class AuditAction(models.TextChoices):
     API_CLIENT_REVOKED = "api_client.revoked", _("API client revoked")
     STAFF_TOKEN_CREATED = "staff_token.created", _("Personal API token created")
     STAFF_TOKEN_REVOKED = "staff_token.revoked", _("Personal API token revoked")
+    TWO_STEP_REQUIRED = "two_step.required", _("Two-step sign-in required for staff")
+    TWO_STEP_NOT_REQUIRED = "two_step.not_required", _("Two-step sign-in no longer required")
 
 
 class AuditEvent(models.Model):

@@ -44,7 +44,14 @@ from openbadges.ob3 import normalize_email
 
 INVITATION_LIFETIME = timedelta(days=14)
 
-INSTITUTION_FIELDS = ("name_en", "name_zh", "country", "website", "brand_colour")
+INSTITUTION_FIELDS = (
+    "name_en",
+    "name_zh",
+    "country",
+    "website",
+    "brand_colour",
+    "require_staff_totp",
+)
 ISSUER_FIELDS = (
     "name_en",
     "name_zh",
@@ -153,6 +160,7 @@ def update_institution(
     unknown = set(fields) - set(INSTITUTION_FIELDS)
     if unknown:
         raise TypeError(f"Unknown institution fields: {sorted(unknown)}")
+    required_before = institution.require_staff_totp
     for name, value in fields.items():
         setattr(institution, name, value)
     if logo is not None:
@@ -166,6 +174,17 @@ def update_institution(
         target=institution.slug,
         fields=sorted(fields) + (["logo"] if logo is not None else []),
     )
+    if institution.require_staff_totp != required_before:
+        _audit(
+            institution=institution,
+            actor=actor,
+            action=(
+                AuditAction.TWO_STEP_REQUIRED
+                if institution.require_staff_totp
+                else AuditAction.TWO_STEP_NOT_REQUIRED
+            ),
+            target=institution.slug,
+        )
     return institution
 
 

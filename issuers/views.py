@@ -7,7 +7,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +18,14 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import User
 from common.http import json_response, json_type
 from issuers import keys, selectors, services
-from issuers.console import apply_errors, console, console_context, request_user, uploaded
+from issuers.console import (
+    apply_errors,
+    console,
+    console_context,
+    personal,
+    request_user,
+    uploaded,
+)
 from issuers.forms import (
     AcceptInvitationForm,
     InstitutionSettingsForm,
@@ -32,7 +38,7 @@ from issuers.models import Institution, Issuer, Role
 from issuers.permissions import has_role
 
 
-@login_required
+@personal
 def home(request: HttpRequest) -> HttpResponse:
     institutions = list(selectors.institutions_for(request_user(request)))
     if len(institutions) == 1:

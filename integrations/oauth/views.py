@@ -18,7 +18,6 @@ from urllib.parse import unquote_plus, urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -34,7 +33,14 @@ from integrations.oauth import scopes as scope_names
 from integrations.oauth import selectors, services
 from integrations.oauth.forms import PEOPLE, ClientForm, StaffTokenForm
 from issuers import selectors as issuer_selectors
-from issuers.console import apply_errors, console, console_context, request_user
+from issuers.console import (
+    apply_errors,
+    console,
+    console_context,
+    personal,
+    request_user,
+    two_step_page,
+)
 from issuers.models import Institution, Role
 from issuers.permissions import is_member, role_in
 
@@ -217,7 +223,7 @@ def _account_page(
     return _no_store(render(request, "integrations/account_tokens.html", context, status=status))
 
 
-@login_required
+@personal
 def account_tokens(request: HttpRequest) -> HttpResponse:
     """The signed-in person's staff tokens and approved apps; staff create tokens here."""
     user = request_user(request)
@@ -236,7 +242,7 @@ def account_tokens(request: HttpRequest) -> HttpResponse:
     return _account_page(request, form=StaffTokenForm(), new_token=token, new_key=key)
 
 
-@login_required
+@personal
 def account_token_revoke(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
     """Revoke one of your own tokens, after a confirmation page (GET)."""
     user = request_user(request)
@@ -256,7 +262,7 @@ def account_token_revoke(request: HttpRequest, token: uuid.UUID) -> HttpResponse
     return render(request, "integrations/account_token_revoke.html", {"token": found})
 
 
-@login_required
+@personal
 def account_app_disconnect(request: HttpRequest, client: str) -> HttpResponse:
     """Withdraw your approval of an app, after a confirmation page (GET)."""
     user = request_user(request)
@@ -316,6 +322,10 @@ class StaffAuthorizationView(AuthorizationView):
         elif not is_member(user, found.institution):
             reason = "outsider"
         if not reason:
+            assert found.institution is not None  # noqa: S101 - a wallet was refused above
+            step = two_step_page(request, found.institution)
+            if step is not None:  # the two-step code (or its set-up) before any approval
+                return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
             return None
         return self._refused(request, found, reason, status)
 

@@ -39,6 +39,9 @@ PUBLIC = {
 # A person's own pages (issue 14: their API tokens and approved apps): no institution in the
 # URL, only the signed-in person's objects (``test_a_persons_api_access_is_theirs_alone``).
 PERSONAL = {"account_tokens", "account_token_revoke", "account_app_disconnect"}
+# Two-step sign-in: the signed-in person's own authenticator and recovery codes only
+# (``tests/accounts/test_totp.py::test_another_persons_two_step_pages_touch_only_their_own``).
+PERSONAL |= {"otp_settings", "otp_enrol", "otp_verify", "otp_recovery_codes", "otp_remove"}
 
 Kwargs = Callable[[Cast, str, Invitation], dict[str, Any]]
 
