@@ -79,7 +79,7 @@ def needs_code(request: HttpRequest) -> bool:
     user = request.user
     if not isinstance(user, User) or is_verified(request):
         return False
-    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+    return has_code_device(user)
 
 
 def recovery_codes_left(user: User) -> int:

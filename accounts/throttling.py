@@ -21,7 +21,6 @@ import datetime as dt
 import hashlib
 import ipaddress
 import math
-import time
 from typing import Any
 
 from axes.attempts import get_cool_off_threshold
@@ -31,29 +30,21 @@ from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from common.http import client_address
+from common.ratelimit import hit
 from openbadges.ob3 import normalize_email
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """``AXES_CLIENT_IP_CALLABLE``: the client's address by the rule the verifier's limits use
-    (``verification.ratelimit.client_key``, which this layer cannot import; a test keeps the
-    two equal): the peer, or with ``INSIGNIA_TRUSTED_PROXIES`` the address the outermost
-    trusted proxy saw, counted from the right of ``X-Forwarded-For``. ``None`` when it is no
-    IP address (axes stores it in an IP column)."""
-    address = str(request.META.get("REMOTE_ADDR", ""))
-    proxies = settings.INSIGNIA_TRUSTED_PROXIES
-    if proxies > 0:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [hop.strip() for hop in str(forwarded).split(",") if hop.strip()]
-        if len(hops) >= proxies:
-            address = hops[-proxies]
+    """``AXES_CLIENT_IP_CALLABLE``: the client's address by the rule every per-client limit
+    uses (``common.http.client_address``); ``None`` when it is no IP address (axes stores it
+    in an IP column)."""
     try:
-        return str(ipaddress.ip_address(address))
+        return str(ipaddress.ip_address(client_address(request)))
     except ValueError:
         return None
 
@@ -148,21 +139,6 @@ def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
     return _page(request, seconds=retry_after, sign_in=False)
 
 
-def _hit(key: str, *, limit: int, window: int) -> int | None:
-    """Count one in ``key``'s current window; ``None`` if allowed, else seconds to wait."""
-    now = time.time()
-    slot = f"insignia:rl:{key}:{int(now // window)}"
-    cache.add(slot, 0, timeout=window + 1)
-    try:
-        count = cache.incr(slot)
-    except ValueError:  # evicted between add and incr
-        cache.set(slot, 1, timeout=window + 1)
-        count = 1
-    if count > limit:
-        return max(1, int(window - (now % window)) + 1)
-    return None
-
-
 def mail_limit(request: HttpRequest, *, scope: str, email: str) -> int | None:
     """Count one e-mail of ``scope`` (``"reset"``, ``"signup"``) to ``email`` asked by this
     client; ``None`` if allowed, else the seconds to wait. Known and unknown addresses count
@@ -171,13 +147,11 @@ def mail_limit(request: HttpRequest, *, scope: str, email: str) -> int | None:
     client = str(request.axes_ip_address)  # type: ignore[attr-defined]
     address = hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
     window = settings.INSIGNIA_ACCOUNT_MAIL_WINDOW
-    by_client = _hit(
-        f"{scope}:client:{client}", limit=settings.INSIGNIA_ACCOUNT_MAIL_PER_CLIENT, window=window
+    by_client = hit(
+        f"{scope}:client", client, limit=settings.INSIGNIA_ACCOUNT_MAIL_PER_CLIENT, window=window
     )
-    by_address = _hit(
-        f"{scope}:address:{address}",
-        limit=settings.INSIGNIA_ACCOUNT_MAIL_PER_ADDRESS,
-        window=window,
+    by_address = hit(
+        f"{scope}:address", address, limit=settings.INSIGNIA_ACCOUNT_MAIL_PER_ADDRESS, window=window
     )
     waits = [wait for wait in (by_client, by_address) if wait is not None]
     return max(waits) if waits else None

@@ -3,6 +3,7 @@ machines), public JSON with CORS, and ``If-None-Match`` revalidation."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 
 JSON_TYPES = ("application/vc+ld+json", "application/ld+json", "application/json")
@@ -59,3 +60,16 @@ def not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:
         response["ETag"] = etag
         return response
     return None
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address as the nearest party we trust saw it: the peer, or with
+    ``INSIGNIA_TRUSTED_PROXIES`` the address the outermost trusted proxy saw, counted from the
+    right of ``X-Forwarded-For``. "" when there is none. Every per-client limit uses it."""
+    proxies = settings.INSIGNIA_TRUSTED_PROXIES
+    if proxies > 0:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in str(forwarded).split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return str(request.META.get("REMOTE_ADDR", ""))

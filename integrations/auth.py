@@ -17,7 +17,6 @@ in reach but the action is not granted.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -208,7 +207,8 @@ def issuer_token_caller(token: IssuerApiToken) -> Caller:
 
 
 def staff_token_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+    """What is stored of a staff token: the SHA-256 every API key is kept as."""
+    return token_selectors.token_hash(key)
 
 
 STAFF_TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)

@@ -17,45 +17,21 @@ apply the same limits in the same order.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
+from common.http import client_address
+from common.ratelimit import hit as hit  # the verifier's limits count with it too
 from verification import pipeline
 from verification.report import Report
-
-WINDOW_SECONDS = 60
 
 
 def client_key(request: HttpRequest) -> str:
     """The client's address, as the nearest party we trust saw it."""
-    proxies = settings.INSIGNIA_TRUSTED_PROXIES
-    if proxies > 0:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [hop.strip() for hop in str(forwarded).split(",") if hop.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return str(request.META.get("REMOTE_ADDR", "unknown"))
-
-
-def hit(scope: str, client: str, *, limit: int, window: int = WINDOW_SECONDS) -> int | None:
-    """Count one request; return ``None`` if allowed, else the seconds to wait."""
-    now = time.time()
-    slot = int(now // window)
-    key = f"insignia:rl:{scope}:{client}:{slot}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
-    if count > limit:
-        return max(1, int(window - (now % window)) + 1)
-    return None
+    return client_address(request) or "unknown"
 
 
 def verify_limit(request: HttpRequest) -> int | None:

@@ -6,7 +6,6 @@ app's access to them (``revoke_consent``) and makes and revokes their own staff 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 
 from accounts.models import User
+from badges.tokens.selectors import token_hash
 from integrations.models import ApiClient, StaffToken
 from integrations.oauth import scopes as scope_names
 from issuers import services as issuer_services
@@ -173,12 +173,6 @@ def revoke_consent(*, user: User, client: ApiClient) -> int:
 STAFF_TOKEN_PREFIX = "ist_"  # noqa: S105 - a prefix that marks staff tokens, not a secret
 
 
-def _staff_token_hash(key: str) -> str:
-    # What ``integrations.auth.staff_token_hash`` computes from the header (that module
-    # imports this package, so it cannot be imported here).
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def _audit_staff_token(*, user: User, token: StaffToken, action: AuditAction) -> None:
     """One audit row in each institution where the person holds a role: the token acts there
     with their roles, so each institution's owners see it in their activity log."""
@@ -209,9 +203,7 @@ def create_staff_token(*, user: User, name: str) -> tuple[StaffToken, str]:
     if not name.strip():
         raise ValidationError({"name": _("Give the token a name.")})
     key = STAFF_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = StaffToken.objects.create(
-        user=user, name=name.strip()[:100], key_hash=_staff_token_hash(key)
-    )
+    token = StaffToken.objects.create(user=user, name=name.strip()[:100], key_hash=token_hash(key))
     _audit_staff_token(user=user, token=token, action=AuditAction.STAFF_TOKEN_CREATED)
     return token, key
 
