@@ -24,10 +24,13 @@ from awarding.bulk import services as bulk_services
 from awarding.revocation import services as revocation_services
 from badges.models import Award, StatusEntry, StatusPurpose
 from badges.tokens import services as token_services
+from integrations.oauth import services as oauth_services
 from issuers.models import Role
 from tests.badges.helpers import award, make_published
 from tests.base import Cast, add_member, make_user
 from tests.earners.helpers import make_learner
+from webhooks import services as webhook_services
+from webhooks.models import Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -391,3 +394,49 @@ def test_the_frameworks_page_reads_the_same_for_one_or_many_competency_framework
     framework(0)
     url = reverse("manage:frameworks", args=[cast.institution.slug])
     assert _budget(client, url, _each(framework, range(1, 4))) == (9, 9)
+
+
+def test_the_api_clients_page_reads_the_same_for_one_or_many(client: Client, cast: Cast) -> None:
+    _owner(client, cast)
+    url = reverse("manage:api_clients", args=[cast.institution.slug])
+
+    def grow(numbers: range = range(1, 5)) -> None:
+        for i in numbers:
+            oauth_services.register_client(
+                actor=cast.owner,
+                institution=cast.institution,
+                name=f"SIS {i}",
+                grant_type="client-credentials",
+                scopes=["awards:read"],
+                issuers=[cast.issuer],
+            )
+
+    grow(range(1))
+    assert _budget(client, url, grow) == (8, 8)
+
+
+def test_the_webhooks_pages_read_the_same_for_one_or_many(client: Client, cast: Cast) -> None:
+    _owner(client, cast)
+    endpoint = Endpoint.objects.create(
+        institution=cast.institution, url="https://hooks.example/in", secret="whsec_dGVzdA=="
+    )
+    endpoint.issuers.set([cast.issuer])
+    webhook_services.send_test_event(actor=cast.owner, endpoint=endpoint)
+    listed = reverse("manage:webhooks", args=[cast.institution.slug])
+    detail = reverse("manage:webhook_detail", args=[cast.institution.slug, endpoint.pk])
+
+    def more_endpoints() -> None:
+        for i in range(4):
+            made = Endpoint.objects.create(
+                institution=cast.institution,
+                url=f"https://hooks.example/{i}",
+                secret="whsec_dGVzdA==",
+            )
+            made.issuers.set([cast.issuer])
+
+    def more_deliveries() -> None:
+        for _ in range(4):
+            webhook_services.send_test_event(actor=cast.owner, endpoint=endpoint)
+
+    assert _budget(client, listed, more_endpoints) == (6, 6)
+    assert _budget(client, detail, more_deliveries) == (7, 7)
