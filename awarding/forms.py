@@ -11,7 +11,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from awarding import rules
-from badges.models import Language
+from badges.models import IdentifierType, Language
 from badges.services import EvidenceItem
 
 TEXTAREA = {"rows": 3}
@@ -19,9 +19,31 @@ EVIDENCE_ROWS = 3
 
 
 class AwardForm(forms.Form):
+    """One award: the learner named by e-mail, by an institutional identifier, or both
+    (``awarding.rules.check_recipient`` decides; its errors come back on these fields)."""
+
     email = forms.EmailField(
         label=_("Learner's e-mail address"),
-        help_text=_("Only a salted hash of it goes into the badge."),
+        required=False,
+        help_text=_(
+            "Only a salted hash of it goes into the badge. Leave it empty to award to a "
+            "student number or sign-in name only: then no e-mail is sent."
+        ),
+    )
+    identifier_type = forms.ChoiceField(
+        label=_("Kind of identifier"),
+        choices=IdentifierType.choices,
+        initial=IdentifierType.STUDENT_ID,
+        required=False,
+    )
+    identifier = forms.CharField(
+        label=_("Student number or sign-in name"),
+        max_length=300,
+        required=False,
+        help_text=_(
+            "It does not change when the learner leaves: the badge reaches them when they "
+            "sign in through your institution. Only a salted hash of it goes into the badge."
+        ),
     )
     name = forms.CharField(label=_("Learner's name"), max_length=200, required=False)
     language = forms.ChoiceField(label=_("Language of the badge"))
@@ -74,6 +96,15 @@ class AwardForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2}),
                 required=False,
             )
+
+    def recipient(self) -> tuple[str, str, str]:
+        """``(email, identifier_type, identifier)`` for ``award_badge``: the kind goes only
+        with an identifier (the menu always has one chosen)."""
+        email = self.cleaned_data.get("email") or ""
+        identifier = self.cleaned_data.get("identifier") or ""
+        if not identifier.strip():
+            return email, "", ""
+        return email, self.cleaned_data.get("identifier_type") or "", identifier
 
     def evidence(self) -> list[EvidenceItem]:
         return [

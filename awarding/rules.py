@@ -8,6 +8,7 @@ mean the end of that day in the deployment's time zone (``TIME_ZONE``).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,22 +21,26 @@ from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext as _
 
 from badges.credentials import language_of
-from badges.models import AchievementVersion, Award
+from badges.models import AchievementVersion, Award, IdentifierType
 from badges.services import EvidenceItem, NewAward
 from frameworks.catalogue import export
 from frameworks.models import Placement
-from openbadges.ob3 import normalize_email
+from openbadges.ob3 import normalize_email, normalize_identifier
 
 
 @dataclass(frozen=True)
 class AwardRequest:
     """One award of a version to one learner, as the awarder (form, CSV row, API) gives it.
 
+    The learner is named by ``email``, by an institutional identifier (``identifier_type``
+    one of ``badges.models.IdentifierType`` and ``identifier``), or by both.
     ``awarded_date`` and ``reissued_from`` are for a re-issue: the new credential keeps the
     first award's ``awardedDate`` and links to it.
     """
 
-    email: str
+    email: str = ""
+    identifier_type: str = ""
+    identifier: str = ""
     name: str = ""
     evidence: tuple[EvidenceItem, ...] = ()
     narrative: str = ""
@@ -103,6 +108,57 @@ def check_email(email: str) -> str:
             {"email": _("“%(value)s” is not an e-mail address.") % {"value": email.strip()}}
         ) from None
     return normalised
+
+
+#: The longest identifier kept (``Award.recipient_identifier``).
+IDENTIFIER_MAX_LENGTH = 256
+
+
+def check_identifier(identifier_type: str, identifier: str) -> str:
+    """The identifier normalized (``openbadges.ob3.normalize_identifier``); refused when its
+    type is not one of ``IdentifierType``, or when it is empty, longer than 256 characters or
+    holds control characters."""
+    if identifier_type not in IdentifierType.values:
+        raise ValidationError(
+            {
+                "identifier_type": _(
+                    "Choose whether the identifier is a student number or a sign-in name."
+                )
+            }
+        )
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in identifier.strip()):
+        raise ValidationError(
+            {"identifier": _("The identifier contains control characters; type it again.")}
+        )
+    normalized = normalize_identifier(identifier_type, identifier)
+    if not normalized:
+        raise ValidationError({"identifier": _("Enter the identifier.")})
+    if len(normalized) > IDENTIFIER_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "identifier": _("The identifier is longer than %(n)s characters.")
+                % {"n": IDENTIFIER_MAX_LENGTH}
+            }
+        )
+    return normalized
+
+
+def check_recipient(email: str, identifier_type: str, identifier: str) -> tuple[str, str, str]:
+    """Who the award is made to: ``(email, identifier_type, identifier)`` normalized, the
+    unused ones "". An e-mail address, an identifier, or both; refused with neither."""
+    given_identifier = bool(identifier.strip() or identifier_type)
+    if not email.strip() and not given_identifier:
+        raise ValidationError(
+            {
+                "email": _(
+                    "Enter the learner's e-mail address, a student number or sign-in name, or both."
+                )
+            }
+        )
+    checked_email = check_email(email) if email.strip() else ""
+    if not given_identifier:
+        return checked_email, "", ""
+    return checked_email, identifier_type, check_identifier(identifier_type, identifier)
 
 
 def check_evidence_url(url: str) -> None:
@@ -190,8 +246,13 @@ def check_request(
     the award as plain values, or ``ValidationError``."""
     if request.result:
         check_result(version, request.result)
+    email, identifier_type, identifier = check_recipient(
+        request.email, request.identifier_type, request.identifier
+    )
     return NewAward(
-        email=check_email(request.email),
+        email=email,
+        identifier_type=identifier_type,
+        identifier=identifier,
         language=language_for(request.language, languages),
         name=request.name,
         valid_until=valid_until_of(version, now, request.valid_until),

@@ -110,8 +110,8 @@ def award_badges(
     )
     award_ids = [award.pk for award in awards]
     transaction.on_commit(lambda: complete_pathways(award_ids=award_ids), robust=True)
-    if notify:
-        notifications.queue_award_emails(awards)
+    if notify:  # an award to an identifier only has no address to e-mail (nor claim link)
+        notifications.queue_award_emails([a for a in awards if a.recipient_email])
     stored = iter(awards)
     return [next(stored) if isinstance(o, NewAward) else o for o in outcomes]
 
@@ -120,7 +120,9 @@ def award_badge(
     *,
     actor: User | None,
     version: AchievementVersion,
-    email: str,
+    email: str = "",
+    identifier_type: str = "",
+    identifier: str = "",
     name: str = "",
     evidence: Sequence[EvidenceItem] = (),
     narrative: str = "",
@@ -132,7 +134,9 @@ def award_badge(
     notify: bool = True,
     credits_earned: Decimal | None = None,
 ) -> Award:
-    """Award ``version`` to the holder of ``email`` (:func:`award_badges` for one request).
+    """Award ``version`` to the holder of ``email``, of the institutional ``identifier``
+    (``identifier_type``: ``studentId`` or ``sourcedId``), or both (:func:`award_badges` for
+    one request).
 
     ``result`` is the learner's value for the version's first result description; ``notify``
     e-mails the learner after commit; ``credits_earned`` records partial credit (at most the
@@ -142,6 +146,8 @@ def award_badge(
     """
     request = AwardRequest(
         email=email,
+        identifier_type=identifier_type,
+        identifier=identifier,
         name=name,
         evidence=tuple(evidence),
         narrative=narrative,
@@ -163,7 +169,8 @@ def award_json(award: Award) -> dict[str, object]:
     return {
         "id": str(award.pk),
         "credential": credentials.credential_url(award.pk),
-        "email": award.recipient_email,
+        "email": award.recipient_email or None,
+        **badge_services.identifier_json(award),
         "name": award.recipient_name,
         "language": award.language,
         "valid_until": award.valid_until.isoformat() if award.valid_until else None,
@@ -302,6 +309,8 @@ def reissue_expired(*, actor: User | None, award: Award, via: str = "console") -
         actor=actor,
         version=award.achievement_version,
         email=award.recipient_email,
+        identifier_type=award.recipient_identifier_type,
+        identifier=award.recipient_identifier,
         name=award.recipient_name,
         evidence=[EvidenceItem(url=e.url, narrative=e.narrative) for e in award.evidence.all()],
         narrative=str(subject.get("narrative", "")),

@@ -56,11 +56,14 @@ def award_create(
     if request.method == "POST":
         status = 400
         if form.is_valid():
+            email, identifier_type, identifier = form.recipient()
             try:
                 award = services.award_badge(
                     actor=user,
                     version=version,
-                    email=form.cleaned_data["email"],
+                    email=email,
+                    identifier_type=identifier_type,
+                    identifier=identifier,
                     name=form.cleaned_data["name"],
                     language=form.cleaned_data["language"],
                     narrative=form.cleaned_data["narrative"],
@@ -75,14 +78,18 @@ def award_create(
                 status = 503
             else:
                 link = reverse("credential", args=[award.pk])
+                done = (
+                    _("Badge awarded.")
+                    if award.recipient_email
+                    else _(
+                        "Badge awarded to %(who)s. No e-mail is sent: the learner finds the "
+                        "badge by signing in through your institution."
+                    )
+                    % {"who": award.identifier_label}
+                )
                 messages.success(
                     request,
-                    format_html(
-                        '{} <a href="{}">{}</a>',
-                        _("Badge awarded."),
-                        link,
-                        _("Open the credential"),
-                    ),
+                    format_html('{} <a href="{}">{}</a>', done, link, _("Open the credential")),
                 )
                 return redirect("manage:awards", institution.slug)
     context = console_context(request, institution, form=form, achievement=found, version=version)

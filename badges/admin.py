@@ -39,4 +39,4 @@ class AchievementVersionAdmin(ReadOnlyAdmin):
 class AwardAdmin(ReadOnlyAdmin):
     list_display = ("id", "issuer", "achievement_version", "recipient_name", "awarded_at")
     list_filter = ("issuer",)
-    exclude = ("recipient_email", "salt")
+    exclude = ("recipient_email", "recipient_identifier", "salt")  # personal data

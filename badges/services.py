@@ -31,6 +31,7 @@ from badges.models import (
     AwardStatusEvent,
     BulkBatch,
     BulkRow,
+    IdentifierType,
     RowState,
     StatusAction,
 )
@@ -57,13 +58,16 @@ class EvidenceItem:
 class NewAward:
     """One award that passed every check, as plain values: what its credential will say.
 
-    ``result`` is the learner's value for the version's first ``ResultDescription``;
-    ``awarded_date`` and ``reissued_from`` are set by a re-issue, which keeps the first
-    award's ``awardedDate`` and links to it.
+    ``email`` (normalized, or "") and ``identifier_type`` with ``identifier`` (normalized,
+    or both "") name the learner: one or both. ``result`` is the learner's value for the
+    version's first ``ResultDescription``; ``awarded_date`` and ``reissued_from`` are set by
+    a re-issue, which keeps the first award's ``awardedDate`` and links to it.
     """
 
     email: str
     language: str
+    identifier_type: str = ""
+    identifier: str = ""
     name: str = ""
     valid_until: datetime | None = None
     evidence: tuple[EvidenceItem, ...] = ()
@@ -105,7 +109,9 @@ def store_awards(
     for new in awards:
         if new.language not in profiles:
             profiles[new.language] = credentials.issuer_profile(issuer, new.language)
-        recipient = ob3.Recipient(new.email)
+        recipient = ob3.Recipient(
+            new.email, identifier_type=new.identifier_type, identifier=new.identifier
+        )
         unsigned = ob3.build_credential(
             id=credentials.credential_url(new.id),
             issuer=profiles[new.language],
@@ -131,6 +137,8 @@ def store_awards(
                 achievement_version=version,
                 signing_key=key,
                 recipient_email=new.email,
+                recipient_identifier_type=new.identifier_type,
+                recipient_identifier=new.identifier,
                 recipient_email_hash=identity["identityHash"],
                 salt=recipient.salt,
                 recipient_name=new.name.strip(),
@@ -166,6 +174,17 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
+def identifier_json(award: Award) -> dict[str, str | None]:
+    """The award's institutional identifier as the REST API and the webhooks show it: one
+    field per kind (``student_id``, ``sourced_id``), ``None`` for the kinds it has not."""
+    return {
+        kind.field_name: award.recipient_identifier
+        if award.recipient_identifier_type == kind
+        else None
+        for kind in IdentifierType
+    }
+
+
 def award_event(award: Award, type: str, **extra: Any) -> event_services.NewEvent:
     """The event announcing ``award`` to the institution's webhooks (``events``): what a
     receiver needs to act on it without calling back. Reads the award's issuer and version,
@@ -183,7 +202,8 @@ def award_event(award: Award, type: str, **extra: Any) -> event_services.NewEven
             "achievement_version": version.number,
             "achievement_name": version.text("name", award.language),
             "issuer": award.issuer.slug,
-            "recipient_email": award.recipient_email,
+            "recipient_email": award.recipient_email or None,
+            **{f"recipient_{k}": v for k, v in identifier_json(award).items()},
             "recipient_name": award.recipient_name,
             "language": award.language,
             "status": award.status,
@@ -318,6 +338,8 @@ def _email_status_change(award: Award, action: str, reason: str) -> None:
         "credential_path": reverse("credential", args=[award.pk]),
     }
     email, language = award.recipient_email, award.language
+    if not email:  # awarded to an identifier only: there is no one to write to
+        return
     transaction.on_commit(
         lambda: send_templated_mail(
             to=email, template="award_status", context=context, language=language

@@ -26,7 +26,7 @@ from badges.models import AchievementVersion, Award
 from badges.state import award_state
 from common.http import json_response, json_type, not_modified
 from issuers.models import Issuer
-from openbadges import ob2
+from openbadges import ob2, ob3
 
 LD_TYPES = ("application/ld+json", "application/json")
 
@@ -94,6 +94,9 @@ def assertion_document(award: Award) -> dict[str, Any]:
             id=assertion_url(award),
             badge=badge_url(award.achievement_version),
             identity_hash=award.recipient_email_hash,
+            identity_type="email"
+            if award.recipient_email
+            else ob3.IDENTITY_TYPES[award.recipient_identifier_type],
             salt=award.salt,
             issued_on=award.valid_from,
             expires=award.valid_until,

@@ -2,8 +2,9 @@
 shared by link, and anonymous view counts.
 
 A learner is an ``accounts.User`` without any staff membership. Awards reach a learner's
-backpack when their ``recipient_email`` equals one of the learner's *verified* addresses;
-the address itself never appears on a public page. View counts keep no IP address, no user
+backpack when their ``recipient_email`` equals one of the learner's *verified* addresses, or
+their ``recipient_identifier`` one of the learner's ``InstitutionalIdentity`` values of the
+issuer's institution; neither ever appears on a public page. View counts keep no IP address, no user
 agent and no time finer than the day: only which badge or collection, the day, the channel
 and — when a verifier chose to name it — the verifying organisation.
 """
@@ -20,7 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from badges.models import Award
+from badges.models import Award, IdentifierType
+from issuers.models import Institution
 
 
 class LearnerEmail(models.Model):
@@ -51,6 +53,43 @@ class LearnerEmail(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.verified_at is not None
+
+
+class InstitutionalIdentity(models.Model):
+    """An identifier an institution vouched for when its learner signed in through it
+    (``signon``): a student number or a sign-in name, proven like a confirmed address.
+
+    Awards the institution made to that identifier (``Award.recipient_identifier``) reach
+    this learner's backpack. An identifier means something only within its institution, so
+    one institution's identity provider can never bring in another institution's awards.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="institutional_identities"
+    )
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="learner_identities"
+    )
+    identity_type = models.CharField(
+        _("identifier type"), max_length=20, choices=IdentifierType.choices
+    )
+    value = models.CharField(_("identifier"), max_length=256)
+    # Which sign-in proved it, for the learner's account page ("SAML", "OpenID Connect").
+    verified_via = models.CharField(max_length=20)
+    verified_at = models.DateTimeField()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["user", "institution", "identity_type"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            # One person per identifier in an institution.
+            models.UniqueConstraint(
+                fields=["institution", "identity_type", "value"],
+                name="institutionalidentity_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identity_type} {self.value} @ {self.institution_id}"
 
 
 class Visibility(models.TextChoices):

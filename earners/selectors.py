@@ -1,7 +1,10 @@
 """Reads of the learner's side: a learner's addresses and awards, privacy, and view counts.
 
 Every read is scoped to one learner: an award is theirs only when its ``recipient_email`` is
-one of their verified addresses.
+one of their verified addresses, or when its issuer's institution vouched for its
+``recipient_identifier`` as theirs (``InstitutionalIdentity``: the same type and value, of
+that institution; never another institution's, where the same student number is someone
+else).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BigIntegerField, Count, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -22,6 +25,7 @@ from earners.models import (
     AwardPreference,
     Channel,
     Collection,
+    InstitutionalIdentity,
     Kind,
     LearnerEmail,
     LearnerProfile,
@@ -51,19 +55,96 @@ def verified_emails(user: User) -> list[str]:
     )
 
 
+_EMAIL = "emailAddress"  # the kind of a verified address in learner_keys' one query
+
+
+@dataclass(frozen=True)
+class LearnerKeys:
+    """What names a learner on awards: verified addresses, and (institution id, identifier
+    type, identifier) for each institutional identity."""
+
+    emails: list[str]
+    identities: list[tuple[int, str, str]]
+
+    def awards(self) -> Q:
+        """The awards these name: by address, or by identifier within its institution."""
+        mine = Q(recipient_email__in=self.emails) if self.emails else Q(pk__in=[])
+        for institution_id, identity_type, value in self.identities:
+            mine |= Q(
+                issuer__institution_id=institution_id,
+                recipient_identifier_type=identity_type,
+                recipient_identifier=value,
+            )
+        return mine
+
+
+def learner_keys(user: User) -> LearnerKeys:
+    """``user``'s verified addresses and institutional identities, in one query."""
+    emails = (
+        LearnerEmail.objects.filter(user=user, verified_at__isnull=False)
+        .order_by()
+        .values_list(Value(_EMAIL), Value(0, output_field=BigIntegerField()), "email")
+    )
+    identities = (
+        InstitutionalIdentity.objects.filter(user=user)
+        .order_by()
+        .values_list("identity_type", "institution_id", "value")
+    )
+    found = LearnerKeys(emails=[], identities=[])
+    for kind, institution_id, value in emails.union(identities, all=True):
+        if kind == _EMAIL:
+            found.emails.append(value)
+        else:
+            found.identities.append((institution_id, kind, value))
+    return found
+
+
 def backpack(user: User) -> QuerySet[Award]:
-    """All awards made to any of ``user``'s verified addresses, newest first."""
+    """All awards made to any of ``user``'s verified addresses or institutional identities,
+    newest first."""
     return (
-        Award.objects.filter(recipient_email__in=verified_emails(user))
+        Award.objects.filter(learner_keys(user).awards())
         .select_related("issuer__institution", "achievement_version__achievement")
         .order_by("-awarded_at", "pk")
     )
 
 
+def _identity_of(award: Award) -> QuerySet[InstitutionalIdentity]:
+    """The institutional identities that ``award``'s identifier names: of its issuer's
+    institution only (none when the award has no identifier)."""
+    if not award.recipient_identifier:
+        return InstitutionalIdentity.objects.none()
+    return InstitutionalIdentity.objects.filter(
+        institution__issuers=award.issuer_id,
+        identity_type=award.recipient_identifier_type,
+        value=award.recipient_identifier,
+    )
+
+
 def owns_award(user: User, award: Award) -> bool:
-    return LearnerEmail.objects.filter(
-        user=user, email=award.recipient_email, verified_at__isnull=False
-    ).exists()
+    if (
+        award.recipient_email
+        and LearnerEmail.objects.filter(
+            user=user, email=award.recipient_email, verified_at__isnull=False
+        ).exists()
+    ):
+        return True
+    return bool(award.recipient_identifier) and _identity_of(award).filter(user=user).exists()
+
+
+def owner_of(award: Award) -> int | None:
+    """The id of the learner ``award`` belongs to: who confirmed its address, else who holds
+    its identifier; ``None`` while no one does. One query."""
+    by_email = LearnerEmail.objects.filter(
+        email=award.recipient_email, verified_at__isnull=False
+    ).values_list("user_id", flat=True)
+    if not award.recipient_identifier:
+        return by_email.first() if award.recipient_email else None
+    by_identifier = _identity_of(award).values_list("user_id", flat=True)
+    if not award.recipient_email:
+        return by_identifier.first()
+    found = list(by_email.order_by().union(by_identifier.order_by(), all=True)[:1])
+    return found[0] if found else None
 
 
 def award_of(user: User, award_id: uuid.UUID) -> Award:
@@ -103,17 +184,14 @@ def preference_of(award: Award) -> AwardPreference | None:
 
 def effective_preference(award: Award) -> AwardPreference | None:
     """What the public badge page follows: the learner's stored choices; else, once a learner
-    has confirmed the address the badge was sent to, the protective defaults (private,
-    nameless, without evidence); else ``None`` while no learner has (the issuer's page stays
-    as issued). Read once per award object."""
+    has confirmed the address the badge was sent to (or signed in with the identifier it was
+    awarded to), the protective defaults (private, nameless, without evidence); else
+    ``None`` while no learner has (the issuer's page stays as issued). Read once per award
+    object."""
     if "_effective_preference" not in award.__dict__:
         found = preference_of(award)
         if found is None:
-            owner = (
-                LearnerEmail.objects.filter(email=award.recipient_email, verified_at__isnull=False)
-                .values_list("user_id", flat=True)
-                .first()
-            )
+            owner = owner_of(award)
             found = AwardPreference(award=award, user_id=owner) if owner is not None else None
         award.__dict__["_effective_preference"] = found
     preference: AwardPreference | None = award.__dict__["_effective_preference"]

@@ -287,6 +287,11 @@ class AuditAction(models.TextChoices):
     STAFF_TOKEN_REVOKED = "staff_token.revoked", _("Personal API token revoked")
     TWO_STEP_REQUIRED = "two_step.required", _("Two-step sign-in required for staff")
     TWO_STEP_NOT_REQUIRED = "two_step.not_required", _("Two-step sign-in no longer required")
+    SIGNON_CONFIGURED = "signon.configured", _("Campus sign-on set up")
+    SIGNON_CHANGED = "signon.changed", _("Campus sign-on changed")
+    SIGNON_REMOVED = "signon.removed", _("Campus sign-on removed")
+    SIGNON_KEY_ROTATED = "signon.key_rotated", _("Campus sign-on certificate rotated")
+    MEMBER_JOINED_VIA_SIGNON = "member.joined_signon", _("Member joined through campus sign-on")
 
 
 class AuditEvent(models.Model):

@@ -78,7 +78,7 @@ def build_clr(
 
     The embedded credentials are included byte-for-byte as parsed JSON, proofs and all, so
     each stays verifiable on its own (CLR 2.0 §8). The learner is identified the same way as
-    in OB 3.0: a salted SHA-256 of the normalized e-mail.
+    in OB 3.0: a salted SHA-256 of the normalized e-mail and/or institutional identifier.
     """
     if not credentials:
         raise ValueError("a ClrCredential holds at least one credential")
@@ -86,7 +86,7 @@ def build_clr(
         {
             "id": recipient.did,
             "type": ["ClrSubject"],
-            "identifier": [ob3.email_identity(recipient.email, recipient.salt)],
+            "identifier": ob3.recipient_identities(recipient),
             "achievement": [ob3.achievement_json(a) for a in achievements],
             "verifiableCredential": list(credentials),
             "association": [association_json(a) for a in associations],

@@ -61,7 +61,10 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Assertion:
-    """OB 2.0 hosted ``Assertion``: the recipient is an e-mail ``IdentityObject``, hashed."""
+    """OB 2.0 hosted ``Assertion``: the recipient is a hashed ``IdentityObject``, of type
+    ``email``; or, for an award made to an institutional identifier only, of the type its
+    OB 3.0 credential names it with (``ext:studentId``, ``sourcedId``): OB 2.0 has no term
+    for either."""
 
     id: str
     badge: str
@@ -72,6 +75,7 @@ class Assertion:
     image: str | None = None
     narrative: str | None = None
     evidence: Sequence[Evidence] = ()
+    identity_type: str = "email"
 
 
 def issuer_json(issuer: Issuer) -> JsonObject:
@@ -116,7 +120,7 @@ def assertion_json(assertion: Assertion) -> JsonObject:
         "type": "Assertion",
         "id": assertion.id,
         "recipient": {
-            "type": "email",
+            "type": assertion.identity_type,
             "hashed": True,
             "salt": assertion.salt,
             "identity": assertion.identity_hash,

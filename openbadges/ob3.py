@@ -5,6 +5,9 @@ binding: ``type`` arrays except on ``Image``/``IdentityObject``/``credentialStat
 ``credentialStatus`` object, embedded issuer ``Profile``, and no ``null`` values or empty arrays
 ("Null values and empty arrays MUST be omitted", OB 3.0 serialization.md). Structural checks of
 any OB 3.0 credential live in :mod:`openbadges.ob3check`.
+
+About 490 lines: the builder and the recipient's ``IdentityObject`` (hashing and matching an
+e-mail address, a student number or a sign-in name) belong together, as the standard has them.
 """
 
 from __future__ import annotations
@@ -131,11 +134,15 @@ class StatusEntry:
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """The learner: an e-mail address, hashed with a per-award salt (research §0.5)."""
+    """The learner: an e-mail address, an institutional identifier (``identifier_type`` one
+    of :data:`IDENTIFIER_TYPES`), or both; each hashed with the same per-award salt
+    (research §0.5)."""
 
-    email: str
+    email: str = ""
     salt: str = field(default_factory=lambda: new_salt())
     did: str | None = None
+    identifier_type: str = ""
+    identifier: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,6 +174,89 @@ def email_identity(email: str, salt: str) -> JsonObject:
         "identityHash": identity_hash(normalize_email(email), salt),
         "salt": salt,
     }
+
+
+#: The institutional identifiers an award can be made to: a student number, or the
+#: institution's sign-in name for a person (eduPersonPrincipalName or SAML ``subject-id``,
+#: e.g. ``jdoe@uni.ac.nz``).
+IDENTIFIER_TYPES: Final = ("studentId", "sourcedId")
+
+#: The ``identityType`` each is written with in a credential. OB 3.0's ``IdentifierTypeEnum``
+#: (§B.3) has ``sourcedId`` but no term for a student number, and is extensible only by terms
+#: with the ``ext:`` prefix (1EdTech's strict JSON schema refuses anything else), so a
+#: student number is ``ext:studentId``.
+IDENTITY_TYPES: Final = {"studentId": "ext:studentId", "sourcedId": "sourcedId"}
+
+
+def identifier_kind(identity_type: object) -> str | None:
+    """Which of :data:`IDENTIFIER_TYPES` an ``IdentityObject``'s ``identityType`` is, if any
+    (the bare ``studentId`` of issuers that skip the prefix too)."""
+    for kind, written in IDENTITY_TYPES.items():
+        if identity_type in (kind, written):
+            return kind
+    return None
+
+
+def normalize_identifier(identity_type: str, value: str) -> str:
+    """An identifier as it is hashed and matched: surrounding and inner spaces removed; a
+    scoped sign-in name (``sourcedId``) lower-cased, as e-mail addresses are. A student
+    number keeps its case (``A0123`` and ``a0123`` may be two students)."""
+    cleaned = "".join(value.split())
+    return cleaned.lower() if identity_type == "sourcedId" else cleaned
+
+
+def identifier_identity(identity_type: str, value: str, salt: str) -> JsonObject:
+    """The hashed ``IdentityObject`` for an institutional identifier (normalized first)."""
+    if identity_type not in IDENTIFIER_TYPES:
+        raise ValueError(f"not an institutional identifier type: {identity_type!r}")
+    return {
+        "type": "IdentityObject",
+        "identityType": IDENTITY_TYPES[identity_type],
+        "hashed": True,
+        "identityHash": identity_hash(normalize_identifier(identity_type, value), salt),
+        "salt": salt,
+    }
+
+
+def identifier_matches(typed: str, identity: JsonObject) -> bool:
+    """Does a typed student number or sign-in name match an ``IdentityObject`` of an
+    institutional identifier type (:func:`identifier_kind`)? Tries what was typed and its
+    normalized form."""
+    kind = identifier_kind(identity.get("identityType"))
+    if kind is None:
+        return False
+    stored = identity.get("identityHash")
+    if not isinstance(stored, str):
+        return False
+    candidates = {typed.strip(), normalize_identifier(kind, typed)}
+    if identity.get("hashed") is not True:
+        return any(hmac.compare_digest(c, stored) for c in candidates)
+    algorithm, _, digest = stored.partition("$")
+    salt = identity.get("salt") or ""
+    if algorithm.lower() != "sha256" or not digest or not isinstance(salt, str):
+        return False
+    return any(
+        hmac.compare_digest(hashlib.sha256((c + salt).encode("utf-8")).hexdigest(), digest.lower())
+        for c in candidates
+    )
+
+
+def recipient_identities(recipient: Recipient) -> list[JsonObject]:
+    """The recipient's hashed ``IdentityObject`` values for ``credentialSubject.identifier``:
+    the e-mail's first if there is one, then the institutional identifier's. Raises
+    ``ValueError`` for a recipient with neither."""
+    identities = []
+    if recipient.email.strip():
+        identities.append(email_identity(recipient.email, recipient.salt))
+    if recipient.identifier_type or recipient.identifier:
+        if not normalize_identifier(recipient.identifier_type, recipient.identifier):
+            raise ValueError("an identifier type needs an identifier")
+        identities.append(
+            identifier_identity(recipient.identifier_type, recipient.identifier, recipient.salt)
+        )
+    if not identities:
+        raise ValueError("a recipient needs an e-mail address or an identifier")
+    return identities
 
 
 def email_matches(typed_email: str, identity: JsonObject) -> bool:
@@ -365,8 +455,9 @@ def build_credential(
     the learner's ``AchievementSubject.result`` values.
 
     ``name`` defaults to the achievement's name. The recipient is identified by a salted
-    SHA-256 of the normalized e-mail (plus ``credentialSubject.id`` only if ``recipient.did``
-    is a proven DID). Sign the result with :func:`openbadges.dataintegrity.sign`.
+    SHA-256 of the normalized e-mail and/or institutional identifier, one ``IdentityObject``
+    each (plus ``credentialSubject.id`` only if ``recipient.did`` is a proven DID). Sign the
+    result with :func:`openbadges.dataintegrity.sign`.
     """
     if valid_until is not None and valid_until <= valid_from:
         raise ValueError("validUntil must be after validFrom")
@@ -374,7 +465,7 @@ def build_credential(
         {
             "id": recipient.did,
             "type": ["AchievementSubject"],
-            "identifier": [email_identity(recipient.email, recipient.salt)],
+            "identifier": recipient_identities(recipient),
             "achievement": achievement_json(achievement),
             "narrative": narrative,
             "creditsEarned": _number(credits_earned) if credits_earned is not None else None,

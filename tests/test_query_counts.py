@@ -28,7 +28,7 @@ from integrations.oauth import services as oauth_services
 from issuers.models import Role
 from tests.badges.helpers import award, make_published
 from tests.base import Cast, add_member, make_user
-from tests.earners.helpers import make_learner
+from tests.earners.helpers import make_identity, make_learner
 from webhooks import services as webhook_services
 from webhooks.models import Endpoint
 
@@ -243,6 +243,27 @@ def test_the_backpack_reads_the_same_for_one_or_many_badges(client: Client, cast
 
     # session, user; the learner's addresses; their awards with preferences, issuers and
     # versions; unconfirmed addresses; imported badges.
+    assert _budget(client, url, grow) == (6, 6)
+
+
+def test_the_backpack_reads_the_same_with_awards_to_student_numbers(
+    client: Client, cast: Cast
+) -> None:
+    learner = make_learner("lee@example.com")
+    make_identity(learner, cast.institution, "20261234")
+    make_identity(learner, cast.other_institution, "R-77")
+    version = make_published(cast.editor, cast.issuer)
+    award(cast.awarder, version, email="", identifier_type="studentId", identifier="20261234")
+    client.force_login(learner)
+    url = reverse("earners:backpack")
+
+    def grow() -> None:
+        for i in range(4):
+            other = make_published(cast.editor, cast.issuer, slug=f"more-{i}")
+            award(cast.awarder, other, email="lee@example.com")
+            award(cast.awarder, other, email="", identifier_type="studentId", identifier="20261234")
+
+    # The same six: the addresses and the identities are read in one query.
     assert _budget(client, url, grow) == (6, 6)
 
 

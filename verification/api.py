@@ -49,7 +49,12 @@ class VerifyAPI(APIView):
             help_text="A baked PNG or SVG, base64-encoded (≤ 5 MiB decoded).",
         )
         email = serializers.CharField(
-            required=False, allow_blank=True, max_length=320, help_text="Recipient e-mail to check."
+            required=False,
+            allow_blank=True,
+            max_length=320,
+            help_text="Recipient to check: an e-mail address, a student number or a sign-in "
+            "name. A match is reported in the recipient check (code match; its detail names "
+            "the identifier type, studentId or sourcedId, when it was not the e-mail).",
         )
         receipt = serializers.BooleanField(
             required=False, default=False, help_text="Also sign and store a receipt."

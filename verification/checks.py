@@ -3,7 +3,7 @@
 Each function returns :class:`verification.report.Check` objects with a plain sentence; none
 raises for a bad credential. Revocation lives in :mod:`verification.status`.
 
-About 425 lines: one function per check of the report (structure, proof and key, validity,
+About 470 lines: one function per check of the report (structure, proof and key, validity,
 recipient, endorsements), in the order the report lists them.
 """
 
@@ -332,38 +332,83 @@ def validity(document: dict[str, Any], *, now: datetime) -> Check:
     return Check("validity", Status.PASS, "ok", _("Valid from its issue date, with no expiry."))
 
 
-def recipient(document: dict[str, Any], email: str) -> Check:
-    """Hash the typed e-mail with the credential's salt (OB 3.0 §1.4); never store it."""
-    if not email.strip():
-        return Check(
-            "recipient",
-            Status.SKIP,
-            "not_asked",
-            _("No e-mail given: anyone holding a copy of this badge would see the same result."),
-        )
+def identifier_matched(kind: str) -> Check:
+    """The passed recipient check for a typed identifier that matched an ``IdentityObject``
+    of ``kind`` (``studentId`` or ``sourcedId``), saying which it was."""
+    message = (
+        _("Issued to the student number you entered.")
+        if kind == "studentId"
+        else _("Issued to the sign-in name you entered.")
+    )
+    return Check("recipient", Status.PASS, "match", message, kind)
+
+
+def _identities(document: dict[str, Any]) -> list[dict[str, Any]]:
     subject = document.get("credentialSubject")
     subject = subject[0] if isinstance(subject, list) and subject else subject
     identities = subject.get("identifier", []) if isinstance(subject, dict) else []
     identities = identities if isinstance(identities, list) else [identities]
-    emails = [
-        i for i in identities if isinstance(i, dict) and i.get("identityType") == "emailAddress"
-    ]
-    if not emails:
+    return [i for i in identities if isinstance(i, dict)]
+
+
+def recipient(document: dict[str, Any], email: str) -> Check:
+    """Hash what was typed (an e-mail address, a student number or a sign-in name) with the
+    credential's salt and compare it with each ``IdentityObject`` of its kind (OB 3.0 §1.4);
+    never store it. A match names what matched: the check's ``detail`` is the matched
+    ``identityType`` when it is an institutional identifier."""
+    typed = email
+    if not typed.strip():
+        return Check(
+            "recipient",
+            Status.SKIP,
+            "not_asked",
+            _(
+                "No e-mail address or student number given: anyone holding a copy of this "
+                "badge would see the same result."
+            ),
+        )
+    identities = _identities(document)
+    emails = [i for i in identities if i.get("identityType") == "emailAddress"]
+    institutional = [i for i in identities if ob3.identifier_kind(i.get("identityType"))]
+    if not emails and not institutional:
         return Check(
             "recipient",
             Status.UNKNOWN,
             "no_email_identity",
-            _("The badge does not name its recipient by e-mail, so the address cannot be checked."),
+            _(
+                "The badge names its recipient neither by e-mail nor by student number or "
+                "sign-in name, so the recipient cannot be checked."
+            ),
         )
-    if any(ob3.email_matches(email, identity) for identity in emails):
+    if any(ob3.email_matches(typed, identity) for identity in emails):
         return Check(
             "recipient", Status.PASS, "match", _("Issued to the e-mail address you entered.")
+        )
+    for identity in institutional:
+        if ob3.identifier_matches(typed, identity):
+            return identifier_matched(str(ob3.identifier_kind(identity["identityType"])))
+    return not_recipient(typed)
+
+
+def not_recipient(typed: str) -> Check:
+    """The failed recipient check, worded for what was typed: an address, or an identifier
+    (``detail`` "identifier", which the report's headline follows)."""
+    if "@" in typed:
+        return Check(
+            "recipient",
+            Status.FAIL,
+            "no_match",
+            _("Not this recipient: the badge was not issued to the e-mail address you entered."),
         )
     return Check(
         "recipient",
         Status.FAIL,
         "no_match",
-        _("Not this recipient: the badge was not issued to the e-mail address you entered."),
+        _(
+            "Not this recipient: the badge was not issued to the student number or sign-in "
+            "name you entered."
+        ),
+        "identifier",
     )
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from openbadges import ob2verify
-from verification import fetcher
+from openbadges import ob2verify, ob3
+from verification import checks, fetcher
 from verification.report import Check, Report, Status
 
 
@@ -193,40 +193,7 @@ def verify(
                 _("Not revoked: the issuer still publishes this badge."),
             )
         )
-    if email.strip():
-        if ob2verify.recipient_matches(email, assertion.get("recipient")):
-            report.add(
-                Check(
-                    "recipient",
-                    Status.PASS,
-                    "match",
-                    _("Issued to the e-mail address you entered."),
-                )
-            )
-        else:
-            report.add(
-                Check(
-                    "recipient",
-                    Status.FAIL,
-                    "no_match",
-                    _(
-                        "Not this recipient: the badge was not issued to the e-mail address "
-                        "you entered."
-                    ),
-                )
-            )
-    else:
-        report.add(
-            Check(
-                "recipient",
-                Status.SKIP,
-                "not_asked",
-                _(
-                    "No e-mail given: anyone holding a copy of this badge would see the same "
-                    "result."
-                ),
-            )
-        )
+    report.add(_recipient(assertion.get("recipient"), email))
 
 
 def _hosted(
@@ -339,3 +306,33 @@ def _signed(report: Report, assertion: dict[str, Any], issuer: dict[str, Any], j
                 "status", Status.PASS, "not_revoked", _("Not revoked (issuer's revocation list).")
             )
         )
+
+
+def _recipient(recipient: Any, typed: str) -> Check:
+    """The typed e-mail (or, for an assertion made to an institutional identifier, the typed
+    student number or sign-in name) hashed with the assertion's salt."""
+    if not typed.strip():
+        return Check(
+            "recipient",
+            Status.SKIP,
+            "not_asked",
+            _(
+                "No e-mail address or student number given: anyone holding a copy of this "
+                "badge would see the same result."
+            ),
+        )
+    if ob2verify.recipient_matches(typed, recipient):
+        return Check(
+            "recipient", Status.PASS, "match", _("Issued to the e-mail address you entered.")
+        )
+    kind = ob3.identifier_kind(recipient.get("type")) if isinstance(recipient, dict) else None
+    if kind is not None and isinstance(recipient, dict):
+        identity = {
+            "identityType": kind,
+            "hashed": recipient.get("hashed"),
+            "identityHash": recipient.get("identity"),
+            "salt": recipient.get("salt"),
+        }
+        if ob3.identifier_matches(typed, identity):
+            return checks.identifier_matched(kind)
+    return checks.not_recipient(typed)

@@ -120,7 +120,11 @@ class Report:
 
     @property
     def headline(self) -> str:
-        return str(HEADLINES[self.verdict])
+        verdict = self.verdict
+        recipient = self.check("recipient")
+        if verdict is Verdict.NOT_RECIPIENT and recipient and recipient.detail == "identifier":
+            return str(NOT_RECIPIENT_IDENTIFIER)
+        return str(HEADLINES[verdict])
 
     def as_json(self) -> dict[str, Any]:
         """The API/CLI/receipt form. Contains no e-mail address, only whether one matched."""
@@ -164,6 +168,13 @@ HEADLINES = {
         "Nothing to verify: we could not find a badge in what you gave."
     ),
 }
+
+
+#: The "not this recipient" headline when a student number or sign-in name was typed.
+NOT_RECIPIENT_IDENTIFIER = gettext_lazy(
+    "Not this recipient: the badge is genuine but was not issued to that student number or "
+    "sign-in name."
+)
 
 
 def verdict_of(checks: list[Check]) -> Verdict:

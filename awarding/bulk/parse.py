@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from awarding import rules
-from badges.models import AchievementVersion, Language
+from badges.models import AchievementVersion, IdentifierType, Language
 from frameworks.catalogue import selectors as catalogue_selectors
-from openbadges.ob3 import normalize_email
+from openbadges.ob3 import normalize_email, normalize_identifier
 
 # Column key → accepted header spellings (compared case- and space-insensitively).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -38,7 +38,22 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "result": ("result", "grade", "成绩", "结果"),
     "language": ("language", "语言"),
     "credits_earned": ("credits earned", "credits", "获得学分", "学分"),
+    # Institutional identifiers (``badges.models.IdentifierType``), instead of or with the
+    # e-mail: they do not change when the learner leaves.
+    "student_id": ("student id", "student number", "student no", "student no.", "学号"),
+    "sourced_id": (
+        "sourced id",
+        "sign-in name",
+        "sign in name",
+        "eppn",
+        "edupersonprincipalname",
+        "登录名",
+        "统一身份账号",
+    ),
 }
+
+#: The identifier columns, by the identifier type they hold.
+IDENTIFIER_COLUMNS: dict[str, str] = {kind.field_name: kind.value for kind in IdentifierType}
 
 # Template headers, in the order of ``COLUMNS``.
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -51,8 +66,21 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "Result",
         "Language",
         "Credits earned",
+        "Student number",
+        "Sign-in name",
     ),
-    "zh": ("电子邮箱", "姓名", "证据链接", "证据说明", "有效期至", "成绩", "语言", "获得学分"),
+    "zh": (
+        "电子邮箱",
+        "姓名",
+        "证据链接",
+        "证据说明",
+        "有效期至",
+        "成绩",
+        "语言",
+        "获得学分",
+        "学号",
+        "登录名",
+    ),
 }
 
 COLUMN_LABELS = {
@@ -65,6 +93,8 @@ COLUMN_LABELS = {
     "result": gettext_lazy("Result"),
     "language": gettext_lazy("Language"),
     "credits_earned": gettext_lazy("Credits earned"),
+    "student_id": gettext_lazy("Student number"),
+    "sourced_id": gettext_lazy("Sign-in name"),
 }
 
 _LANGUAGES = {
@@ -89,6 +119,8 @@ class ParsedRow:
 
     number: int
     email: str = ""
+    identifier_type: str = ""
+    identifier: str = ""
     name: str = ""
     evidence_url: str = ""
     evidence_narrative: str = ""
@@ -115,7 +147,7 @@ def template_csv(language: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headers)
-    writer.writerow([*example, "", "", "zh" if zh else "en", ""])
+    writer.writerow([*example, "", "", "zh" if zh else "en", "", "", ""])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -224,6 +256,35 @@ def _check_credits(row: ParsedRow, value: str, credit_value: float | None) -> No
     _check(row, "credits_earned", lambda: rules.credits_earned_value(earned, credit_value))
 
 
+def _check_recipient(row: ParsedRow, raw: dict[str, str | datetime]) -> None:
+    """The learner: an e-mail address, a student number or sign-in name, or an address and
+    one identifier (``awarding.rules.check_recipient``)."""
+    email = str(raw.get("email", "")).strip()
+    given = {
+        column: str(raw.get(column, "")).strip()
+        for column in IDENTIFIER_COLUMNS
+        if str(raw.get(column, "")).strip()
+    }
+    if not email and not given:
+        row.error(
+            "email",
+            _("Give the learner's e-mail address, student number or sign-in name."),
+        )
+        return
+    if email:
+        row.email = normalize_email(email)
+        _check(row, "email", lambda: rules.check_email(email))
+    if len(given) > 1:
+        row.error("sourced_id", _("Give a student number or a sign-in name, not both."))
+        return
+    if given:
+        ((column, value),) = given.items()
+        kind = IDENTIFIER_COLUMNS[column]
+        row.identifier_type = kind
+        row.identifier = normalize_identifier(kind, value)[: rules.IDENTIFIER_MAX_LENGTH]
+        _check(row, column, lambda: rules.check_identifier(kind, value))
+
+
 def _check_row(
     row: ParsedRow,
     raw: dict[str, str | datetime],
@@ -231,9 +292,7 @@ def _check_row(
     credit_value: float | None,
     now: datetime,
 ) -> None:
-    email = str(raw.get("email", "")).strip()
-    row.email = normalize_email(email)
-    _check(row, "email", lambda: rules.check_email(email))
+    _check_recipient(row, raw)
     row.name = str(raw.get("name", "")).strip()
     if len(row.name) > 200:
         row.error("name", _("The name is longer than 200 characters."))
@@ -270,14 +329,33 @@ def _check_row(
             _check(row, "language", lambda: rules.language_for(row.language, available))
 
 
+def _check_repeats(row: ParsedRow, seen: dict[tuple[str, str], int]) -> None:
+    """The same learner twice in one file: by e-mail address, or by identifier."""
+    if row.email:
+        earlier = seen.setdefault(("email", row.email), row.number)
+        if earlier != row.number:
+            row.error(
+                "email",
+                _("This e-mail address is already in row %(row)s.") % {"row": earlier},
+            )
+    if row.identifier:
+        earlier = seen.setdefault((row.identifier_type, row.identifier), row.number)
+        if earlier != row.number:
+            row.error(
+                IdentifierType(row.identifier_type).field_name,
+                _("This identifier is already in row %(row)s.") % {"row": earlier},
+            )
+
+
 def parse_upload(
     data: bytes, file_name: str, version: AchievementVersion, *, allow_repeats: bool = False
 ) -> list[ParsedRow]:
     """Parse and check every row of an uploaded CSV or XLSX file for ``version``.
 
-    File-level problems (unreadable, no e-mail column, no rows, too many rows) raise
-    ``ValidationError``; row problems are listed on each row, by column. The same e-mail twice
-    in one file is an error unless ``allow_repeats`` (duplicate handling "allow").
+    File-level problems (unreadable, neither an e-mail nor an identifier column, no rows, too
+    many rows) raise ``ValidationError``; row problems are listed on each row, by column. The
+    same e-mail or identifier twice in one file is an error unless ``allow_repeats``
+    (duplicate handling "allow").
     """
     is_xlsx = data[:4] == b"PK\x03\x04" or file_name.lower().endswith(".xlsx")
     reader = _xlsx_rows(data) if is_xlsx else _csv_rows(data)
@@ -285,16 +363,19 @@ def parse_upload(
     if header is None:
         raise ValidationError(_("The file is empty."))
     keys = [_header_key(str(cell)) for cell in header]
-    if "email" not in keys:
+    if not {"email", *IDENTIFIER_COLUMNS} & set(keys):
         raise ValidationError(
-            _("The first row must name the columns, with one called Email (or 电子邮箱).")
+            _(
+                "The first row must name the columns, with one called Email (or 电子邮箱), "
+                "Student number (学号) or Sign-in name (登录名)."
+            )
         )
     credit_value = None
     if "credits_earned" in keys:
         credit_value = rules.credit_value(catalogue_selectors.placement_of(version))
     now = timezone.now()
     rows: list[ParsedRow] = []
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     limit = settings.BULK_MAX_ROWS
     for number, values in enumerate(reader, start=2):
         if not any(str(v).strip() for v in values):
@@ -307,14 +388,8 @@ def parse_upload(
         raw = {key: value for key, value in zip(keys, values, strict=False) if key is not None}
         row = ParsedRow(number=number)
         _check_row(row, raw, version, credit_value, now)
-        if row.email and not allow_repeats:
-            if row.email in seen:
-                row.error(
-                    "email",
-                    _("This e-mail address is already in row %(row)s.") % {"row": seen[row.email]},
-                )
-            else:
-                seen[row.email] = number
+        if not allow_repeats:
+            _check_repeats(row, seen)
         rows.append(row)
     if not rows:
         raise ValidationError(_("The file has no rows under its header."))

@@ -1,5 +1,5 @@
 """Reads of bulk uploads: the access function for a batch, its progress and result file,
-and the batches whose tasks were lost."""
+the batches whose tasks were lost, and the learners of a chunk who already hold the badge."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import io
 import uuid
 from datetime import timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
@@ -16,7 +16,17 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from badges import credentials
-from badges.models import Achievement, BatchState, BulkBatch, BulkRow, RowState
+from badges.models import (
+    Achievement,
+    Award,
+    AwardStatus,
+    BatchState,
+    BulkBatch,
+    BulkRow,
+    DuplicateHandling,
+    IdentifierType,
+    RowState,
+)
 from issuers.models import Institution, Issuer, Role
 from issuers.permissions import require_role
 
@@ -53,6 +63,48 @@ def stale_batches(*, older_than: timedelta) -> list[uuid.UUID]:
     )
 
 
+def _learner_keys(email: str, identifier_type: str, identifier: str) -> list[tuple[str, str]]:
+    """How a row or an award names its learner: by e-mail, by identifier, or both."""
+    keys = [("email", email)] if email else []
+    return [*keys, (identifier_type, identifier)] if identifier else keys
+
+
+def active_awards(rows: list[BulkRow], batch: BulkBatch) -> dict[tuple[str, str], list[Award]]:
+    """The chunk's learners' active awards of this achievement (any version), other than
+    this batch's own, by e-mail and by identifier (:func:`_learner_keys`): one query per
+    chunk. The achievement is one issuer's, so an identifier matches within its institution
+    only."""
+    if batch.duplicates == DuplicateHandling.ALLOW or not rows:
+        return {}
+    emails = [row.email for row in rows if row.email]
+    identifiers: dict[str, list[str]] = {}
+    for row in rows:
+        if row.identifier:
+            identifiers.setdefault(row.identifier_type, []).append(row.identifier)
+    learners = Q(recipient_email__in=emails) if emails else Q(pk__in=[])
+    for kind, values in identifiers.items():
+        learners |= Q(recipient_identifier_type=kind, recipient_identifier__in=values)
+    found: dict[tuple[str, str], list[Award]] = {}
+    for award in Award.objects.filter(
+        learners,
+        achievement_version__achievement_id=batch.achievement_version.achievement_id,
+        status=AwardStatus.ACTIVE,
+    ).exclude(bulk_row__batch=batch):
+        for key in _learner_keys(
+            award.recipient_email, award.recipient_identifier_type, award.recipient_identifier
+        ):
+            found.setdefault(key, []).append(award)
+    return found
+
+
+def earlier_awards(row: BulkRow, active: dict[tuple[str, str], list[Award]]) -> list[Award]:
+    """The row's learner's active awards found by :func:`active_awards`, each once."""
+    earlier: dict[object, Award] = {}
+    for key in _learner_keys(row.email, row.identifier_type, row.identifier):
+        earlier.update((award.pk, award) for award in active.get(key, []))
+    return list(earlier.values())
+
+
 def progress(batch: BulkBatch) -> dict[str, int]:
     """Row counts by state, with ``done`` (rows no longer pending) and ``percent``."""
     counts = dict.fromkeys(RowState.values, 0)
@@ -67,11 +119,24 @@ def result_csv(batch: BulkBatch) -> bytes:
     """The downloadable result: every row, what became of it and the credential's link."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([_("Row"), _("E-mail"), _("Name"), _("Status"), _("Message"), _("Credential")])
+    kinds = list(IdentifierType)
+    writer.writerow(
+        [
+            _("Row"),
+            _("E-mail"),
+            _("Name"),
+            _("Status"),
+            _("Message"),
+            _("Credential"),
+            *(kind.short_label for kind in kinds),
+        ]
+    )
     for row in batch.rows.order_by("number"):
         message = row.message or "; ".join(e["message"] for e in row.errors)
         link = credentials.credential_url(row.award_id) if row.award_id else ""
-        writer.writerow([row.number, row.email, row.name, RowState(row.state).label, message, link])
+        identifiers = [row.identifier if row.identifier_type == kind else "" for kind in kinds]
+        state = RowState(row.state).label
+        writer.writerow([row.number, row.email, row.name, state, message, link, *identifiers])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

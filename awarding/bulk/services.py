@@ -25,12 +25,12 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from awarding import services as awarding
 from awarding.bulk import parse, tasks
+from awarding.bulk import selectors as bulk_selectors
 from awarding.revocation import services as revocation
 from awarding.rules import AwardRequest
 from badges.models import (
     AchievementVersion,
     Award,
-    AwardStatus,
     BatchState,
     BulkBatch,
     BulkRow,
@@ -106,6 +106,8 @@ def create_batch(
                 batch=batch,
                 number=r.number,
                 email=r.email,
+                identifier_type=r.identifier_type,
+                identifier=r.identifier,
                 name=r.name,
                 evidence_url=r.evidence_url,
                 evidence_narrative=r.evidence_narrative,
@@ -177,21 +179,6 @@ def start_batch(*, actor: User | None, batch: BulkBatch, client: str = "") -> Bu
     return locked
 
 
-def _active_awards(rows: list[BulkRow], batch: BulkBatch) -> dict[str, list[Award]]:
-    """The chunk's learners' active awards of this achievement (any version), by e-mail,
-    other than this batch's own: one query per chunk."""
-    if batch.duplicates == DuplicateHandling.ALLOW or not rows:
-        return {}
-    found: dict[str, list[Award]] = {}
-    for award in Award.objects.filter(
-        achievement_version__achievement_id=batch.achievement_version.achievement_id,
-        recipient_email__in=[row.email for row in rows],
-        status=AwardStatus.ACTIVE,
-    ).exclude(bulk_row__batch=batch):
-        found.setdefault(award.recipient_email, []).append(award)
-    return found
-
-
 def _request(row: BulkRow) -> AwardRequest:
     evidence = (
         (EvidenceItem(url=row.evidence_url, narrative=row.evidence_narrative),)
@@ -200,6 +187,8 @@ def _request(row: BulkRow) -> AwardRequest:
     )
     return AwardRequest(
         email=row.email,
+        identifier_type=row.identifier_type,
+        identifier=row.identifier,
         name=row.name,
         evidence=evidence,
         valid_until=row.valid_until,
@@ -271,11 +260,11 @@ def issue_chunk_once(*, batch_id: uuid.UUID) -> int:
         .filter(batch=batch, state=RowState.PENDING)
         .order_by("number")[: min(100, settings.BULK_CHUNK)]
     )
-    active = _active_awards(rows, batch)
+    active = bulk_selectors.active_awards(rows, batch)
     to_award: list[BulkRow] = []
     for row in rows:
         row.attempts += 1
-        earlier = active.get(row.email, [])
+        earlier = bulk_selectors.earlier_awards(row, active)
         if earlier and batch.duplicates == DuplicateHandling.SKIP:
             row.state = RowState.SKIPPED
             row.message = _("Already has this badge.")

@@ -15,6 +15,7 @@ from badges.models.awards import (
     AwardEvidence,
     AwardStatus,
     AwardStatusEvent,
+    IdentifierType,
     StatusAction,
 )
 from badges.models.bulk import (
@@ -53,6 +54,7 @@ __all__ = [
     "BulkRow",
     "DuplicateHandling",
     "IdempotentRequest",
+    "IdentifierType",
     "IssuerApiToken",
     "Language",
     "NotificationKind",

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from badges.models.achievements import AchievementVersion, Language
@@ -26,6 +27,31 @@ class AwardStatus(models.TextChoices):
     REVOKED = "revoked", _("Revoked")
 
 
+class IdentifierType(models.TextChoices):
+    """Institutional identifiers an award can be made to (``openbadges.ob3.IDENTIFIER_TYPES``).
+    Each is meaningful only within the institution that assigned it."""
+
+    STUDENT_ID = "studentId", _("Student number")
+    SOURCED_ID = "sourcedId", _("Institutional sign-in name (eduPersonPrincipalName)")
+
+    @property
+    def short_label(self) -> str:
+        """The kind in a few words, for lists ("Student number")."""
+        return str(_SHORT_LABELS[self])
+
+    @property
+    def field_name(self) -> str:
+        """Its name in the REST API, the webhooks and the CSV upload (``student_id``)."""
+        return _FIELD_NAMES[self]
+
+
+_SHORT_LABELS = {
+    IdentifierType.STUDENT_ID: _("Student number"),
+    IdentifierType.SOURCED_ID: _("Sign-in name"),
+}
+_FIELD_NAMES = {IdentifierType.STUDENT_ID: "student_id", IdentifierType.SOURCED_ID: "sourced_id"}
+
+
 class Award(models.Model):
     """One badge awarded to one learner: the signed OB 3.0 credential and its private facts.
 
@@ -34,6 +60,12 @@ class Award(models.Model):
     nothing queries inside it, and storing it twice made a bulk award cost half again as
     much.) ``recipient_email`` stays with the issuer (notifications, the learner's backpack)
     and never appears on a public page.
+
+    An award is made to an e-mail address, to an institutional identifier
+    (``recipient_identifier_type`` and the normalized ``recipient_identifier``: a student
+    number or a sign-in name, meaningful only within the issuer's institution), or to both;
+    the credential carries one hashed ``IdentityObject`` for each, with the same salt.
+    ``recipient_email_hash`` is the first of them: the e-mail's, else the identifier's.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -42,7 +74,11 @@ class Award(models.Model):
         AchievementVersion, on_delete=models.PROTECT, related_name="awards"
     )
     signing_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="awards")
-    recipient_email = models.EmailField(_("recipient e-mail"))
+    recipient_email = models.EmailField(_("recipient e-mail"), blank=True)
+    recipient_identifier_type = models.CharField(
+        _("identifier type"), max_length=20, choices=IdentifierType.choices, blank=True
+    )
+    recipient_identifier = models.CharField(_("identifier"), max_length=256, blank=True)
     recipient_email_hash = models.CharField(max_length=100)
     salt = models.CharField(max_length=64)
     recipient_name = models.CharField(_("recipient name"), max_length=200, blank=True)
@@ -77,10 +113,47 @@ class Award(models.Model):
             # The backpack, claiming and duplicate checks find awards by address.
             models.Index(fields=["recipient_email"], name="award_recipient_email"),
             models.Index(fields=["updated_at", "id"], name="award_updated"),
+            # The backpack and duplicate checks find awards by institutional identifier.
+            models.Index(
+                fields=["recipient_identifier_type", "recipient_identifier"],
+                condition=~Q(recipient_identifier=""),
+                name="award_recipient_identifier",
+            ),
+        ]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            # An award names its learner by e-mail, by identifier, or both.
+            models.CheckConstraint(
+                condition=~Q(recipient_email="") | ~Q(recipient_identifier=""),
+                name="award_has_recipient",
+            ),
+            # An identifier always comes with its type, and a type with an identifier.
+            models.CheckConstraint(
+                condition=Q(recipient_identifier="", recipient_identifier_type="")
+                | (~Q(recipient_identifier="") & ~Q(recipient_identifier_type="")),
+                name="award_identifier_typed",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.achievement_version} → {self.recipient_name or self.pk}"
+
+    @property
+    def recipient_label(self) -> str:
+        """Who the award was made to, as staff see it: the e-mail address, else the
+        identifier with its kind ("Student number: 20261234")."""
+        if self.recipient_email:
+            return self.recipient_email
+        return self.identifier_label
+
+    @property
+    def identifier_label(self) -> str:
+        """The institutional identifier with its kind, or "" when the award has none."""
+        if not self.recipient_identifier:
+            return ""
+        return _("%(kind)s: %(value)s") % {
+            "kind": IdentifierType(self.recipient_identifier_type).short_label,
+            "value": self.recipient_identifier,
+        }
 
     @property
     def credential(self) -> dict[str, Any]:

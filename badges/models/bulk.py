@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from badges.models.achievements import AchievementVersion
-from badges.models.awards import Award
+from badges.models.awards import Award, IdentifierType
 from issuers.models import Issuer
 
 
@@ -85,6 +85,9 @@ class BulkRow(models.Model):
     batch = models.ForeignKey(BulkBatch, on_delete=models.CASCADE, related_name="rows")
     number = models.PositiveIntegerField()  # the spreadsheet's row number (header is row 1)
     email = models.CharField(max_length=254, blank=True)
+    # An institutional identifier (``Award.recipient_identifier``), if the row gives one.
+    identifier_type = models.CharField(max_length=20, blank=True)
+    identifier = models.CharField(max_length=256, blank=True)
     name = models.CharField(max_length=200, blank=True)
     evidence_url = models.CharField(max_length=2000, blank=True)
     evidence_narrative = models.TextField(blank=True)
@@ -113,3 +116,13 @@ class BulkRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id} row {self.number}"
+
+    @property
+    def identifier_label(self) -> str:
+        """The row's identifier with its kind ("Student number: 20261234"), or ""."""
+        if self.identifier_type not in IdentifierType.values or not self.identifier:
+            return ""
+        return _("%(kind)s: %(value)s") % {
+            "kind": IdentifierType(self.identifier_type).short_label,
+            "value": self.identifier,
+        }

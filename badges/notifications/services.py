@@ -79,6 +79,11 @@ def send_award_email(*, notification_id: int) -> bool:
         notification.sent_at = timezone.now()
         notification.save(update_fields=["last_error", "sent_at"])
         return False
+    if not award.recipient_email:  # never queued for one; kept from being sent anyway
+        notification.last_error = "no e-mail address"
+        notification.sent_at = timezone.now()
+        notification.save(update_fields=["last_error", "sent_at"])
+        return False
     notification.attempts += 1
     issuer = award.issuer
     language = award.language
@@ -122,6 +127,10 @@ def resend_award_email(*, actor: User, award: Award) -> AwardNotification:
     require_role(actor, award.issuer.institution, Role.AWARDER, award.issuer)
     if award.status == AwardStatus.REVOKED:
         raise ValidationError(_("This badge is revoked; there is nothing to send."))
+    if not award.recipient_email:
+        raise ValidationError(
+            _("This badge was awarded to a student number or sign-in name, not an address.")
+        )
     return queue_award_email(award=award, key=f"{award.pk}:resend:{uuid.uuid4()}")
 
 
@@ -130,12 +139,16 @@ def queue_reminders(*, now: datetime | None = None) -> int:
     ``CLAIM_REMINDER_DAYS`` ago; at most one reminder per award (its key is unique)."""
     now = now or timezone.now()
     days = settings.CLAIM_REMINDER_DAYS
-    due = Award.objects.filter(
-        claimed_at__isnull=True,
-        status=AwardStatus.ACTIVE,
-        notifications__kind=NotificationKind.ISSUED,
-        notifications__sent_at__lte=now - timedelta(days=days),
-    ).exclude(notifications__kind=NotificationKind.REMINDER)
+    due = (
+        Award.objects.exclude(recipient_email="")
+        .filter(
+            claimed_at__isnull=True,
+            status=AwardStatus.ACTIVE,
+            notifications__kind=NotificationKind.ISSUED,
+            notifications__sent_at__lte=now - timedelta(days=days),
+        )
+        .exclude(notifications__kind=NotificationKind.REMINDER)
+    )
     count = 0
     for award in due.distinct()[:1000]:
         with transaction.atomic():

@@ -71,6 +71,9 @@ def decide_identity_change(
         actor=actor,
         version=original.achievement_version,
         email=change.new_email,
+        # A student number or sign-in name stays with the badge: it names the same learner.
+        identifier_type=original.recipient_identifier_type,
+        identifier=original.recipient_identifier,
         name=original.recipient_name,
         evidence=evidence,
         narrative=str(document.get("credentialSubject", {}).get("narrative", "") or ""),

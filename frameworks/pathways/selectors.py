@@ -77,7 +77,10 @@ def completion_for(
 
 def learner_awards(institution: Institution, email: str) -> dict[uuid.UUID, Award]:
     """The learner's awards that count: active, unexpired, of the institution's issuers;
-    the most recent one per achievement."""
+    the most recent one per achievement. Pathways follow learners by e-mail: no address, no
+    awards (awards made to an identifier only are never lumped together under "")."""
+    if not normalize_email(email):
+        return {}
     now = timezone.now()
     rows = (
         Award.objects.filter(
@@ -186,8 +189,12 @@ def pathways_to_complete(award_ids: Sequence[uuid.UUID]) -> list[tuple[Pathway, 
     Usually no pathway counts these achievements: one query on the requirements finds that,
     after one reading only the three columns needed of the awards (a bulk chunk's credentials
     are ~3 KB each)."""
-    rows = Award.objects.filter(pk__in=award_ids).values_list(
-        "issuer__institution_id", "achievement_version__achievement_id", "recipient_email"
+    rows = (
+        Award.objects.filter(pk__in=award_ids)
+        .exclude(recipient_email="")  # pathways follow learners by e-mail
+        .values_list(
+            "issuer__institution_id", "achievement_version__achievement_id", "recipient_email"
+        )
     )
     emails: dict[tuple[int, uuid.UUID], set[str]] = {}
     for institution_id, achievement_id, email in rows:

@@ -15,7 +15,7 @@ from accounts.models import User
 from achievements import services as achievement_services
 from awarding import services as awarding
 from badges import selectors
-from badges.models import Achievement, Award
+from badges.models import Achievement, Award, IdentifierType
 from badges.services import EvidenceItem
 from issuers.keys import SigningUnavailable
 from issuers.models import Issuer
@@ -142,6 +142,9 @@ DEMO_ACHIEVEMENTS: list[dict[str, Any]] = [
     },
 ]
 
+#: The demo identity provider's learner1 has this student number at the demo institution.
+DEMO_STUDENT_ID = "20261234"
+
 DEMO_AWARDS: list[dict[str, Any]] = [
     {
         "issuer": "demo-poly-engineering",
@@ -160,6 +163,19 @@ DEMO_AWARDS: list[dict[str, Any]] = [
         "language": "zh-Hans",
         "narrative": "数据故事清晰地解释了本地公交客流的变化。",
         "evidence": [("", "在线测验成绩：92%")],
+    },
+    # Awarded to a student number only (no e-mail, so none is sent): it reaches learner1
+    # when they sign in through the demo institution's identity provider, which vouches for
+    # student number 20261234.
+    {
+        "issuer": "demo-poly-engineering",
+        "achievement": "cnc-fundamentals",
+        "email": "",
+        "student_id": DEMO_STUDENT_ID,
+        "name": "Learner One",
+        "language": "en",
+        "narrative": "Completed the workshop safety induction and the practical assessment.",
+        "evidence": [],
     },
 ]
 
@@ -191,8 +207,11 @@ def seed_badges(*, owner: User, awarder: User) -> list[str]:
     lines = []
     for spec in DEMO_AWARDS:
         achievement = achievements[(spec["issuer"], spec["achievement"])]
+        student_id = spec.get("student_id", "")
         if Award.objects.filter(
-            achievement_version__achievement=achievement, recipient_email=spec["email"]
+            achievement_version__achievement=achievement,
+            recipient_email=spec["email"],
+            recipient_identifier=student_id,
         ).exists():
             continue
         version = selectors.latest_published(achievement)
@@ -202,6 +221,8 @@ def seed_badges(*, owner: User, awarder: User) -> list[str]:
                 actor=awarder,
                 version=version,
                 email=spec["email"],
+                identifier_type=IdentifierType.STUDENT_ID if student_id else "",
+                identifier=student_id,
                 name=spec["name"],
                 language=spec["language"],
                 narrative=spec["narrative"],

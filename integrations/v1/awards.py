@@ -27,9 +27,9 @@ from rest_framework.response import Response
 from awarding import rules, services
 from awarding.rules import AwardRequest
 from badges import credentials, selectors
-from badges.models import Award
+from badges.models import Award, IdentifierType
 from badges.notifications.selectors import delivery
-from badges.services import EvidenceItem
+from badges.services import EvidenceItem, identifier_json
 from badges.state import State, award_state
 from badges.statuslists.selectors import status_entries_json
 from common.db import retrying_deadlocks
@@ -50,7 +50,7 @@ from integrations.v1.common import (
     scope_key,
 )
 from integrations.v1.errors import error_response, errors
-from openbadges.ob3 import normalize_email
+from openbadges.ob3 import normalize_email, normalize_identifier
 
 # --------------------------------------------------------------------------------------------
 # Answers
@@ -66,8 +66,9 @@ def state_of(award: Award, now: datetime) -> str:
 
 
 def award_json(award: Award, now: datetime | None = None) -> dict[str, Any]:
-    """One award as the API answers it: who, what, its state, and the learner's claim state
-    (the e-mails read from ``award.notifications``, prefetched by the lists)."""
+    """One award as the API answers it: who (``email`` and/or ``student_id`` or
+    ``sourced_id``; ``null`` for the ones not given), what, its state, and the learner's
+    claim state (the e-mails read from ``award.notifications``, prefetched by the lists)."""
     seen = delivery(award)
     version = award.achievement_version
     return {
@@ -76,7 +77,8 @@ def award_json(award: Award, now: datetime | None = None) -> dict[str, Any]:
         "issuer": award.issuer.slug,
         "achievement": str(version.achievement_id),
         "version": version.number,
-        "email": award.recipient_email,
+        "email": award.recipient_email or None,
+        **identifier_json(award),
         "name": award.recipient_name,
         "language": award.language,
         "awarded_at": iso(award.awarded_at),
@@ -108,6 +110,10 @@ def awards_json(awards: Sequence[Award]) -> list[dict[str, Any]]:
 
 
 _STATES = list(selectors.AWARD_STATES)
+STUDENT_ID_HELP = "the learner's student number, meaningful within the issuer's institution"
+SOURCED_ID_HELP = (
+    "the learner's institutional sign-in name (eduPersonPrincipalName, e.g. jdoe@uni.ac.nz)"
+)
 
 
 class ClaimOutput(serializers.Serializer[Any]):
@@ -126,7 +132,9 @@ class AwardOutput(serializers.Serializer[Any]):
     issuer = serializers.SlugField()
     achievement = serializers.UUIDField()
     version = serializers.IntegerField()
-    email = serializers.EmailField()
+    email = serializers.EmailField(allow_null=True, help_text="null when awarded to an identifier")
+    student_id = serializers.CharField(allow_null=True, help_text=STUDENT_ID_HELP)
+    sourced_id = serializers.CharField(allow_null=True, help_text=SOURCED_ID_HELP)
     name = serializers.CharField(allow_blank=True)
     language = serializers.CharField()
     awarded_at = serializers.DateTimeField()
@@ -179,7 +187,21 @@ class AwardApiEvidenceInput(Input):
 
 
 class AwardApiItemInput(Input):
-    email = serializers.EmailField()
+    """One award: the learner is named by ``email``, by ``student_id`` or ``sourced_id``
+    (one of the two), or by the e-mail and one identifier."""
+
+    email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="the learner's address; without it the learner gets no e-mail",
+    )
+    student_id = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=300, help_text=STUDENT_ID_HELP
+    )
+    sourced_id = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=300, help_text=SOURCED_ID_HELP
+    )
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     evidence = AwardApiEvidenceInput(many=True, required=False, default=list)
     narrative = serializers.CharField(required=False, allow_blank=True, default="")
@@ -195,6 +217,13 @@ class AwardApiItemInput(Input):
         help_text="partial credit (creditsEarned), at most the micro-credential's credit value",
     )
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["student_id"].strip() and attrs["sourced_id"].strip():
+            raise serializers.ValidationError(
+                {"sourced_id": ["Give a student_id or a sourced_id, not both."]}
+            )
+        return attrs
+
 
 class AwardApiRequestInput(Input):
     awards = serializers.ListField(child=AwardApiItemInput(), min_length=1, max_length=100)
@@ -203,7 +232,9 @@ class AwardApiRequestInput(Input):
 class AwardApiAwardOutput(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     credential = serializers.URLField(help_text="the credential's id and public page")
-    email = serializers.EmailField()
+    email = serializers.EmailField(allow_null=True, help_text="null when awarded to an identifier")
+    student_id = serializers.CharField(allow_null=True, help_text=STUDENT_ID_HELP)
+    sourced_id = serializers.CharField(allow_null=True, help_text=SOURCED_ID_HELP)
     name = serializers.CharField(allow_blank=True)
     language = serializers.CharField()
     valid_until = serializers.DateTimeField(allow_null=True)
@@ -213,22 +244,45 @@ class AwardApiResultOutput(serializers.Serializer[Any]):
     awards = AwardApiAwardOutput(many=True)
 
 
+def _request(item: dict[str, Any]) -> AwardRequest:
+    identifier_type, identifier = "", ""
+    for kind in IdentifierType:
+        if item[kind.field_name].strip():
+            identifier_type, identifier = kind.value, item[kind.field_name]
+    return AwardRequest(
+        email=item["email"],
+        identifier_type=identifier_type,
+        identifier=identifier,
+        name=item["name"],
+        evidence=tuple(
+            EvidenceItem(url=e["url"], narrative=e["narrative"]) for e in item["evidence"]
+        ),
+        narrative=item["narrative"],
+        valid_until=item["valid_until"],
+        result=item["result"],
+        language=item["language"],
+        credits_earned=item["credits_earned"],
+    )
+
+
 def _requests(values: dict[str, Any]) -> list[AwardRequest]:
-    return [
-        AwardRequest(
-            email=item["email"],
-            name=item["name"],
-            evidence=tuple(
-                EvidenceItem(url=e["url"], narrative=e["narrative"]) for e in item["evidence"]
-            ),
-            narrative=item["narrative"],
-            valid_until=item["valid_until"],
-            result=item["result"],
-            language=item["language"],
-            credits_earned=item["credits_earned"],
-        )
-        for item in values["awards"]
-    ]
+    return [_request(item) for item in values["awards"]]
+
+
+def _named_as_given(refused: Any, items: list[dict[str, Any]]) -> Any:
+    """The refusals of ``awarding.rules`` with an ``identifier`` error put under the field the
+    item gave it in (``student_id`` or ``sourced_id``)."""
+    if not isinstance(refused, list):
+        return refused
+    for entry in refused:
+        errors = entry.get("errors") if isinstance(entry, dict) else None
+        if not isinstance(errors, dict) or "identifier" not in errors:
+            continue
+        item = items[entry["index"]]
+        field = next((k.field_name for k in IdentifierType if item[k.field_name].strip()), "")
+        if field:
+            errors[field] = errors.pop("identifier")
+    return refused
 
 
 class AwardAchievementAPI(V1View):
@@ -252,7 +306,10 @@ class AwardAchievementAPI(V1View):
                 "awarded",
             ),
         },
-        description='One award (the fields of an item) or `{"awards": [...]}` (up to 100).',
+        description='One award (the fields of an item) or `{"awards": [...]}` (up to 100). '
+        "Each names its learner by `email`, by `student_id` or `sourced_id`, or by the "
+        "e-mail and one identifier; a learner named only by an identifier gets no e-mail "
+        "and finds the badge by signing in through the institution.",
         operation_id="award_achievement",
         tags=["awards"],
     )
@@ -285,7 +342,7 @@ class AwardAchievementAPI(V1View):
                 422, "idempotency_key_reused", "This Idempotency-Key was used for another request."
             )
         if status >= 400:
-            refused = answer.get("errors", [])
+            refused = _named_as_given(answer.get("errors", []), data.validated_data["awards"])
             return error_response(
                 status,
                 "invalid",
@@ -304,6 +361,12 @@ class AwardListQuery(ListQuery):
     achievement = serializers.UUIDField(required=False, help_text="only awards of this one")
     state = serializers.ChoiceField(_STATES, required=False)
     email = serializers.EmailField(required=False, help_text="the learner's address")
+    student_id = serializers.CharField(
+        required=False, max_length=300, help_text="the learner's student number"
+    )
+    sourced_id = serializers.CharField(
+        required=False, max_length=300, help_text="the learner's institutional sign-in name"
+    )
 
 
 class AwardListAPI(V1View):
@@ -327,6 +390,12 @@ class AwardListAPI(V1View):
             rows = selectors.awards_in_state(rows, query["state"])
         if "email" in query:
             rows = rows.filter(recipient_email=normalize_email(query["email"]))
+        for kind in IdentifierType:
+            if kind.field_name in query:
+                rows = rows.filter(
+                    recipient_identifier_type=kind,
+                    recipient_identifier=normalize_identifier(kind, query[kind.field_name]),
+                )
         rows = filter_times(rows, query, created="created_at", updated="updated_at")
         return page(request, rows, query, key="updated_at", kind="datetime", render=awards_json)
 

@@ -28,7 +28,14 @@ from awarding.bulk import parse
 from awarding.bulk import selectors as bulk_selectors
 from awarding.bulk import services as bulk_services
 from badges import credentials, selectors
-from badges.models import BatchState, BulkBatch, BulkRow, DuplicateHandling, RowState
+from badges.models import (
+    BatchState,
+    BulkBatch,
+    BulkRow,
+    DuplicateHandling,
+    IdentifierType,
+    RowState,
+)
 from integrations.auth import Caller, caller_of
 from integrations.oauth import scopes
 from integrations.v1.common import (
@@ -87,6 +94,10 @@ def row_json(row: BulkRow) -> dict[str, Any]:
     return {
         "number": row.number,
         "email": row.email,
+        **{
+            kind.field_name: row.identifier if row.identifier_type == kind else None
+            for kind in IdentifierType
+        },
         "name": row.name,
         "evidence_url": row.evidence_url,
         "evidence_narrative": row.evidence_narrative,
@@ -142,6 +153,10 @@ class RowErrorOutput(serializers.Serializer[Any]):
 class RowOutput(serializers.Serializer[Any]):
     number = serializers.IntegerField(help_text="the row of the file (the header is row 1)")
     email = serializers.CharField(allow_blank=True)
+    student_id = serializers.CharField(allow_null=True, help_text="the student number, if any")
+    sourced_id = serializers.CharField(
+        allow_null=True, help_text="the institutional sign-in name (eduPersonPrincipalName)"
+    )
     name = serializers.CharField(allow_blank=True)
     evidence_url = serializers.CharField(allow_blank=True)
     evidence_narrative = serializers.CharField(allow_blank=True)
@@ -246,7 +261,22 @@ class RowListAPI(V1View):
 
 
 class RowInput(Input):
-    email = serializers.CharField(max_length=254, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    student_id = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="a student number: instead of the e-mail or with it",
+    )
+    sourced_id = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="an institutional sign-in name (eduPersonPrincipalName): instead of the "
+        "e-mail or with it, not with student_id",
+    )
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     evidence_url = serializers.CharField(
         max_length=2000, required=False, allow_blank=True, default=""
@@ -333,7 +363,8 @@ class CreateBatchAPI(V1View):
                 415,
                 422,
                 503,
-                e400="invalid: the file cannot be read, has no Email column or too many rows "
+                e400="invalid: the file cannot be read, has neither an Email nor an identifier "
+                "column, or too many rows "
                 "(row errors are kept on the rows instead)",
             ),
         },

@@ -116,3 +116,39 @@ def test_node_follows_key_rotation_and_withdrawal(live_server: LiveServer, tmp_p
     assert [line["verified"] for line in withdrawn] == [False, True], withdrawn
     assert "not found in DID document" in withdrawn[0]["error"]
     assert returncode == 1
+
+
+def test_node_verifies_a_badge_awarded_to_a_student_number_without_an_e_mail(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    with override_settings(INSIGNIA_BASE_URL=live_server.url):
+        cast = make_cast()
+        achievement = achievement_services.create_achievement(
+            actor=cast.editor,
+            issuer=cast.issuer,
+            slug="student-number",
+            name_en="Workshop Safety",
+            name_zh="车间安全",
+            description_en="Works safely in the workshop.",
+            description_zh="在车间安全作业。",
+            criteria_en="Complete the induction.",
+            criteria_zh="完成安全培训。",
+        )
+        draft = selectors.draft_of(achievement)
+        assert draft is not None
+        version = achievement_services.publish_version(actor=cast.editor, version=draft)
+        issued = awarding_services.award_badge(
+            actor=cast.awarder,
+            version=version,
+            identifier_type="studentId",
+            identifier="20261234",
+            name="Learner One",
+        )
+        returncode, lines = run_verifier(live_server.url, write(tmp_path, "student", issued))
+
+    (identity,) = issued.credential["credentialSubject"]["identifier"]
+    assert issued.recipient_email == ""
+    assert identity["identityType"] == "ext:studentId"
+    assert lines[0].get("error") is None, lines[0]
+    assert lines[0]["verified"] is True
+    assert returncode == 0
