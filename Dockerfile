@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     INSIGNIA_ENV=production
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends curl fonts-noto-cjk \
+ && apt-get install -y --no-install-recommends curl fonts-noto-cjk xmlsec1 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10001 insignia
 

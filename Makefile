@@ -20,6 +20,7 @@ install: $(STAMP)
 ## run: install, migrate an SQLite database under var/, load demo data and serve on 127.0.0.1:$(PORT)
 run: $(STAMP)
 	@mkdir -p var
+	@scripts/ensure-system-deps run
 	INSIGNIA_ENV=development $(BIN)/python -m insignia.devenv $(PORT)
 	INSIGNIA_ENV=development $(BIN)/python manage.py migrate --noinput
 	INSIGNIA_ENV=development $(BIN)/python manage.py seed_demo
@@ -38,11 +39,14 @@ test: $(STAMP) system-deps lint imports types migrations-check messages-check in
 system-deps:
 	scripts/ensure-system-deps
 
-## interop-deps: the independent Node verifier (Digital Bazaar stack) from the committed lock file
-interop-deps: tests/interop/node_modules/.package-lock.json
+## interop-deps: the independent Node verifier (Digital Bazaar stack) and the test OpenID provider (panva/oidc-provider) from their committed lock files
+interop-deps: tests/interop/node_modules/.package-lock.json tests/idp/oidc/node_modules/.package-lock.json
 
 tests/interop/node_modules/.package-lock.json: tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
+
+tests/idp/oidc/node_modules/.package-lock.json: tests/idp/oidc/package-lock.json
+	cd tests/idp/oidc && npm ci --no-audit --no-fund --loglevel=error
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -50,6 +50,7 @@ from earners.models import (
     Channel,
     IdentityChange,
     ImportedBadge,
+    InstitutionalIdentity,
     Kind,
     LearnerEmail,
     LearnerProfile,
@@ -326,10 +327,11 @@ def emails(request: HttpRequest, user: User) -> HttpResponse:
         except (PermissionDenied, ValueError):
             raise Http404 from None
     addresses = LearnerEmail.objects.filter(user=user)
+    identities = InstitutionalIdentity.objects.filter(user=user).select_related("institution")
     return render(
         request,
         "earners/emails.html",
-        {"form": form, "addresses": addresses},
+        {"form": form, "addresses": addresses, "identities": identities},
         status=400 if form.errors else 200,
     )
 

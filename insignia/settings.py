@@ -5,6 +5,8 @@
 once, so ``manage.py`` run by hand uses the same database, keys and base URL as the server.
 Outside development and test, ``SECRET_KEY``, ``INSIGNIA_KEY_ENCRYPTION_KEY``,
 ``INSIGNIA_BASE_URL`` and ``DATABASE_URL`` are required.
+
+About 430 lines: every setting is here once, with the comment saying why it has its value.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ INSTALLED_APPS = [
     "achievements",
     "awarding",
     "earners",
+    "signon",
     "sharing",
     "webhooks",
     "integrations",
@@ -283,6 +286,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "emit-expired-awards": {"task": "webhooks.tasks.emit_expired", "schedule": 300.0},
     "prune-webhook-events": {"task": "webhooks.tasks.prune_events", "schedule": 3600.0},
+    # Campus sign-on: identity providers' metadata re-read daily; SAML keys rotated in time.
+    "refresh-signon-metadata": {"task": "signon.tasks.refresh_metadata", "schedule": 3600.0},
+    "rotate-signon-keys": {"task": "signon.tasks.rotate_sp_keys", "schedule": 86400.0},
 }
 # Webhooks (Standard Webhooks): seconds per POST; a delivery's lease (longer than a POST, so
 # only a dead worker's delivery is taken again); hours of retries before a delivery is dead;
@@ -387,6 +393,10 @@ INSIGNIA_FETCH_DEADLINE = 10.0
 # Tests only: {"host[:port]": "127.0.0.1:<port>"} lets the fetcher reach a loopback test
 # server standing in for that host. Never set in production.
 INSIGNIA_FETCH_ALLOWLIST: dict[str, str] = {}
+if DEVELOPMENT:
+    # Trying campus sign-on under `make run` with an identity provider on this machine
+    # (README, "Campus sign-on"): "127.0.0.1:8091" lets the server read its metadata.
+    INSIGNIA_FETCH_ALLOWLIST = {h: h for h in env.list("INSIGNIA_DEV_LOOPBACK_HOSTS", [])}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

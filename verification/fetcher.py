@@ -19,8 +19,9 @@ documents, status lists, revocation lists, keys), so every request goes through 
 
 Webhooks (``webhooks.delivery``) POST through the same guard with :func:`post_json`: the same
 address rules, checked again on every request, no redirect followed, the answer cut at 64 KiB.
+Campus sign-on (``signon.oidc``) POSTs forms to OpenID providers with :func:`post_form`.
 :func:`check_destination` applies the rules to a URL without connecting (when it is saved).
-The module is about 480 lines: GET and POST share one guard, and it stays in one place.
+The module is about 510 lines: GET and POST share one guard, and it stays in one place.
 
 Tests never reach the internet: ``settings.INSIGNIA_FETCH_ALLOWLIST`` maps a test host name
 (``"issuer.test"`` or ``"issuer.test:443"``) to the ``"127.0.0.1:<port>"`` of a loopback server
@@ -39,7 +40,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from django.conf import settings
 
@@ -466,13 +467,47 @@ def post_json(
     returned as it is. At most ``max_bytes`` of the answer are read; a longer answer is cut
     there, not refused. ``deadline`` is seconds for the whole request.
     """
+    return _post(url, body, "application/json", headers, deadline, max_bytes, truncate=True)
+
+
+def post_form(
+    url: str,
+    fields: Mapping[str, str],
+    headers: Mapping[str, str],
+    *,
+    deadline: float | None = None,
+    max_bytes: int = JSON_MAX_BYTES,
+) -> Response:
+    """POST ``fields`` as ``application/x-www-form-urlencoded`` to ``url`` through the guard
+    (an OpenID provider's token endpoint, ``signon.oidc``); raise a :class:`FetchError`
+    subclass when refused or when no answer came in time.
+
+    The same rules as :func:`post_json`, except that the answer is something the caller
+    reads (a token response): one longer than ``max_bytes`` is refused, not cut.
+    """
+    body = urlencode(list(fields.items())).encode("ascii")
+    return _post(
+        url, body, "application/x-www-form-urlencoded", headers, deadline, max_bytes, truncate=False
+    )
+
+
+def _post(
+    url: str,
+    body: bytes,
+    content_type: str,
+    headers: Mapping[str, str],
+    deadline: float | None,
+    max_bytes: int,
+    *,
+    truncate: bool,
+) -> Response:
     seconds = _deadline_setting() if deadline is None else deadline
     until = time.monotonic() + seconds
     if _own_origin(url):
         raise BlockedURL("requests to this platform itself are not sent")
     target = _target(url)
-    sent = {**headers, "Content-Type": "application/json"}
+    sent = {**headers, "Content-Type": content_type}
     status, media, answer_headers, answer = _exchange(
-        target, "POST", sent, body, max_bytes, until, truncate=True
+        target, "POST", sent, body, max_bytes, until, truncate=truncate
     )
     return Response(url, status, media, answer, answer_headers)

@@ -10,7 +10,7 @@ least 24 hours before it is ``dead``. Every try is an :class:`Attempt`.
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -18,28 +18,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event
-from issuers import keys
+from issuers.fields import SealedSecretField
 from issuers.models import Institution, Issuer
 
 
 class DisabledReason(models.TextChoices):
     MANUAL = "manual", _("Disabled by a person")
     FAILING = "failing", _("Disabled after repeated failures")
-
-
-class SealedSecretField(models.CharField):  # type: ignore[type-arg]
-    """A secret the platform must use again, stored encrypted under the key-encryption key
-    (``issuers.keys.seal_text``) and read back in clear: a dump or a backup of the database
-    alone reveals no signing secret. Never filter on it (each write seals afresh)."""
-
-    purpose = "webhook-secret"
-
-    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
-        return keys.open_text(value, purpose=self.purpose) if value else value
-
-    def get_prep_value(self, value: Any) -> Any:
-        value = super().get_prep_value(value)
-        return keys.seal_text(value, purpose=self.purpose) if value else value
 
 
 class Endpoint(models.Model):

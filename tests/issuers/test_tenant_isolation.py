@@ -19,6 +19,7 @@ from insignia.urls import manage_patterns
 from integrations.models import ApiClient, StaffToken
 from issuers import services
 from issuers.models import Invitation, Membership, Role, SigningKey
+from signon.models import IdentityProvider, Protocol
 from tests.base import Cast
 from webhooks.models import Delivery, Endpoint
 
@@ -134,6 +135,26 @@ def _delivery(cast: Cast) -> str:
     if found is None:
         found = webhook_services.send_test_event(actor=cast.owner, endpoint=endpoint)
     return str(found.pk)
+
+
+def _identity_provider(cast: Cast) -> str:
+    """The victim institution's SAML identity provider (issue 15)."""
+    found = IdentityProvider.objects.filter(institution=cast.institution).first()
+    if found is None:
+        found = IdentityProvider.objects.create(
+            institution=cast.institution,
+            protocol=Protocol.SAML,
+            label="Victim campus login",
+            saml_entity_id="https://victim-idp.example/",
+            role_rules=[{"value": "staff", "role": "awarder"}],
+        )
+    return str(found.pk)
+
+
+def _with_provider(cast: Cast, **kwargs: str) -> dict[str, str]:
+    """``kwargs``, once the victim institution has an identity provider to leak."""
+    _identity_provider(cast)
+    return kwargs
 
 
 def _api_client(cast: Cast) -> str:
@@ -390,6 +411,13 @@ SCOPED: dict[str, Kwargs] = {
         "endpoint": _endpoint(cast),
         "delivery": _delivery(cast),
     },
+    # Issue 15: campus sign-on (a protocol's settings page; the victim's identity provider).
+    "signon": lambda cast, slug, inv: _with_provider(cast, institution=slug),
+    "signon_edit": lambda cast, slug, inv: _with_provider(cast, institution=slug, protocol="saml"),
+    "signon_remove": lambda cast, slug, inv: {
+        "institution": slug,
+        "provider": _identity_provider(cast),
+    },
     # Issue 14: the institution's OAuth clients.
     "api_clients": lambda cast, slug, inv: {"institution": slug},
     "api_client_revoke": lambda cast, slug, inv: {
@@ -437,6 +465,8 @@ SECRETS = [
     "Victim Skills Framework",
     "Victim secret skill",
     "Victim Pathway",
+    "Victim campus login",
+    "victim-idp.example",
 ]
 
 
@@ -461,6 +491,12 @@ def _badge_state(cast: Cast) -> tuple[object, ...]:
             )
         ),
         Delivery.objects.filter(endpoint__institution=cast.institution).count(),
+        list(
+            IdentityProvider.objects.filter(institution=cast.institution).values_list(
+                "protocol", "enabled", "saml_entity_id", "role_rules"
+            )
+        ),
+        IdentityProvider.objects.count(),
     )
 
 
@@ -505,7 +541,7 @@ def test_an_outsider_gets_nothing_from_another_institution(
     response = getattr(client, method)(url, POST_DATA) if method == "post" else client.get(url)
 
     # Pages of the outsider's own institution that take no victim object are theirs to see.
-    own_page = through == "own_slug" and set(kwargs) == {"institution"}
+    own_page = through == "own_slug" and set(kwargs) - {"protocol"} == {"institution"}
     if own_page:
         assert response.status_code in {200, 302, 400, 405}
     else:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import migrations
 
-import webhooks.models
+import issuers.fields
 
 
 def seal_existing(apps: Any, schema_editor: Any) -> None:
@@ -22,12 +22,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="endpoint",
             name="previous_secret",
-            field=webhooks.models.SealedSecretField(blank=True, max_length=300),
+            field=issuers.fields.SealedSecretField(blank=True, max_length=300),
         ),
         migrations.AlterField(
             model_name="endpoint",
             name="secret",
-            field=webhooks.models.SealedSecretField(max_length=300),
+            field=issuers.fields.SealedSecretField(max_length=300),
         ),
         migrations.RunPython(seal_existing, migrations.RunPython.noop),
     ]
