@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from badges import selectors as badge_selectors
 from badges.models import CONTENT_FIELDS, Achievement, AchievementVersion, VersionStatus
+from common.text import check_badge_texts
 from frameworks.catalogue import policies
 from frameworks.catalogue import selectors as catalogue_selectors
 from frameworks.catalogue import services as catalogue_services
@@ -34,6 +35,7 @@ def _set_content(
     unknown = set(fields) - EDITABLE_FIELDS - {"change_note"}
     if unknown:
         raise TypeError(f"Unknown achievement fields: {sorted(unknown)}")
+    check_badge_texts(fields)  # the text is signed into every award, and baked into SVGs
     for name, value in fields.items():
         setattr(version, name, value)
     if image is not None:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from badges.credentials import language_of
 from badges.models import AchievementVersion, Award, IdentifierType
 from badges.services import EvidenceItem, NewAward
+from common.text import check_badge_texts
 from frameworks.catalogue import export
 from frameworks.models import Placement
 from openbadges.ob3 import normalize_email, normalize_identifier
@@ -244,6 +245,14 @@ def check_request(
 ) -> NewAward:
     """Every rule for one request (``languages``: those the version has complete text in);
     the award as plain values, or ``ValidationError``."""
+    check_badge_texts(
+        {
+            "name": request.name,
+            "narrative": request.narrative,
+            "evidence": [(item.url, item.narrative) for item in request.evidence],
+            "result": request.result,
+        }
+    )
     if request.result:
         check_result(version, request.result)
     email, identifier_type, identifier = check_recipient(

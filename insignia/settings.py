@@ -308,6 +308,23 @@ BULK_CHUNK = env.int("BULK_CHUNK", 100)  # rows per transaction, at most 100
 BULK_PARALLEL_TASKS = env.int("BULK_PARALLEL_TASKS", 2)  # tasks started per batch
 BULK_STALE_SECONDS = env.int("BULK_STALE_SECONDS", 120)  # quiet this long → re-enqueued
 BULK_MAX_ROWS = env.int("BULK_MAX_ROWS", 10_000)
+# Bounds on a bulk upload (console and API), checked before and while it is parsed
+# (``awarding.bulk.readers``/``parse``, ``common.spreadsheets``): the file's size; lines read
+# at all, blank ones included; columns read; characters in one value (longer values are row
+# errors; the csv module refuses values past 131,072 characters outright, and a CSV line past
+# columns x characters is refused before it is split). An XLSX file is a zip archive: its
+# parts' declared sizes unpacked in all, any part over 1 MiB compressed more than this ratio,
+# its number of parts, shared strings and cells (openpyxl parses ~100,000 cells a second, even
+# past the columns read) are checked before openpyxl opens it.
+BULK_MAX_UPLOAD_BYTES = env.int("BULK_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+BULK_MAX_LINES = env.int("BULK_MAX_LINES", 20_000)
+BULK_MAX_COLUMNS = env.int("BULK_MAX_COLUMNS", 100)
+BULK_MAX_FIELD_CHARS = env.int("BULK_MAX_FIELD_CHARS", 10_000)
+BULK_XLSX_MAX_UNCOMPRESSED_BYTES = env.int("BULK_XLSX_MAX_UNCOMPRESSED_BYTES", 50 * 1024 * 1024)
+BULK_XLSX_MAX_RATIO = env.int("BULK_XLSX_MAX_RATIO", 100)
+BULK_XLSX_MAX_MEMBERS = env.int("BULK_XLSX_MAX_MEMBERS", 1_000)
+BULK_XLSX_MAX_SHARED_STRINGS = env.int("BULK_XLSX_MAX_SHARED_STRINGS", 150_000)
+BULK_XLSX_MAX_CELLS = env.int("BULK_XLSX_MAX_CELLS", 150_000)  # 10,000 rows x 15 columns
 CLAIM_REMINDER_DAYS = env.int("CLAIM_REMINDER_DAYS", 7)
 # Without a broker (make run), issue bulk batches in a background thread so the console's
 # progress bar moves; tests run them in-process and synchronously.
@@ -326,6 +343,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's defaults, with a JSON parser that answers deep nesting with a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 # The OAuth 2.0 authorisation server (django-oauth-toolkit). Tokens are stored only as their
 # SHA-256 (RFC 9700 storage); client secrets are hashed. Scopes are listed in
@@ -390,6 +413,16 @@ INSIGNIA_VERIFY_RATE_LIMIT = env.int("INSIGNIA_VERIFY_RATE_LIMIT", 60)
 INSIGNIA_RECIPIENT_RATE_LIMIT = env.int("INSIGNIA_RECIPIENT_RATE_LIMIT", 10)
 INSIGNIA_VERIFY_MAX_IN_FLIGHT = env.int("INSIGNIA_VERIFY_MAX_IN_FLIGHT", 4)
 INSIGNIA_FETCH_DEADLINE = 10.0
+# One budget per verification (verification.budget), whatever the entry point (page, API,
+# CLI, backpack import, recognition evidence, re-checks): a wall-clock deadline in seconds for
+# the whole run, which every fetch inside it shares (each gets what is left, at most
+# INSIGNIA_FETCH_DEADLINE), and caps on the fetches and endorsements one run may make/check.
+# 15 s lets a credential, its key, status list and a few endorsements load from a slow host
+# while a verification slot (INSIGNIA_VERIFY_MAX_IN_FLIGHT) is never held much longer.
+# Exceeding any gives the verdict "took too long to check" / "too complex to check".
+INSIGNIA_VERIFY_DEADLINE = 15.0
+INSIGNIA_VERIFY_MAX_FETCHES = env.int("INSIGNIA_VERIFY_MAX_FETCHES", 40)
+INSIGNIA_VERIFY_MAX_ENDORSEMENTS = env.int("INSIGNIA_VERIFY_MAX_ENDORSEMENTS", 10)
 # Tests only: {"host[:port]": "127.0.0.1:<port>"} lets the fetcher reach a loopback test
 # server standing in for that host. Never set in production.
 INSIGNIA_FETCH_ALLOWLIST: dict[str, str] = {}
@@ -397,6 +430,8 @@ if DEVELOPMENT:
     # Trying campus sign-on under `make run` with an identity provider on this machine
     # (README, "Campus sign-on"): "127.0.0.1:8091" lets the server read its metadata.
     INSIGNIA_FETCH_ALLOWLIST = {h: h for h in env.list("INSIGNIA_DEV_LOOPBACK_HOSTS", [])}
+# JSON request bodies of our DRF views (``common.parsers.JSONParser``): deeper nesting is a 400.
+INSIGNIA_JSON_MAX_DEPTH = 128
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -355,7 +355,7 @@ class RegisterAPI(APIView):
             data = json.loads(bytes(request.body).decode("utf-8"))
             asked = registration.parse(data)
             client, secret = services.register_wallet(registration=asked)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: deep nesting
             return _refused("invalid_client_metadata", "The body must be a JSON object.")
         except registration.RegistrationError as error:
             return Response(error.as_json(), status=status.HTTP_400_BAD_REQUEST)

@@ -10,7 +10,8 @@ OB 3.0 (``ob_v3p0/docformat.md`` §Baked Badge) and OB 2.0 (``ob_v2p0/baking/ind
 * SVG: ``<openbadges:credential>`` in the ``https://purl.imsglobal.org/ob/v3p0`` namespace,
   directly after the opening ``<svg>`` tag, the credential JSON in CDATA or a compact JWS in
   its ``verify`` attribute (research §3.2). OB 2.0 uses ``<openbadges:assertion>`` in
-  ``http://openbadges.org``.
+  ``http://openbadges.org``. Characters XML 1.0 cannot carry (U+FFFF, most C0 controls) are
+  baked as JSON ``\\uXXXX`` escapes: the same credential, valid XML (``_xml_safe``).
 
 Extraction follows research §3.3: PNG ``iTXt openbadgecredential``, else ``iTXt openbadges``,
 else ``tEXt openbadges`` (a hosted-assertion URL); SVG ``{ob/v3p0}credential``, else
@@ -112,6 +113,17 @@ def _escape_illegal(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
+def xml_illegal(text: str) -> str | None:
+    """The first character of ``text`` that XML 1.0 cannot carry (§2.2 ``Char``: C0 controls
+    other than tab, LF and CR, U+FFFE, U+FFFF, lone surrogates), or ``None``.
+
+    Text with such a character cannot be baked into an SVG as it is: input that ends up in a
+    credential is refused with it (``common.text``).
+    """
+    match = _XML_ILLEGAL.search(text)
+    return match.group() if match else None
+
+
 def credential_text(credential: str | Mapping[str, Any]) -> str:
     """The text to bake: a ``str`` is used exactly (the stored signed text, or a JWS);
     a mapping is serialised as compact UTF-8 JSON.
@@ -122,6 +134,28 @@ def credential_text(credential: str | Mapping[str, Any]) -> str:
     if isinstance(credential, str):
         return credential
     text = json.dumps(credential, ensure_ascii=False, separators=(",", ":"))
+    return _XML_ILLEGAL.sub(_escape_illegal, text)
+
+
+def _xml_safe(text: str) -> str:
+    """``text`` made bakeable in SVG: JSON whose XML-illegal characters are JSON escapes.
+
+    A credential signed before such characters were refused at input (a narrative with
+    U+FFFF, say) is stored with them, and XML 1.0 cannot carry them in any form: not raw, not
+    in CDATA, and not as a character reference either (``&#xFFFF;`` breaks the Legal Character
+    constraint of §4.1), so an XML parser would refuse the whole image. In valid JSON they
+    can only stand inside strings, where ``\\uFFFF`` is the same character written in ASCII:
+    the JSON *value* is unchanged, and that value is what a Data Integrity proof signs (RDF
+    canonicalization or JCS of the parsed document, never its bytes), so the baked
+    credential still verifies. Only the bytes differ from the stored text. A compact JWS is
+    base64url and never needs this; text that is not valid JSON is refused, not rewritten.
+    """
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        raise InvalidCredentialText(
+            "The credential text has characters XML cannot carry."
+        ) from None
     return _XML_ILLEGAL.sub(_escape_illegal, text)
 
 
@@ -373,6 +407,9 @@ def bake_svg(svg: bytes, credential: str | Mapping[str, Any], *, version: Versio
 
     JSON goes in CDATA; a compact JWS goes in the ``verify`` attribute (research §3.2). The
     rest of the document is kept byte for byte. The SVG must be UTF-8 and not baked already.
+    JSON holding characters XML cannot carry is baked with those characters as JSON escapes
+    (the same credential, see :func:`_xml_safe`); other such text raises
+    :class:`InvalidCredentialText`.
     """
     _check_size(svg)
     match = _DECLARED_ENCODING.match(svg.lstrip(b"\xef\xbb\xbf"))
@@ -383,7 +420,7 @@ def bake_svg(svg: bytes, credential: str | Mapping[str, Any], *, version: Versio
         svg = _unbake_svg(svg)
     text = credential_text(credential)
     if _XML_ILLEGAL.search(text):
-        raise InvalidCredentialText("The credential text has characters XML cannot carry.")
+        text = _xml_safe(text)
     _start, tag_end, name = _root_start_tag(svg)
     if name.rsplit(b":", 1)[-1] != b"svg":
         raise UnsupportedImage("This XML document is not an SVG image.")

@@ -12,25 +12,36 @@ plain ``pyld.jsonld.normalize`` call in four ways, each one a known interop pitf
    (which run jsonld.js in safe mode) reject. We raise :class:`SafeModeError` instead.
 3. **RDFC-1.0 escaping.** pyld 3.3 escapes only ``\\ \\t \\n \\r "`` in literals; RDFC-1.0
    canonical N-Quads also escape ``\\b \\f`` and every other control character as ``\\uXXXX``.
-4. **Work limit.** The N-degree hashing step is exponential on crafted "poison" graphs; a
-   budget of deep iterations bounds it (RDFC-1.0 §4.1 "resource exhaustion", like
-   rdf-canonize's ``maxWorkFactor``).
+4. **Work limits** (RDFC-1.0 §4.1 "resource exhaustion"). Crafted "poison" graphs make
+   canonicalization super-linear, so every run is bounded whatever the graph's shape:
+   nesting depth, quads and blank nodes are capped; pyld's node map (quadratic in the values
+   of one property: 6,000 identical blank nodes cost ~N² comparisons) is priced before it
+   runs; the N-degree hashing step counts its real work (calls, permutations, issuer copies)
+   against a fixed budget and against rdf-canonize's ``maxWorkFactor`` bound; and a caller
+   may set a wall-clock deadline (:func:`time_limit`) checked between phases and inside the
+   hashing loops. Every limit raises :class:`CanonicalizationLimitError`.
 
 The algorithm name pyld accepts is ``URDNA2015``; its output is identical to RDFC-1.0.
+The module is about 610 lines: each of the four is a patch or a check around one pyld step,
+and they share its error types and the one path every proof's canonicalization takes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import re
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Final
 
 import pyld.nquads
 from pyld import jsonld
-from pyld.canon import URDNA2015
+from pyld.canon import URDNA2015, permutations
 from pyld.identifier_issuer import IdentifierIssuer
 
 from openbadges import _pyldcache
@@ -41,6 +52,21 @@ MANIFEST_PATH: Final = CONTEXTS_DIR / "manifest.json"
 #: Default budget of N-degree hash calls per blank node (rdf-canonize's ``maxWorkFactor``
 #: idea): ordinary credentials need none at all, a poison graph needs factorially many.
 DEFAULT_WORK_FACTOR: Final = 1
+
+# Caps for one canonicalization. An Open Badges 3.0 credential has ~40-150 quads and a few
+# dozen blank nodes; a CLR 2.0 with a hundred credentials inside stays well below these.
+#: Nesting of the JSON-LD input (pyld recurses per level; the verifier's input cap is 64).
+MAX_DEPTH: Final = 100
+#: RDF statements (quads) in the dataset.
+MAX_QUADS: Final = 50_000
+#: Distinct blank nodes in the dataset.
+MAX_BLANK_NODES: Final = 5_000
+#: Value comparisons pyld's node map makes (Σ k(k-1)/2 over the k values of each property of
+#: each node): one property with ~1,400 values; about 0.5 s of CPU.
+MAX_NODE_MAP_WORK: Final = 1_000_000
+#: Units of N-degree hashing work (a unit ~ one related quad hashed or one blank node placed
+#: in a permutation path): about 0.5 s of CPU. Credentials need a few dozen units.
+MAX_RDFC_WORK: Final = 2_000_000
 
 JsonObject = dict[str, Any]
 
@@ -63,6 +89,33 @@ class SafeModeError(ValueError):
 
 class CanonicalizationLimitError(ValueError):
     """RDFC-1.0 exceeded its work budget: the input looks like a poison graph."""
+
+
+class CanonicalizationTimeout(CanonicalizationLimitError):
+    """The deadline set with :func:`time_limit` passed during canonicalization."""
+
+
+_deadline: ContextVar[float | None] = ContextVar("openbadges_rdfc_deadline", default=None)
+
+
+@contextlib.contextmanager
+def time_limit(until: float | None) -> Iterator[None]:
+    """Make every canonicalization in this block stop at ``time.monotonic()`` ``until``.
+
+    ``None`` sets no deadline. Raises :class:`CanonicalizationTimeout` when it passes.
+    """
+    token = _deadline.set(until)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def check_deadline() -> None:
+    """Raise :class:`CanonicalizationTimeout` when the :func:`time_limit` deadline has passed."""
+    until = _deadline.get()
+    if until is not None and time.monotonic() >= until:
+        raise CanonicalizationTimeout("canonicalization deadline passed")
 
 
 class CanonicalizationError(ValueError):
@@ -252,6 +305,8 @@ def expand(document: JsonObject) -> list[Any]:
     ``@id``/``@type``/datatype stays a relative IRI, exactly the cases jsonld.js rejects in safe
     mode (its "invalid property", "relative @id/@type reference" events).
     """
+    check_deadline()
+    _check_depth(document)
     dropped: list[str | None] = []
     processor = jsonld.JsonLdProcessor(on_property_dropped=dropped.append)
     try:
@@ -260,6 +315,8 @@ def expand(document: JsonObject) -> list[Any]:
         )
     except (ContextError, SafeModeError):
         raise
+    except RecursionError as error:
+        raise CanonicalizationLimitError("the document is nested too deeply") from error
     except jsonld.JsonLdError as error:
         _reraise_cause(error)
         raise CanonicalizationError(str(error)) from error
@@ -271,6 +328,80 @@ def expand(document: JsonObject) -> list[Any]:
         raise SafeModeError(f"undefined term(s) would be dropped: {sorted(map(str, dropped))}")
     _check_expanded(expanded, "$")
     return expanded
+
+
+def _check_depth(document: Any) -> None:
+    """Refuse input nested deeper than :data:`MAX_DEPTH` before pyld recurses into it."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise CanonicalizationLimitError(f"nested deeper than {MAX_DEPTH} levels")
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+
+
+def _check_size(expanded: list[Any]) -> None:
+    """Price the RDF conversion of an expanded document before pyld runs it.
+
+    pyld's node map checks each new value of a property against every earlier one
+    (``JsonLdProcessor.has_value``), so ``k`` values of one property of one node cost
+    ``k(k-1)/2`` comparisons: 6,000 identical evidence objects took ~7 s of CPU. Nodes with
+    one ``@id`` are merged by the node map, so their values are counted together. Also
+    estimates quads and blank nodes, so the caps hold before the dataset exists.
+    """
+    per_property: dict[tuple[Any, str], int] = {}
+    blank_nodes: set[Any] = set()
+    quads = 0
+    stack: list[Any] = list(expanded)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict) or "@value" in item:
+            continue
+        if "@list" in item:
+            members = item["@list"] if isinstance(item["@list"], list) else [item["@list"]]
+            quads += 2 * len(members)  # rdf:first and rdf:rest, one blank node per member
+            blank_nodes.update((id(item), index) for index in range(len(members)))
+            stack.extend(members)
+            continue
+        node_id = item.get("@id")
+        subject: Any = node_id if isinstance(node_id, str) else id(item)
+        if not isinstance(node_id, str) or node_id.startswith("_:"):
+            blank_nodes.add(subject)
+        for key, value in item.items():
+            values = value if isinstance(value, list) else [value]
+            if key == "@reverse" and isinstance(value, dict):
+                for prop, reverse_values in value.items():
+                    for reverse in reverse_values if isinstance(reverse_values, list) else []:
+                        other = reverse.get("@id") if isinstance(reverse, dict) else None
+                        key_of = (other if isinstance(other, str) else id(reverse), prop)
+                        per_property[key_of] = per_property.get(key_of, 0) + 1
+                        quads += 1
+                        stack.append(reverse)
+                continue
+            if key in ("@graph", "@included"):
+                stack.extend(values)
+                continue
+            if key.startswith("@") and key != "@type":
+                continue
+            per_property[(subject, key)] = per_property.get((subject, key), 0) + len(values)
+            quads += len(values)
+            stack.extend(values)
+    if quads > MAX_QUADS:
+        raise CanonicalizationLimitError(f"about {quads} quads, more than {MAX_QUADS}")
+    if len(blank_nodes) > MAX_BLANK_NODES:
+        raise CanonicalizationLimitError(
+            f"{len(blank_nodes)} blank nodes, more than {MAX_BLANK_NODES}"
+        )
+    work = sum(k * (k - 1) // 2 for k in per_property.values())
+    if work > MAX_NODE_MAP_WORK:
+        raise CanonicalizationLimitError(
+            f"JSON-LD to RDF would make {work} comparisons, more than {MAX_NODE_MAP_WORK}"
+        )
 
 
 def _reraise_cause(error: BaseException) -> None:
@@ -288,10 +419,18 @@ def _reraise_cause(error: BaseException) -> None:
 
 
 class _LimitedURDNA2015(URDNA2015):  # type: ignore[misc]
-    """pyld's URDNA2015 (= RDFC-1.0) with a budget on Hash N-Degree Quads (RDFC-1.0 §4.9).
+    """pyld's URDNA2015 (= RDFC-1.0) with budgets on Hash N-Degree Quads (RDFC-1.0 §4.9).
 
-    Like rdf-canonize (what jsonld.js verifiers run): the budget is the number of blank nodes
-    whose first-degree hash is not unique, raised to ``work_factor``, for the whole run.
+    Two bounds, both for the whole run:
+
+    * like rdf-canonize (what jsonld.js verifiers run), the number of N-degree hash calls is
+      at most the number of blank nodes whose first-degree hash is not unique, raised to
+      ``work_factor``;
+    * the real work — each call's related quads, each permutation tried (its blank nodes and
+      the copy of the issuer it makes) — is at most :data:`MAX_RDFC_WORK` units, so a graph
+      that permutes a lot with few calls is bounded too.
+
+    The :func:`time_limit` deadline is checked with every unit charged.
     """
 
     def __init__(self, work_factor: int) -> None:
@@ -299,6 +438,15 @@ class _LimitedURDNA2015(URDNA2015):  # type: ignore[misc]
         self.work_factor = work_factor
         self.max_deep_iterations: int | None = None
         self.deep_iterations = 0
+        self.work = 0
+
+    def _charge(self, units: int) -> None:
+        self.work += units
+        if self.work > MAX_RDFC_WORK:
+            raise CanonicalizationLimitError(
+                f"RDFC-1.0 work limit of {MAX_RDFC_WORK} units exceeded (poison graph?)"
+            )
+        check_deadline()
 
     def hash_n_degree_quads(self, id_: str, issuer: IdentifierIssuer) -> dict[str, Any]:
         if self.max_deep_iterations is None:
@@ -312,8 +460,52 @@ class _LimitedURDNA2015(URDNA2015):  # type: ignore[misc]
                 f"RDFC-1.0 work limit of {self.max_deep_iterations} N-degree hashes exceeded "
                 "(poison graph?)"
             )
-        result: dict[str, Any] = super().hash_n_degree_quads(id_, issuer)
-        return result
+        self._charge(1 + len(self.blank_node_info[id_]["quads"]))
+        return self._hash_n_degree_quads(id_, issuer)
+
+    def _hash_n_degree_quads(self, id_: str, issuer: IdentifierIssuer) -> dict[str, Any]:
+        # pyld 3.3's URDNA2015.hash_n_degree_quads (RDFC-1.0 §4.9.3), step for step, with the
+        # work of each permutation charged and a flat copy of the issuer instead of deepcopy.
+        hash_to_related = self.create_hash_to_related(id_, issuer)
+        md = self.create_hash()
+        for related_hash, blank_nodes in sorted(hash_to_related.items()):
+            md.update(related_hash.encode("utf8"))
+            chosen_path = ""
+            chosen_issuer: IdentifierIssuer | None = None
+            for permutation in permutations(blank_nodes):
+                self._charge(len(permutation) + len(issuer.order))
+                issuer_copy = _copy_issuer(issuer)
+                path = ""
+                recursion_list: list[str] = []
+                skip = False
+                for related in permutation:
+                    if self.canonical_issuer.has_id(related):
+                        path += self.canonical_issuer.get_id(related)
+                    else:
+                        if not issuer_copy.has_id(related):
+                            recursion_list.append(related)
+                        path += issuer_copy.get_id(related)
+                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                for related in recursion_list:
+                    result = self.hash_n_degree_quads(related, issuer_copy)
+                    path += issuer_copy.get_id(related)
+                    path += "<" + result["hash"] + ">"
+                    issuer_copy = result["issuer"]
+                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                if not chosen_path or path < chosen_path:
+                    chosen_path = path
+                    chosen_issuer = issuer_copy
+            md.update(chosen_path.encode("utf8"))
+            issuer = chosen_issuer
+        return {"hash": md.hexdigest(), "issuer": issuer}
 
     def modify_first_degree_component(
         self, id_: str, component: dict[str, Any], key: str
@@ -334,6 +526,8 @@ def to_rdf(document: JsonObject) -> dict[str, list[dict[str, Any]]]:
     ``pyld.jsonld.to_rdf``.
     """
     expanded = expand(document)
+    _check_size(expanded)
+    check_deadline()
     processor = jsonld.JsonLdProcessor()
     issuer = IdentifierIssuer("_:b")
     node_map: dict[str, Any] = {"@default": {}}
@@ -351,6 +545,8 @@ def to_rdf(document: JsonObject) -> dict[str, list[dict[str, Any]]]:
             dataset[graph_name] = processor._graph_to_rdf(graph, issuer, options)
     except SafeModeError:
         raise
+    except RecursionError as error:
+        raise CanonicalizationLimitError("the document is nested too deeply") from error
     except (jsonld.JsonLdError, ValueError, TypeError, KeyError) as error:
         raise CanonicalizationError(str(error)) from error
     return dataset
@@ -362,13 +558,43 @@ def canonicalize_dataset(
     """Run RDFC-1.0 on an RDF dataset and return canonical N-Quads (one string, sorted lines).
 
     The budget is ``(blank nodes with a non-unique first-degree hash) ** work_factor``
-    N-degree hash calls, as in rdf-canonize: typical credentials need none, a poison graph
-    exhausts it quickly and raises :class:`CanonicalizationLimitError`.
+    N-degree hash calls, as in rdf-canonize, and :data:`MAX_RDFC_WORK` units of hashing
+    work; quads and blank nodes are capped. Typical credentials need almost none, a poison
+    graph exhausts it quickly and raises :class:`CanonicalizationLimitError`.
     """
     if work_factor < 1:
         raise ValueError("work_factor must be >= 1")
+    _check_dataset(dataset)
+    check_deadline()
     canonical: str = _LimitedURDNA2015(work_factor).main(dataset, {"format": "application/n-quads"})
     return canonical
+
+
+def _check_dataset(dataset: dict[str, list[dict[str, Any]]]) -> None:
+    """The quad and blank-node caps, counted exactly on the dataset."""
+    quads = sum(len(triples) for triples in dataset.values())
+    if quads > MAX_QUADS:
+        raise CanonicalizationLimitError(f"{quads} quads, more than {MAX_QUADS}")
+    blank_nodes: set[Any] = {name for name in dataset if name.startswith("_:")}
+    for triples in dataset.values():
+        for triple in triples:
+            for position in ("subject", "object"):
+                term = triple.get(position)
+                if isinstance(term, dict) and term.get("type") == "blank node":
+                    blank_nodes.add(term.get("value"))
+    if len(blank_nodes) > MAX_BLANK_NODES:
+        raise CanonicalizationLimitError(
+            f"{len(blank_nodes)} blank nodes, more than {MAX_BLANK_NODES}"
+        )
+
+
+def _copy_issuer(issuer: IdentifierIssuer) -> IdentifierIssuer:
+    """``copy.deepcopy`` of an issuer (its state is strings), in linear time and no more."""
+    copied = IdentifierIssuer(issuer.prefix)
+    copied.counter = issuer.counter
+    copied.existing = dict(issuer.existing)
+    copied.order = list(issuer.order)
+    return copied
 
 
 def canonicalize(document: JsonObject, *, work_factor: int = DEFAULT_WORK_FACTOR) -> str:

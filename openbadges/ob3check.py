@@ -24,6 +24,10 @@ BCP47_PATTERN: Final = re.compile(r"^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9
 IDENTITY_HASH_PATTERN: Final = re.compile(r"^(sha256|md5)\$[0-9a-fA-F]+$")
 IDENTITY_OBJECT_KEYS: Final = frozenset({"type", "hashed", "identityHash", "identityType", "salt"})
 IMAGE_KEYS: Final = frozenset({"id", "type", "caption"})
+#: The OB 3.0 rule the JSON schema leaves to prose ("Either ``id`` or at least one
+#: ``identifier`` MUST be supplied"; ``AchievementSubject.required`` is only ``type`` and
+#: ``achievement``). Our own credentials must meet it; a verifier reports it on its own.
+SUBJECT_ID_RULE: Final = "$.credentialSubject needs an id or at least one identifier"
 
 
 def _nulls_and_empty_arrays(value: Any, path: str) -> Iterator[str]:
@@ -139,14 +143,25 @@ def _achievement(value: Any, path: str) -> Iterator[str]:
         yield from _required(result, ("id", "name", "resultType"), here)
 
 
+def has_subject_id(subject: Any) -> bool:
+    """Whether a credential subject names its holder: an ``id`` or at least one
+    ``identifier`` (OB 3.0 ``AchievementSubject``, CLR 2.0 ``ClrSubject``)."""
+    if not isinstance(subject, dict):
+        return False
+    subject_id = subject.get("id")
+    return (isinstance(subject_id, str) and bool(subject_id.strip())) or bool(
+        subject.get("identifier")
+    )
+
+
 def _subject(value: Any, path: str) -> Iterator[str]:
     if not isinstance(value, dict):
         yield f"{path} must be an AchievementSubject object"
         return
     yield from _type_array(value, "AchievementSubject", path)
     yield from _required(value, ("achievement",), path)
-    if "id" not in value and not value.get("identifier"):
-        yield f"{path} needs an id or at least one identifier"
+    if not has_subject_id(value):
+        yield SUBJECT_ID_RULE
     yield from _array_field(value, "identifier", path)
     yield from _array_field(value, "result", path)
     if "creditsEarned" in value and (

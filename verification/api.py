@@ -86,6 +86,8 @@ class VerifyAPI(APIView):
                                 "not_yet_valid",
                                 "not_recipient",
                                 "unknown",
+                                "too_complex",
+                                "too_slow",
                                 "bad_input",
                             ]
                         ),

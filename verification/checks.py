@@ -3,7 +3,7 @@
 Each function returns :class:`verification.report.Check` objects with a plain sentence; none
 raises for a bad credential. Revocation lives in :mod:`verification.status`.
 
-About 470 lines: one function per check of the report (structure, proof and key, validity,
+About 540 lines: one function per check of the report (structure, proof and key, validity,
 recipient, endorsements), in the order the report lists them.
 """
 
@@ -30,6 +30,8 @@ SUPPORTED_SUITES = {
 }
 # Array rules the JSON-LD-compaction-tolerant OB schema relaxes: a warning, not a failure.
 _TOLERATED = ("$.proof must be an array",)
+# A rule the 1EdTech JSON schema does not check; :func:`recipient` reports it, once.
+_REPORTED_ELSEWHERE = (ob3check.SUBJECT_ID_RULE,)
 
 
 def issuer_id(document: dict[str, Any]) -> str | None:
@@ -99,8 +101,13 @@ def nested_type_problems(document: dict[str, Any]) -> list[str]:
 
 
 def structure(document: dict[str, Any]) -> Check:
-    """OB 3.0 required fields and array rules (strict schema, research §8)."""
-    problems = ob3check.check_credential(document) + nested_type_problems(document)
+    """OB 3.0 required fields and array rules (strict schema, research §8). The first
+    problem is in the message, the next ones (up to ten in all) in the detail."""
+    problems = [
+        p
+        for p in ob3check.check_credential(document) + nested_type_problems(document)
+        if p not in _REPORTED_ELSEWHERE
+    ]
     hard = [p for p in problems if p not in _TOLERATED]
     if hard:
         return Check(
@@ -108,7 +115,7 @@ def structure(document: dict[str, Any]) -> Check:
             Status.FAIL,
             "structure",
             _("The credential is not a well-formed Open Badge: %(problem)s") % {"problem": hard[0]},
-            "; ".join(hard[:10]),
+            "; ".join(hard[1:10]),
         )
     if problems:
         return Check(
@@ -138,6 +145,24 @@ def endorsement_structure(document: dict[str, Any]) -> Check:
             _("The endorsement is not well-formed: %(problem)s") % {"problem": ", ".join(missing)},
         )
     return Check("structure", Status.PASS, "ok", _("Well-formed Open Badges 3.0 endorsement."))
+
+
+#: ``required`` of the CLR 2.0 ``ClrCredential`` JSON schema (``clr_v2p0_clrcredential_schema``).
+CLR_REQUIRED = ("@context", "type", "id", "name", "credentialSubject", "issuer", "validFrom")
+
+
+def missing_clr_fields(document: dict[str, Any]) -> list[str]:
+    """The required ``ClrCredential`` properties ``document`` lacks.
+
+    The CLR 2.0 schema is written for VC 2.0 (``validFrom``). CLR 2.0 credentials issued on
+    VC 1.1 (its context among the ``@context`` entries, as the pipeline detects VC 1.1) carry
+    the VC 1.1 name of the same property, ``issuanceDate``, which :func:`validity` reads.
+    """
+    contexts = document.get("@context")
+    contexts = contexts if isinstance(contexts, list) else [contexts]
+    start = "issuanceDate" if VC_V1_CONTEXT in contexts else "validFrom"
+    required = tuple(start if key == "validFrom" else key for key in CLR_REQUIRED)
+    return [key for key in required if key not in document]
 
 
 def _parse_date(value: Any) -> datetime | None:
@@ -344,19 +369,59 @@ def identifier_matched(kind: str) -> Check:
 
 
 def _identities(document: dict[str, Any]) -> list[dict[str, Any]]:
-    subject = document.get("credentialSubject")
-    subject = subject[0] if isinstance(subject, list) and subject else subject
+    subject = _subject(document)
     identities = subject.get("identifier", []) if isinstance(subject, dict) else []
     identities = identities if isinstance(identities, list) else [identities]
     return [i for i in identities if isinstance(i, dict)]
+
+
+def _subject(document: dict[str, Any]) -> Any:
+    subject = document.get("credentialSubject")
+    return subject[0] if isinstance(subject, list) and subject else subject
+
+
+def no_subject_id(*, asked: bool) -> Check:
+    """The recipient check of a credential whose subject has neither ``id`` nor
+    ``identifier``, on VC 1.1 and VC 2.0 alike.
+
+    OB 3.0 (and CLR 2.0) say one MUST be given, but the 1EdTech JSON schema does not require
+    either (``AchievementSubject.required`` is ``type`` and ``achievement``), so a
+    schema-valid, genuinely signed badge can lack both. We follow the schema: a warning, not a
+    failure; the signature, key, dates and status are judged as usual. When a recipient was
+    asked about, the question cannot be answered: ``unknown``.
+    """
+    if asked:
+        return Check(
+            "recipient",
+            Status.UNKNOWN,
+            "no_subject_id",
+            _(
+                "The badge does not say who it was issued to (it has no recipient id or "
+                "identifier), so it cannot be checked against what you entered."
+            ),
+        )
+    return Check(
+        "recipient",
+        Status.WARN,
+        "no_subject_id",
+        _(
+            "The badge does not say who it was issued to (it has no recipient id or "
+            "identifier). Open Badges 3.0 asks for one, but its official schema does not "
+            "enforce it, so this is only a warning: the issuer's signature can still be "
+            "genuine, but nothing ties the badge to a particular person."
+        ),
+    )
 
 
 def recipient(document: dict[str, Any], email: str) -> Check:
     """Hash what was typed (an e-mail address, a student number or a sign-in name) with the
     credential's salt and compare it with each ``IdentityObject`` of its kind (OB 3.0 §1.4);
     never store it. A match names what matched: the check's ``detail`` is the matched
-    ``identityType`` when it is an institutional identifier."""
+    ``identityType`` when it is an institutional identifier. A subject named by neither
+    ``id`` nor ``identifier`` is reported here, whatever the VC version (:func:`no_subject_id`)."""
     typed = email
+    if not ob3check.has_subject_id(_subject(document)):
+        return no_subject_id(asked=bool(typed.strip()))
     if not typed.strip():
         return Check(
             "recipient",

@@ -11,8 +11,9 @@ documents, status lists, revocation lists, keys), so every request goes through 
 - the connection goes to the validated address (no second DNS lookup: no rebinding), with
   the original ``Host`` header and TLS server name;
 - redirects are followed by hand, at most 3, each target checked again from the start;
-- one wall-clock deadline for the whole fetch (10 s by default), enforced by a watchdog
-  that closes the socket, so a tarpit cannot hold a worker;
+- one wall-clock deadline for the whole fetch (10 s by default, less when the verification it
+  belongs to has less left: :mod:`verification.budget`), enforced by a watchdog that closes
+  the socket, so a tarpit cannot hold a worker;
 - body caps (2 MiB JSON, 5 MiB images), checked on ``Content-Length`` and while reading;
   ``Accept-Encoding: identity`` and no decompression, so a gzip bomb stays compressed;
 - no cookies, no credentials, no proxy from the environment, our own User-Agent.
@@ -43,6 +44,8 @@ from typing import Final
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from django.conf import settings
+
+from verification import budget
 
 JSON_MAX_BYTES: Final = 2 * 1024 * 1024
 IMAGE_MAX_BYTES: Final = 5 * 1024 * 1024
@@ -113,6 +116,12 @@ class TooLarge(FetchError):
 
 class TooManyRedirects(FetchError):
     code = "too_many_redirects"
+
+
+class OverBudget(FetchError):
+    """Refused: the verification this fetch belongs to has spent its time or its fetches."""
+
+    code = "over_budget"
 
 
 @dataclass(frozen=True)
@@ -413,9 +422,13 @@ def fetch(
 
     Any HTTP status is returned (the caller decides: 410 means "revoked" for OB 2.0 hosted
     assertions). Redirects (301, 302, 303, 307, 308) are followed up to :data:`MAX_REDIRECTS`,
-    each target validated from scratch. ``deadline`` is seconds for the whole fetch.
+    each target validated from scratch. ``deadline`` is seconds for the whole fetch; inside a
+    verification it is cut to what is left of the verification's own deadline, and past its
+    budget (:mod:`verification.budget`) the fetch is refused with :class:`OverBudget`.
     """
-    seconds = _deadline_setting() if deadline is None else deadline
+    seconds = budget.fetch_allowance(_deadline_setting() if deadline is None else deadline)
+    if seconds is None:
+        raise OverBudget(f"{url}: this verification's time or fetches are spent")
     until = time.monotonic() + seconds
     current = url
     for _hop in range(MAX_REDIRECTS + 1):

@@ -10,7 +10,11 @@ security-reliability.md §1.3. The rules, whatever the identifier form:
 3. a key written in a URL fragment (``<issuer.id>#z6Mk…``) is accepted only when the
    issuer's own document lists that exact method id under ``assertionMethod`` — never from
    the fragment alone (that is the key-substitution hole of the 1EdTech validator);
-4. ``did:key`` is its own document: accepted only when the issuer *is* that did:key.
+4. ``did:key`` is its own document: accepted only when the issuer *is* that did:key;
+5. the method is a verification method's URL, never a bare DID: a DID (``did:key:z6Mk…``
+   without ``#…``) names a DID document, not a key, and VC Data Integrity §4 requires the
+   dereferenced resource to be a verification method (Digital Bazaar's verifier refuses it,
+   though the 1EdTech corpus's ``simple-did-key-method.json`` uses it).
 
 Keys of this platform's issuers come from the database, without HTTP.
 """
@@ -224,6 +228,16 @@ def resolve(method_id: Any, issuer_id: Any) -> ResolvedKey:
         raise KeyProblem("no_method", _("The signature does not say which key made it."))
     if not isinstance(issuer_id, str) or not issuer_id:
         raise KeyProblem("no_issuer", _("The badge does not say who issued it."))
+    if method_id.startswith("did:") and "#" not in method_id:
+        raise KeyProblem(
+            "method_is_did",
+            _(
+                "The signature points to a DID, not to one of its keys: a signature must name "
+                "the exact key that made it (an address ending in “#…”), so it cannot be "
+                "accepted."
+            ),
+            detail=method_id,
+        )
     controller = method_id.partition("#")[0]
     if controller != issuer_id and not method_id.startswith("did:key:"):
         raise KeyProblem(

@@ -1,6 +1,8 @@
 """One verification pipeline for the page, the API and ``manage.py verify`` (DESIGN.md §6).
 
-input → :mod:`extract` → detect format → checks (:mod:`checks`, :mod:`status`) → report.
+input → :mod:`extract` → detect format → checks (:mod:`checks`, :mod:`status`) → report,
+all under one budget (:mod:`budget`). The module is about 460 lines: every format's order of
+checks stays in this one place, so every entry point runs the same ones.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from django.utils.translation import gettext as _
 from badges.models import Award
 from issuers.keys import issuer_did
 from openbadges import vcjwt
-from verification import checks, extract, jwtcheck, ob2check, own, status
-from verification.report import Check, Report, Status, Verdict, bad_input
+from verification import budget, checks, extract, jwtcheck, ob2check, own, status
+from verification.report import COULD_NOT_CHECK, Check, Report, Status, Verdict, bad_input
 
 OB3_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
@@ -240,8 +242,34 @@ def verify_ob3(
         )
     report.add(checks.recipient(document, email))
     report.recipient_checked = bool(email.strip())
-    report.add(checks.endorsements(document, now=now))
+    spending = budget.current()
+    if spending is None or spending.allow_endorsements(_endorsement_count(document)):
+        report.add(checks.endorsements(document, now=now))
+    else:
+        report.add(
+            Check(
+                "endorsements",
+                Status.UNKNOWN,
+                "too_many",
+                _("Not checked: there are more endorsements than this verifier checks."),
+            )
+        )
     report.claims = claims(document, key_how)
+
+
+def _endorsement_count(document: dict[str, Any]) -> int:
+    """How many endorsements :func:`checks.endorsements` would verify (each costs fetches)."""
+    subject = document.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    count = 0
+    for holder in (document, achievement, document.get("issuer")):
+        if not isinstance(holder, dict):
+            continue
+        for key in ("endorsement", "endorsementJwt"):
+            items = holder.get(key, [])
+            count += len(items) if isinstance(items, list) else 1
+    return count
 
 
 def verify_clr(report: Report, document: dict[str, Any], email: str) -> None:
@@ -250,8 +278,7 @@ def verify_clr(report: Report, document: dict[str, Any], email: str) -> None:
     subject = document.get("credentialSubject")
     inner = subject.get("verifiableCredential", []) if isinstance(subject, dict) else []
     inner = [c for c in (inner if isinstance(inner, list) else [inner]) if isinstance(c, dict)]
-    required = ("@context", "id", "type", "issuer", "credentialSubject", "validFrom", "name")
-    missing = [key for key in required if key not in document]
+    missing = checks.missing_clr_fields(document)
     if missing or not inner:
         problem = ", ".join(missing) or "credentialSubject.verifiableCredential"
         report.add(
@@ -272,13 +299,24 @@ def verify_clr(report: Report, document: dict[str, Any], email: str) -> None:
     report.add(status.check(document, award=None, now=now))
     verified = 0
     failed = 0
+    too_complex = False
     for credential in inner:
         part = Report(checked_at=now, input_kind="clr", format="ob3")
         verify_ob3(part, credential, extract.Payload("json", document=credential), "")
         if part.verdict is Verdict.VALID:
             verified += 1
-        elif part.verdict is not Verdict.UNKNOWN:
+        elif part.verdict not in COULD_NOT_CHECK:
             failed += 1
+        too_complex = too_complex or part.verdict is Verdict.TOO_COMPLEX
+    if too_complex:
+        report.add(
+            Check(
+                "budget",
+                Status.UNKNOWN,
+                budget.TOO_COMPLEX,
+                _("A credential inside is too complex to check safely."),
+            )
+        )
     counts = {"ok": verified, "n": len(inner)}
     if failed:
         report.add(
@@ -344,7 +382,22 @@ def verify_ob2_hosted_gone(report: Report, document: dict[str, Any]) -> None:
 
 
 def verify(request: VerifyRequest, *, now: datetime | None = None) -> Report:
-    """Run every check on what a person gave. Never raises for bad input."""
+    """Run every check on what a person gave. Never raises for bad input.
+
+    The whole run has one budget (:mod:`verification.budget`): a deadline every fetch and
+    canonicalization shares, and caps on fetches and endorsements. Going over it ends in the
+    verdict "took too long to check" or "too complex to check", never "valid".
+    """
+    with budget.verification() as spending:
+        report = _verify(request, now=now)
+        spending.finish()
+    over = spending.check()
+    if over is not None and all(c.code != over.code for c in report.checks if c.id == "budget"):
+        report.add(over)
+    return report
+
+
+def _verify(request: VerifyRequest, *, now: datetime | None) -> Report:
     checked_at = now or timezone.now()
     kind = "url" if request.url else "upload" if request.upload is not None else "text"
     report = Report(checked_at=checked_at, input_kind=kind)

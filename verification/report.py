@@ -39,7 +39,13 @@ class Verdict(enum.StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     NOT_RECIPIENT = "not_recipient"
     UNKNOWN = "unknown"
+    TOO_COMPLEX = "too_complex"
+    TOO_SLOW = "too_slow"
     BAD_INPUT = "bad_input"
+
+
+#: Verdicts that say the badge could not be checked, not that it is bad (DESIGN.md §6).
+COULD_NOT_CHECK = frozenset({Verdict.UNKNOWN, Verdict.TOO_COMPLEX, Verdict.TOO_SLOW})
 
 
 CHECK_TITLES = {
@@ -53,6 +59,7 @@ CHECK_TITLES = {
     "recipient": gettext_lazy("Recipient"),
     "endorsements": gettext_lazy("Endorsements"),
     "contents": gettext_lazy("Credentials inside"),
+    "budget": gettext_lazy("Verification limits"),
 }
 
 
@@ -164,6 +171,14 @@ HEADLINES = {
         "Could not be fully checked: some checks could not run, so this badge is not "
         "confirmed as valid."
     ),
+    Verdict.TOO_COMPLEX: gettext_lazy(
+        "Too complex to check: this badge needs more work to verify than this verifier "
+        "allows, so it is not confirmed as valid."
+    ),
+    Verdict.TOO_SLOW: gettext_lazy(
+        "Took too long to check: the sites this badge relies on did not answer in time, so it "
+        "is not confirmed as valid."
+    ),
     Verdict.BAD_INPUT: gettext_lazy(
         "Nothing to verify: we could not find a badge in what you gave."
     ),
@@ -191,6 +206,13 @@ def verdict_of(checks: list[Check]) -> Verdict:
 
     if failed("input") or failed("format"):
         return Verdict.BAD_INPUT
+    # Over the verification's budget (verification.budget), what was not checked could hide
+    # anything, and what failed may have failed only because it was cut short.
+    over = {c.code for c in by_id.get("budget", []) if c.status is not Status.PASS}
+    if "too_slow" in over:
+        return Verdict.TOO_SLOW
+    if "too_complex" in over or failed("proof", "too_complex"):
+        return Verdict.TOO_COMPLEX
     if failed("proof", "tampered"):
         return Verdict.TAMPERED
     if failed("structure") or failed("proof") or failed("issuer_key"):

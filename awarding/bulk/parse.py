@@ -2,20 +2,18 @@
 English or Chinese headers, validated row by row and column by column by the same rules an
 award is issued under (``awarding.rules``), so the dry run shows every row's problems.
 
-Nothing here writes: ``parse_upload`` turns the file into ``ParsedRow`` values with their
-errors, and ``awarding.bulk.services.create_batch`` stores them as a dry run.
+Nothing here writes: ``parse_upload`` turns the file (read within bounds by
+``awarding.bulk.readers``) into ``ParsedRow`` values with their errors, and
+``awarding.bulk.services.create_batch`` stores them as a dry run.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,7 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from awarding import rules
+from awarding.bulk import readers
+from awarding.bulk.readers import decode_csv as decode_csv
 from badges.models import AchievementVersion, IdentifierType, Language
+from common import spreadsheets
 from frameworks.catalogue import selectors as catalogue_selectors
 from openbadges.ob3 import normalize_email, normalize_identifier
 
@@ -145,74 +146,10 @@ def template_csv(language: str) -> bytes:
         else ["lee@example.com", "Lee Learner", "https://example.com/portfolio/lee", "Report"]
     )
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheets.csv_writer(buffer)
     writer.writerow(headers)
     writer.writerow([*example, "", "", "zh" if zh else "en", "", "", ""])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _gbk_read_as_utf8(text: str) -> bool:
-    """Short GBK text can happen to be valid UTF-8 (学员 → "ѧԱ"): no character beyond
-    U+07FF (every CJK character in UTF-8 is three bytes), but letters from two or more of the
-    Greek…Thaana blocks, or C1 control characters, which real names never mix like that."""
-    if any(ord(ch) >= 0x800 for ch in text):
-        return False
-    blocks = {ord(ch) >> 7 for ch in text if 0x370 <= ord(ch) < 0x800}
-    return len(blocks) >= 2 or any(0x80 <= ord(ch) < 0xA0 for ch in text)
-
-
-def decode_csv(data: bytes) -> str:
-    """Text of a CSV file: UTF-8 (a BOM is dropped), else GB18030 (a superset of GBK)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        if not _gbk_read_as_utf8(text):
-            return text
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise ValidationError(
-            _("The file is not UTF-8 or GBK text. Save it as “CSV UTF-8” and upload it again.")
-        ) from None
-
-
-def _cell(value: Any) -> str | datetime:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime.combine(value, time())
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _xlsx_rows(data: bytes) -> Iterator[list[str | datetime]]:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ValidationError(_("The spreadsheet could not be read.")) from None
-    sheet = workbook.worksheets[0]
-    for values in sheet.iter_rows(values_only=True):
-        yield [_cell(v) for v in values]
-    workbook.close()
-
-
-def _csv_rows(data: bytes) -> Iterator[list[str | datetime]]:
-    text = decode_csv(data)
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    for values in csv.reader(io.StringIO(text), dialect):
-        yield list(values)
 
 
 def _header_key(text: str) -> str | None:
@@ -347,18 +284,34 @@ def _check_repeats(row: ParsedRow, seen: dict[tuple[str, str], int]) -> None:
             )
 
 
+def check_upload_size(size: int) -> None:
+    """Refuse a file over ``BULK_MAX_UPLOAD_BYTES`` before it is read (console and API)."""
+    spreadsheets.check_upload_size(size, settings.BULK_MAX_UPLOAD_BYTES)
+
+
+def _shorten(
+    raw: dict[str, str | datetime], limit: int
+) -> tuple[dict[str, str | datetime], list[str]]:
+    """``raw`` with values past ``BULK_MAX_FIELD_CHARS`` cut to it, and their columns."""
+    long = [key for key, value in raw.items() if isinstance(value, str) and len(value) > limit]
+    return {**raw, **{key: str(raw[key])[:limit] for key in long}}, long
+
+
 def parse_upload(
     data: bytes, file_name: str, version: AchievementVersion, *, allow_repeats: bool = False
 ) -> list[ParsedRow]:
     """Parse and check every row of an uploaded CSV or XLSX file for ``version``.
 
-    File-level problems (unreadable, neither an e-mail nor an identifier column, no rows, too
-    many rows) raise ``ValidationError``; row problems are listed on each row, by column. The
-    same e-mail or identifier twice in one file is an error unless ``allow_repeats``
-    (duplicate handling "allow").
+    File-level problems (too large, unreadable, an XLSX archive past its bounds, a value too
+    long for the csv module, neither an e-mail nor an identifier column, no rows, too many
+    rows or lines) raise ``ValidationError``; row problems (a value past
+    ``BULK_MAX_FIELD_CHARS`` among them) are listed on each row, by column. The same e-mail or
+    identifier twice in one file is an error unless ``allow_repeats`` (duplicate handling
+    "allow").
     """
+    check_upload_size(len(data))
     is_xlsx = data[:4] == b"PK\x03\x04" or file_name.lower().endswith(".xlsx")
-    reader = _xlsx_rows(data) if is_xlsx else _csv_rows(data)
+    reader = readers.xlsx_rows(data) if is_xlsx else readers.csv_rows(data)
     header = next(reader, None)
     if header is None:
         raise ValidationError(_("The file is empty."))
@@ -377,7 +330,17 @@ def parse_upload(
     rows: list[ParsedRow] = []
     seen: dict[tuple[str, str], int] = {}
     limit = settings.BULK_MAX_ROWS
+    max_lines = max(settings.BULK_MAX_LINES, limit + 1)
+    max_chars = settings.BULK_MAX_FIELD_CHARS
     for number, values in enumerate(reader, start=2):
+        if number > max_lines:
+            raise ValidationError(
+                _(
+                    "The file has more than %(limit)s lines, blank ones included; remove "
+                    "the blank lines or split it into smaller files."
+                )
+                % {"limit": max_lines}
+            )
         if not any(str(v).strip() for v in values):
             continue
         if len(rows) >= limit:
@@ -386,8 +349,14 @@ def parse_upload(
                 % {"limit": limit}
             )
         raw = {key: value for key, value in zip(keys, values, strict=False) if key is not None}
+        raw, too_long = _shorten(raw, max_chars)
         row = ParsedRow(number=number)
         _check_row(row, raw, version, credit_value, now)
+        for column in too_long:  # after the row's other errors, so this one is shown
+            row.error(
+                column,
+                _("This value is longer than %(limit)s characters.") % {"limit": max_chars},
+            )
         if not allow_repeats:
             _check_repeats(row, seen)
         rows.append(row)

@@ -3,7 +3,6 @@ the batches whose tasks were lost, and the learners of a chunk who already hold 
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from datetime import timedelta
@@ -27,6 +26,7 @@ from badges.models import (
     IdentifierType,
     RowState,
 )
+from common import spreadsheets
 from issuers.models import Institution, Issuer, Role
 from issuers.permissions import require_role
 
@@ -118,7 +118,7 @@ def progress(batch: BulkBatch) -> dict[str, int]:
 def result_csv(batch: BulkBatch) -> bytes:
     """The downloadable result: every row, what became of it and the credential's link."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheets.csv_writer(buffer)  # names and messages never run as formulas
     kinds = list(IdentifierType)
     writer.writerow(
         [

@@ -26,7 +26,6 @@ from issuers.models import Institution, Role
 from issuers.permissions import has_role
 
 ROWS_PER_PAGE = 500
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 @console()
@@ -45,22 +44,21 @@ def bulk_upload(
         status = 400
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            if isinstance(upload, UploadedFile) and (upload.size or 0) > MAX_UPLOAD_BYTES:
-                form.add_error("file", _("The file is larger than 20 MB."))
+            try:
+                if isinstance(upload, UploadedFile):
+                    parse.check_upload_size(upload.size or 0)  # before reading it
+                batch = services.create_batch(
+                    actor=user,
+                    version=version,
+                    file_name=str(upload.name or ""),
+                    data=bytes(upload.read()),
+                    duplicates=form.cleaned_data["duplicates"],
+                    notify=form.cleaned_data["notify"],
+                )
+            except ValidationError as error:
+                form.add_error("file", error.messages)
             else:
-                try:
-                    batch = services.create_batch(
-                        actor=user,
-                        version=version,
-                        file_name=str(upload.name or ""),
-                        data=bytes(upload.read()),
-                        duplicates=form.cleaned_data["duplicates"],
-                        notify=form.cleaned_data["notify"],
-                    )
-                except ValidationError as error:
-                    form.add_error("file", error.messages)
-                else:
-                    return redirect("manage:bulk_batch", institution.slug, batch.pk)
+                return redirect("manage:bulk_batch", institution.slug, batch.pk)
     context = console_context(
         request,
         institution,

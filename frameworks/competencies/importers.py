@@ -171,11 +171,21 @@ def parse_esco_jsonld(data: Any) -> ParsedFramework:
 
 
 def parse(content: bytes, filename: str = "") -> ParsedFramework:
-    """Detect the format of an uploaded file and parse it."""
+    """Detect the format of an uploaded file and parse it. A CSV value past the csv module's
+    field limit and JSON nested past the recursion limit are format errors, not crashes."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ImportFormatError("the file is not UTF-8 text") from error
+    try:
+        return _parse_text(text, filename)
+    except csv.Error as error:
+        raise ImportFormatError(f"the CSV cannot be read: {error}") from None
+    except RecursionError:
+        raise ImportFormatError("the JSON is nested too deeply") from None
+
+
+def _parse_text(text: str, filename: str) -> ParsedFramework:
     if filename.lower().endswith(".csv") or text.lstrip().startswith("conceptType,"):
         return parse_esco_csv(text)
     try:

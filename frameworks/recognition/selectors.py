@@ -21,12 +21,13 @@ from accounts.models import User
 from frameworks.models import CaseEvidence, RecognitionCase, RecognitionDecision
 from issuers.models import Institution, Role
 from issuers.permissions import require_role
+from verification.report import COULD_NOT_CHECK as VERDICTS_COULD_NOT_CHECK
 from verification.report import HEADLINES, Verdict
 
 VALID = "valid"
 #: A re-check that says this could not check; it flags nothing (DESIGN §6: a failure to
 #: check is never "valid", and neither is it "revoked").
-COULD_NOT_CHECK = frozenset({"unknown"})
+COULD_NOT_CHECK = frozenset(str(verdict) for verdict in VERDICTS_COULD_NOT_CHECK)
 GRANTING = (RecognitionDecision.Outcome.CREDIT, RecognitionDecision.Outcome.EXEMPTION)
 
 

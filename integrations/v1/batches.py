@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -36,6 +36,7 @@ from badges.models import (
     IdentifierType,
     RowState,
 )
+from common.parsers import JSONParser
 from integrations.auth import Caller, caller_of
 from integrations.oauth import scopes
 from integrations.v1.common import (
@@ -328,7 +329,9 @@ class UploadBatchInput(Input):
 
 
 def rows_csv(rows: list[dict[str, Any]]) -> bytes:
-    """JSON rows as a CSV file with the template's English headers."""
+    """JSON rows as a CSV file with the template's English headers. It is read by our own
+    parser, never offered for download, so its values are kept exactly as given (not
+    neutralised like ``common.spreadsheets.csv_writer``'s)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(parse.HEADERS["en"])
@@ -394,6 +397,7 @@ class CreateBatchAPI(V1View):
             raise ApiError(400, "invalid", "This micro-credential is not published.")
         upload = values.get("file")
         if upload is not None:
+            parse.check_upload_size(upload.size or 0)  # before reading it
             content, name = upload.read(), str(upload.name or "upload.csv")
         else:
             content, name = rows_csv(values["rows"]), "api.csv"

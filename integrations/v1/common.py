@@ -35,13 +35,13 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import authentication, serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from common.parsers import JSONParser
 from integrations.auth import Authenticated, Caller, caller_of
 from integrations.v1 import services
 from integrations.v1.errors import ApiError, error_response, exception_handler

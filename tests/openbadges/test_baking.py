@@ -252,6 +252,17 @@ def test_an_svg_with_text_xml_cannot_carry_is_refused_not_corrupted() -> None:
         baking.bake_svg(SVG, '{"a": "\x01"}')
 
 
+@pytest.mark.parametrize("char", ["\uffff", "\ufffe", "\ud800"])
+def test_stored_json_with_text_xml_cannot_carry_is_baked_as_the_same_json(char: str) -> None:
+    stored = '{"name": "Data' + char + ' Literacy", "n": 1}'
+
+    baked = baking.bake_svg(SVG, stored)
+
+    assert char.encode("utf-8", "surrogatepass") not in baked
+    found = baking.extract(baked)  # parsed as XML 1.0 by defusedxml
+    assert found is not None and found.json() == json.loads(stored)
+
+
 # --- SVG layout -----------------------------------------------------------------------------
 
 
