@@ -420,7 +420,7 @@ INSIGNIA_FETCH_DEADLINE = 10.0
 # 15 s lets a credential, its key, status list and a few endorsements load from a slow host
 # while a verification slot (INSIGNIA_VERIFY_MAX_IN_FLIGHT) is never held much longer.
 # Exceeding any gives the verdict "took too long to check" / "too complex to check".
-INSIGNIA_VERIFY_DEADLINE = 15.0
+INSIGNIA_VERIFY_DEADLINE = float(env.int("INSIGNIA_VERIFY_DEADLINE", 15))
 INSIGNIA_VERIFY_MAX_FETCHES = env.int("INSIGNIA_VERIFY_MAX_FETCHES", 40)
 INSIGNIA_VERIFY_MAX_ENDORSEMENTS = env.int("INSIGNIA_VERIFY_MAX_ENDORSEMENTS", 10)
 # Tests only: {"host[:port]": "127.0.0.1:<port>"} lets the fetcher reach a loopback test

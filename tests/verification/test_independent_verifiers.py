@@ -4,16 +4,13 @@ a subject named by neither ``id`` nor ``identifier``, a proof pointing at a bare
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.conf import settings
 from django.utils import translation
-from django.utils.translation import trans_real
 
 from openbadges import multikey
 from tests.verification import helpers
@@ -162,23 +159,6 @@ def test_asking_for_a_recipient_of_an_anonymous_badge_cannot_be_answered(vc11: b
     assert report.verdict is Verdict.UNKNOWN
 
 
-@pytest.fixture
-def interop_catalogue() -> Iterator[None]:
-    """The zh-Hans strings of these checks, from ``var/translations-interop.json`` until they
-    are merged into ``locale/`` (then the compiled catalogue has them and this adds nothing).
-    The process's translations are rebuilt afterwards."""
-    catalogue = trans_real.translation("zh-hans")._catalog  # type: ignore[attr-defined]
-    path = Path(settings.BASE_DIR) / "var" / "translations-interop.json"
-    for msgid, msgstr in json.loads(path.read_text(encoding="utf-8")).items():
-        if msgid not in catalogue:
-            catalogue[msgid] = msgstr
-    yield
-    trans_real._translations = {}  # type: ignore[attr-defined]  # rebuilt from the .mo on use
-    trans_real._default = None  # type: ignore[attr-defined]
-    translation.activate("en")
-
-
-@pytest.mark.usefixtures("interop_catalogue")
 def test_the_anonymous_subject_verdict_is_explained_in_chinese() -> None:
     with translation.override("zh-hans"):
         report = _verify(_anonymous(False))
