@@ -28,6 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from issuers.keys import SigningUnavailable
 from issuers.models import Institution
 from signon import saml, services
 from signon.models import IdentityProvider, PendingSignIn, Protocol
@@ -99,9 +100,16 @@ def metadata(request: HttpRequest, institution: str) -> HttpResponse:
     if provider is None:
         found = get_object_or_404(Institution, slug=institution)
         provider = IdentityProvider(institution=found, protocol=Protocol.SAML)
-    response = HttpResponse(
-        saml.sp_metadata(request, provider), content_type="application/samlmetadata+xml"
-    )
+    try:
+        document = saml.sp_metadata(request, provider)
+    except SigningUnavailable as error:  # the key-encryption key changed: an operator's fix
+        logger.error("signon: cannot open the SAML key of %s: %s", institution, error)
+        return HttpResponse(
+            _("This institution's sign-in metadata is unavailable; the operators are told."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(document, content_type="application/samlmetadata+xml")
     response["Content-Disposition"] = f'inline; filename="{institution}-saml-metadata.xml"'
     response["Cache-Control"] = "public, max-age=3600"
     return response

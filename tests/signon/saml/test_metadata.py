@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 from saml2.md import entity_descriptor_from_string
 
 from issuers.models import AuditAction, AuditEvent, Institution
@@ -182,3 +183,15 @@ def test_the_rotation_command_says_what_it_did(campus: Campus) -> None:
     out = StringIO()
     call_command("rotate_signon_keys", stdout=out)
     assert out.getvalue().strip() == "1 successor key(s) published, 0 promoted."
+
+
+def test_a_key_the_platform_cannot_open_gives_a_clear_503_not_a_500(
+    cast: Cast, settings: Settings
+) -> None:
+    """The key-encryption key was changed under a running database (an operator's mistake):
+    the metadata says it is unavailable instead of failing with a server error."""
+    _metadata(cast.other_institution.slug)  # the key is made and sealed under the first KEK
+    settings.INSIGNIA_KEY_ENCRYPTION_KEY = "B" * 43
+    response = Client().get(reverse("signon:saml_metadata", args=[cast.other_institution.slug]))
+    assert response.status_code == 503
+    assert "metadata is unavailable" in response.content.decode()
