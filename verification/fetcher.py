@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import ipaddress
+import logging
 import socket
 import ssl
 import threading
@@ -46,6 +47,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from django.conf import settings
 
 from verification import budget
+
+log = logging.getLogger(__name__)
 
 JSON_MAX_BYTES: Final = 2 * 1024 * 1024
 IMAGE_MAX_BYTES: Final = 5 * 1024 * 1024
@@ -233,7 +236,10 @@ def _target(url: str) -> _Target:
     if blocked:
         # One bad answer poisons the lot: a resolver mixing public and private answers is
         # exactly how rebinding attacks start.
-        raise BlockedURL(f"{host} resolves to a blocked address {blocked[0]}")
+        # The address itself stays in the log: told to whoever asked, it would map the
+        # internal network name by name.
+        log.info("fetcher: %s resolves to the blocked address %s", host, blocked[0])
+        raise BlockedURL(f"{host} resolves to a blocked address (internal or reserved)")
     return _Target(scheme, host, port, path, addresses[0], port, scheme == "https")
 
 

@@ -294,3 +294,14 @@ def test_endless_and_oversized_bodies_are_cut_off_at_the_cap(
         f"\nS-03 caps: endless body stopped at {fetcher.JSON_MAX_BYTES} bytes; gzip bomb kept "
         f"compressed ({len(bomb)} bytes, expands to 16 MiB) and rejected"
     )
+
+
+def test_a_refusal_does_not_tell_what_an_internal_name_resolves_to(
+    stub_dns: None, tripwire: Tripwire
+) -> None:
+    """Issue 18: the error named the private address, so anyone could map internal DNS."""
+    with pytest.raises(fetcher.BlockedURL) as refused:
+        fetcher.fetch("https://internal.example/credential.json")
+    assert "blocked address" in str(refused.value)
+    assert "10.1.2.3" not in str(refused.value)
+    assert tripwire.connections == []
