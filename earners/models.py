@@ -4,9 +4,12 @@ shared by link, and anonymous view counts.
 A learner is an ``accounts.User`` without any staff membership. Awards reach a learner's
 backpack when their ``recipient_email`` equals one of the learner's *verified* addresses, or
 their ``recipient_identifier`` one of the learner's ``InstitutionalIdentity`` values of the
-issuer's institution; neither ever appears on a public page. View counts keep no IP address, no user
-agent and no time finer than the day: only which badge or collection, the day, the channel
-and — when a verifier chose to name it — the verifying organisation.
+issuer's institution, or when the channel that made them handed them over (``HeldAward``: an
+LMS launch of the very learner a course awarded); none of these is on a public page.
+
+View counts keep no IP address, no user agent and no time finer than the day: only which
+badge or collection, the day, the channel and — when a verifier chose to name it — the
+verifying organisation.
 """
 
 from __future__ import annotations
@@ -90,6 +93,23 @@ class InstitutionalIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.identity_type} {self.value} @ {self.institution_id}"
+
+
+class HeldAward(models.Model):
+    """An award handed to a learner by the channel that made it, without an address or
+    identifier to match: a course (``lti``) awarded it to the LMS user who then launched the
+    course and took it into their backpack. The platform's signed launch is the proof, as a
+    confirmed address is for an e-mail award. One holder per award."""
+
+    award = models.OneToOneField(Award, on_delete=models.CASCADE, related_name="holder")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="held_awards"
+    )
+    via = models.CharField(max_length=40)
+    held_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.award_id} held by {self.user_id}"
 
 
 class Visibility(models.TextChoices):

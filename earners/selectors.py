@@ -13,9 +13,11 @@ import datetime as dt
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import BigIntegerField, Count, Q, QuerySet, Value
+from django.db.models import BigIntegerField, CharField, Count, IntegerField, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 
@@ -25,6 +27,7 @@ from earners.models import (
     AwardPreference,
     Channel,
     Collection,
+    HeldAward,
     InstitutionalIdentity,
     Kind,
     LearnerEmail,
@@ -56,19 +59,24 @@ def verified_emails(user: User) -> list[str]:
 
 
 _EMAIL = "emailAddress"  # the kind of a verified address in learner_keys' one query
+_HELD = "held"  # the kind of an award handed over (HeldAward) in the same query
 
 
 @dataclass(frozen=True)
 class LearnerKeys:
-    """What names a learner on awards: verified addresses, and (institution id, identifier
-    type, identifier) for each institutional identity."""
+    """What names a learner on awards: verified addresses, (institution id, identifier
+    type, identifier) for each institutional identity, and the ids of awards handed over."""
 
     emails: list[str]
     identities: list[tuple[int, str, str]]
+    held: list[str] = field(default_factory=list)
 
     def awards(self) -> Q:
-        """The awards these name: by address, or by identifier within its institution."""
+        """The awards these name: by address, by identifier within its institution, or
+        handed over."""
         mine = Q(recipient_email__in=self.emails) if self.emails else Q(pk__in=[])
+        if self.held:
+            mine |= Q(pk__in=self.held)
         for institution_id, identity_type, value in self.identities:
             mine |= Q(
                 issuer__institution_id=institution_id,
@@ -90,10 +98,19 @@ def learner_keys(user: User) -> LearnerKeys:
         .order_by()
         .values_list("identity_type", "institution_id", "value")
     )
+    held = (
+        HeldAward.objects.filter(user=user)
+        .order_by()
+        .values_list(
+            Value(_HELD), Value(0, output_field=BigIntegerField()), Cast("award_id", CharField())
+        )
+    )
     found = LearnerKeys(emails=[], identities=[])
-    for kind, institution_id, value in emails.union(identities, all=True):
+    for kind, institution_id, value in emails.union(identities, held, all=True):
         if kind == _EMAIL:
             found.emails.append(value)
+        elif kind == _HELD:
+            found.held.append(value)
         else:
             found.identities.append((institution_id, kind, value))
     return found
@@ -122,6 +139,8 @@ def _identity_of(award: Award) -> QuerySet[InstitutionalIdentity]:
 
 
 def owns_award(user: User, award: Award) -> bool:
+    if HeldAward.objects.filter(award=award, user=user).exists():
+        return True
     if (
         award.recipient_email
         and LearnerEmail.objects.filter(
@@ -133,18 +152,27 @@ def owns_award(user: User, award: Award) -> bool:
 
 
 def owner_of(award: Award) -> int | None:
-    """The id of the learner ``award`` belongs to: who confirmed its address, else who holds
-    its identifier; ``None`` while no one does. One query."""
-    by_email = LearnerEmail.objects.filter(
-        email=award.recipient_email, verified_at__isnull=False
-    ).values_list("user_id", flat=True)
-    if not award.recipient_identifier:
-        return by_email.first() if award.recipient_email else None
-    by_identifier = _identity_of(award).values_list("user_id", flat=True)
-    if not award.recipient_email:
-        return by_identifier.first()
-    found = list(by_email.order_by().union(by_identifier.order_by(), all=True)[:1])
-    return found[0] if found else None
+    """The id of the learner ``award`` belongs to: who was handed it (``HeldAward``), else
+    who confirmed its address, else who holds its identifier; ``None`` while no one does.
+    One query."""
+    rank = IntegerField()
+    parts: list[QuerySet[Any, Any]] = [
+        HeldAward.objects.filter(award=award)
+        .order_by()
+        .values_list(Value(0, output_field=rank), "user_id")
+    ]
+    if award.recipient_email:
+        parts.append(
+            LearnerEmail.objects.filter(email=award.recipient_email, verified_at__isnull=False)
+            .order_by()
+            .values_list(Value(1, output_field=rank), "user_id")
+        )
+    if award.recipient_identifier:
+        parts.append(
+            _identity_of(award).order_by().values_list(Value(2, output_field=rank), "user_id")
+        )
+    rows = list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
+    return min(rows)[1] if rows else None
 
 
 def award_of(user: User, award_id: uuid.UUID) -> Award:

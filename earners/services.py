@@ -34,6 +34,7 @@ from earners.models import (
     AwardPreference,
     Channel,
     Collection,
+    HeldAward,
     Kind,
     LearnerEmail,
     LearnerProfile,
@@ -188,6 +189,19 @@ def remove_email(*, user: User, address_id: int) -> None:
     if address.email == user.email:
         raise ValidationError(_("The address you sign in with cannot be removed."))
     address.delete()
+
+
+@transaction.atomic
+def hold_award(*, user: User, award: Award, via: str) -> bool:
+    """Put ``award`` in ``user``'s backpack on the word of the channel that made it (an LMS
+    launch of the learner it was awarded to, ``lti``): no address or identifier to confirm.
+    False when someone else already holds it."""
+    if selectors.owns_award(user, award):
+        return True
+    held, _created = HeldAward.objects.get_or_create(
+        award=award, defaults={"user": user, "via": via}
+    )
+    return held.user_id == user.pk
 
 
 def _own_award(user: User, award: Award) -> None:

@@ -20,9 +20,11 @@ documents, status lists, revocation lists, keys), so every request goes through 
 
 Webhooks (``webhooks.delivery``) POST through the same guard with :func:`post_json`: the same
 address rules, checked again on every request, no redirect followed, the answer cut at 64 KiB.
-Campus sign-on (``signon.oidc``) POSTs forms to OpenID providers with :func:`post_form`.
+Campus sign-on (``signon.oidc``) POSTs forms to OpenID providers with :func:`post_form`. The
+LTI tool (``lti.transport``) speaks to a course platform's token, grade and roster services with
+:func:`call`: any method and headers, the same guard, no redirect followed.
 :func:`check_destination` applies the rules to a URL without connecting (when it is saved).
-The module is about 510 lines: GET and POST share one guard, and it stays in one place.
+The module is about 540 lines: GET and POST share one guard, and it stays in one place.
 
 Tests never reach the internet: ``settings.INSIGNIA_FETCH_ALLOWLIST`` maps a test host name
 (``"issuer.test"`` or ``"issuer.test:443"``) to the ``"127.0.0.1:<port>"`` of a loopback server
@@ -528,5 +530,30 @@ def _post(
     sent = {**headers, "Content-Type": content_type}
     status, media, answer_headers, answer = _exchange(
         target, "POST", sent, body, max_bytes, until, truncate=truncate
+    )
+    return Response(url, status, media, answer, answer_headers)
+
+
+def call(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None = None,
+    *,
+    deadline: float | None = None,
+    max_bytes: int = JSON_MAX_BYTES,
+) -> Response:
+    """One ``method`` request to ``url`` through the guard, with the caller's ``headers``
+    (a bearer token, ``Accept``, ``Content-Type``) and ``body``: an LMS's grade and roster
+    services (``lti.transport``). The address rules are :func:`fetch`'s; a redirect is
+    returned as it is, not followed (a bearer token must not travel to where it points); an
+    answer longer than ``max_bytes`` is refused."""
+    seconds = _deadline_setting() if deadline is None else deadline
+    until = time.monotonic() + seconds
+    if _own_origin(url):
+        raise BlockedURL("requests to this platform itself are not sent")
+    target = _target(url)
+    status, media, answer_headers, answer = _exchange(
+        target, method.upper(), dict(headers), body, max_bytes, until, truncate=False
     )
     return Response(url, status, media, answer, answer_headers)
