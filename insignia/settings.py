@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "webhooks",
     "integrations",
     "ob3api",
+    "lti",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,11 @@ CELERY_BEAT_SCHEDULE = {
     # Campus sign-on: identity providers' metadata re-read daily; SAML keys rotated in time.
     "refresh-signon-metadata": {"task": "signon.tasks.refresh_metadata", "schedule": 3600.0},
     "rotate-signon-keys": {"task": "signon.tasks.rotate_sp_keys", "schedule": 86400.0},
+    "sync-lti-courses": {
+        "task": "lti.tasks.sync_courses",
+        "schedule": float(env.int("LTI_SYNC_SECONDS", 900)),
+    },
+    "rotate-lti-keys": {"task": "lti.tasks.rotate_tool_keys", "schedule": 86400.0},
 }
 # Webhooks (Standard Webhooks): seconds per POST; a delivery's lease (longer than a POST, so
 # only a dead worker's delivery is taken again); hours of retries before a delivery is dead;

@@ -15,6 +15,7 @@ from insignia import views
 from integrations.console_urls import manage_patterns as integration_patterns
 from integrations.v1 import errors as api_errors
 from issuers.urls import manage_patterns as institution_patterns
+from lti.console_urls import manage_patterns as lti_patterns
 from signon.urls import manage_patterns as signon_patterns
 from webhooks.urls import manage_patterns as webhook_patterns
 
@@ -32,6 +33,7 @@ manage_patterns = [
     *integration_patterns,
     *webhook_patterns,
     *signon_patterns,
+    *lti_patterns,
 ]
 
 # Operators with an authenticator give its code before the admin too.
@@ -51,6 +53,7 @@ urlpatterns = [
     path("", include("frameworks.urls")),
     path("", include("earners.urls")),
     path("", include("signon.urls")),
+    path("", include("lti.urls")),
     path("", include("ob3api.urls")),
     # Last: any other path under /api/v1/ answers 404 in the API's error format.
     re_path(r"^api/v1/(?P<rest>.*)$", api_errors.not_found, name="api_not_found"),

@@ -292,6 +292,12 @@ class AuditAction(models.TextChoices):
     SIGNON_REMOVED = "signon.removed", _("Campus sign-on removed")
     SIGNON_KEY_ROTATED = "signon.key_rotated", _("Campus sign-on certificate rotated")
     MEMBER_JOINED_VIA_SIGNON = "member.joined_signon", _("Member joined through campus sign-on")
+    LTI_PLATFORM_REGISTERED = "lti.registered", _("Course platform (LTI) registered")
+    LTI_PLATFORM_CHANGED = "lti.changed", _("Course platform (LTI) changed")
+    LTI_PLATFORM_REMOVED = "lti.removed", _("Course platform (LTI) removed")
+    LTI_BADGE_PLACED = "lti.placed", _("Badge placed in a course")
+    LTI_REVIEW_KEPT = "lti.review_kept", _("Course award kept after a grade change")
+    LTI_REVIEW_REVOKED = "lti.review_revoked", _("Course award revoked after a grade change")
 
 
 class AuditEvent(models.Model):

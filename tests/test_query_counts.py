@@ -179,6 +179,52 @@ def test_the_dashboard_reads_the_same_for_few_or_many_awards(client: Client, cas
     assert _budget(client, url, lambda: _awards(cast, 5, slug="second")) == (7, 7)
 
 
+def _course_badges(cast: Cast, n: int, slug: str) -> None:
+    """``n`` badges placed in a course of a registered LMS, each with a flagged award."""
+    from lti.models import Course, Grant, GrantStatus, Placement, Platform, Rule
+
+    platform, _ = Platform.objects.get_or_create(
+        institution=cast.institution,
+        issuer="https://lms.example",
+        client_id="insignia",
+        defaults={
+            "name": "Moodle",
+            "auth_login_url": "https://lms.example/auth",
+            "auth_token_url": "https://lms.example/token",
+            "key_set_url": "https://lms.example/jwks",
+        },
+    )
+    course, _ = Course.objects.get_or_create(
+        platform=platform, deployment_id="1", context_id="c1", defaults={"title": "Welding"}
+    )
+    for i, made in enumerate(_awards(cast, n, slug=slug)):
+        placement = Placement.objects.create(
+            course=course,
+            achievement=made.achievement_version.achievement,
+            rule=Rule.SCORE,
+            min_score=80,
+            title=f"{slug} {i}",
+            created_by=cast.awarder,
+        )
+        Grant.objects.create(
+            placement=placement,
+            course=course,
+            line_item=f"https://lms.example/li/{slug}{i}",
+            achievement=placement.achievement,
+            lms_user_id=f"u{i}",
+            award=made,
+            status=GrantStatus.REVIEW,
+        )
+
+
+def test_the_course_badges_page_reads_the_same_for_few_or_many(client: Client, cast: Cast) -> None:
+    _owner(client, cast)
+    _course_badges(cast, 1, "first")
+    url = reverse("manage:lti", args=[cast.institution.slug])
+    before, after = _budget(client, url, lambda: _course_badges(cast, 4, "second"))
+    assert before == after
+
+
 # --------------------------------------------------------------------------------------------
 # Public pages and the API
 # --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, reverse
+from django.utils import timezone
 
 from achievements import services as achievement_services
 from awarding import services as awarding_services
@@ -19,6 +20,16 @@ from insignia.urls import manage_patterns
 from integrations.models import ApiClient, StaffToken
 from issuers import services
 from issuers.models import Invitation, Membership, Role, SigningKey
+from lti.models import (
+    Course,
+    Deployment,
+    Grant,
+    GrantStatus,
+    Placement,
+    Platform,
+    RegistrationInvite,
+    Rule,
+)
 from signon.models import IdentityProvider, Protocol
 from tests.base import Cast
 from webhooks.models import Delivery, Endpoint
@@ -177,6 +188,91 @@ def _api_client(cast: Cast) -> str:
 def _key(cast: Cast) -> str:
     _achievement(cast)
     return services.active_key(cast.issuer).key_id
+
+
+def _lti_platform(cast: Cast) -> str:
+    """The victim institution's course platform (an LMS registered for LTI)."""
+    found = Platform.objects.filter(institution=cast.institution).first()
+    if found is None:
+        found = Platform.objects.create(
+            institution=cast.institution,
+            name="Victim Moodle",
+            issuer="https://victim-lms.example",
+            client_id="victim-client",
+            auth_login_url="https://victim-lms.example/mod/lti/auth.php",
+            auth_token_url="https://victim-lms.example/mod/lti/token.php",
+            key_set_url="https://victim-lms.example/mod/lti/certs.php",
+        )
+        Deployment.objects.create(platform=found, deployment_id="victim-deployment")
+    return str(found.pk)
+
+
+def _lti_invite(cast: Cast) -> int:
+    """The victim institution's open registration link."""
+    found = RegistrationInvite.objects.filter(institution=cast.institution).first()
+    if found is None:
+        found = RegistrationInvite.objects.create(
+            institution=cast.institution,
+            token_hash="0" * 64,
+            name="Victim Canvas link",
+            created_by=cast.owner,
+            expires_at=timezone.now() + timedelta(days=7),
+        )
+    return found.pk
+
+
+def _lti_placement(cast: Cast) -> str:
+    """The victim badge, placed in a course of the victim's platform (awarded on a score)."""
+    platform = Platform.objects.get(pk=_lti_platform(cast))
+    course, _created = Course.objects.get_or_create(
+        platform=platform,
+        deployment_id="victim-deployment",
+        context_id="victim-course",
+        defaults={
+            "title": "Victim Course Title",
+            "lineitems_url": "https://victim-lms.example/lineitems",
+        },
+    )
+    found = Placement.objects.filter(course=course).first()
+    if found is None:
+        found = Placement.objects.create(
+            course=course,
+            achievement=Achievement.objects.get(pk=_achievement(cast)),
+            rule=Rule.SCORE,
+            min_score=80,
+            title="Victim Secret Badge",
+            created_by=cast.owner,
+        )
+    return str(found.pk)
+
+
+def _lti_grant(cast: Cast) -> int:
+    """The victim course's award to the victim learner, flagged for review."""
+    placement = Placement.objects.get(pk=_lti_placement(cast))
+    found, _created = Grant.objects.get_or_create(
+        course=placement.course,
+        line_item="https://victim-lms.example/lineitems/1",
+        achievement=placement.achievement,
+        lms_user_id="victim-user",
+        defaults={
+            "placement": placement,
+            "award": Award.objects.get(pk=_award(cast)),
+            "status": GrantStatus.REVIEW,
+            "name": "Victim Learner Name",
+            "email": "victim-learner@poly.example",
+            "score": 90,
+            "latest_score": 40,
+        },
+    )
+    return found.pk
+
+
+def _with_lti(cast: Cast, **kwargs: str) -> dict[str, str]:
+    """``kwargs``, once the victim institution has a platform, a registration link, a placed
+    badge and a course award under review to leak."""
+    _lti_invite(cast)
+    _lti_grant(cast)
+    return kwargs
 
 
 # For each console URL: its arguments, given the institution slug to put in the URL.
@@ -424,6 +520,21 @@ SCOPED: dict[str, Kwargs] = {
         "institution": slug,
         "client": _api_client(cast),
     },
+    # Badges from the course (LTI): platforms, registration links, placed badges, reviews.
+    "lti": lambda cast, slug, inv: _with_lti(cast, institution=slug),
+    "lti_platform_new": lambda cast, slug, inv: _with_lti(cast, institution=slug),
+    "lti_platform_edit": lambda cast, slug, inv: {
+        "institution": slug,
+        "platform": _lti_platform(cast),
+    },
+    "lti_platform_remove": lambda cast, slug, inv: {
+        "institution": slug,
+        "platform": _lti_platform(cast),
+    },
+    "lti_invite_new": lambda cast, slug, inv: _with_lti(cast, institution=slug),
+    "lti_invite_revoke": lambda cast, slug, inv: {"institution": slug, "invite": _lti_invite(cast)},
+    "lti_check": lambda cast, slug, inv: {"institution": slug, "placement": _lti_placement(cast)},
+    "lti_decide": lambda cast, slug, inv: {"institution": slug, "grant": _lti_grant(cast)},
 }
 
 POST_DATA = {
@@ -467,6 +578,11 @@ SECRETS = [
     "Victim Pathway",
     "Victim campus login",
     "victim-idp.example",
+    "Victim Moodle",
+    "victim-lms.example",
+    "victim-client",
+    "Victim Canvas link",
+    "Victim Course Title",
 ]
 
 
@@ -497,6 +613,33 @@ def _badge_state(cast: Cast) -> tuple[object, ...]:
             )
         ),
         IdentityProvider.objects.count(),
+        list(
+            Platform.objects.filter(institution=cast.institution).values_list(
+                "name", "issuer", "client_id", "key_set_url", "enabled"
+            )
+        ),
+        Platform.objects.count(),
+        list(
+            Deployment.objects.filter(platform__institution=cast.institution).values_list(
+                "deployment_id", flat=True
+            )
+        ),
+        list(
+            RegistrationInvite.objects.filter(institution=cast.institution).values_list(
+                "pk", "used_at"
+            )
+        ),
+        RegistrationInvite.objects.count(),
+        list(
+            Placement.objects.filter(course__platform__institution=cast.institution).values_list(
+                "pk", "last_checked_at", "last_check_error"
+            )
+        ),
+        list(
+            Grant.objects.filter(course__platform__institution=cast.institution).values_list(
+                "pk", "status", "note"
+            )
+        ),
     )
 
 
