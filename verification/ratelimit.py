@@ -11,7 +11,11 @@ Shedding: at most ``INSIGNIA_VERIFY_MAX_IN_FLIGHT`` verifications run at once pe
 one more is refused at once with 429 rather than queued behind the others.
 
 The verify page and the verify API both go through :func:`verify_within_limits`, so they
-apply the same limits in the same order.
+apply the same limits in the same order. Every other way a person starts a verification —
+importing a badge into the backpack, adding evidence to a recognition case, re-checking
+either — goes through :func:`verify_as` with that person's key (:func:`person_key`): the same
+bucket and the same slots, so a signed-in person gets the same number of verifications a
+minute whichever door they use.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from common.http import client_address
 from common.ratelimit import hit as hit  # the verifier's limits count with it too
@@ -34,9 +39,22 @@ def client_key(request: HttpRequest) -> str:
     return client_address(request) or "unknown"
 
 
+def user_key(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def person_key(request: HttpRequest) -> str:
+    """Whom verifications are counted against: the signed-in person (wherever they are),
+    else the client's address."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user_key(user.pk)
+    return client_key(request)
+
+
 def verify_limit(request: HttpRequest) -> int | None:
-    """Verifications per client per minute (``INSIGNIA_VERIFY_RATE_LIMIT``)."""
-    return hit("verify", client_key(request), limit=settings.INSIGNIA_VERIFY_RATE_LIMIT)
+    """Verifications per person (or client) per minute (``INSIGNIA_VERIFY_RATE_LIMIT``)."""
+    return hit("verify", person_key(request), limit=settings.INSIGNIA_VERIFY_RATE_LIMIT)
 
 
 def recipient_limit(request: HttpRequest) -> int | None:
@@ -76,6 +94,12 @@ class Limited(Exception):
         super().__init__(retry_after)
         self.retry_after = retry_after
 
+    @property
+    def message(self) -> str:
+        return _(
+            "Too many badges were checked in the last minute. Try again in %(seconds)s seconds."
+        ) % {"seconds": self.retry_after}
+
 
 def verify_within_limits(request: HttpRequest, asked: pipeline.VerifyRequest) -> Report:
     """Verify ``asked`` if this client may, in this order: its verifications per minute,
@@ -86,8 +110,21 @@ def verify_within_limits(request: HttpRequest, asked: pipeline.VerifyRequest) ->
         retry = recipient_limit(request)
     if retry is not None:
         raise Limited(retry)
+    return _in_a_slot(asked)
+
+
+def _in_a_slot(asked: pipeline.VerifyRequest) -> Report:
     try:
         with slot():
             return pipeline.verify(asked)
     except Shed:
         raise Limited(1) from None
+
+
+def verify_as(key: str, asked: pipeline.VerifyRequest) -> Report:
+    """Verify ``asked`` for the person ``key`` names (:func:`user_key`), within the same
+    per-minute limit and in-flight slots as the verify page and API. Raises :class:`Limited`."""
+    retry = hit("verify", key, limit=settings.INSIGNIA_VERIFY_RATE_LIMIT)
+    if retry is not None:
+        raise Limited(retry)
+    return _in_a_slot(asked)

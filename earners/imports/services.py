@@ -22,13 +22,16 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from earners.imports import selectors
 from earners.models import ImportedBadge, ImportSource
-from verification import pipeline
+from verification import pipeline, ratelimit
 from verification.report import Report, Verdict
 
 MAX_IMPORTS = 200
 
 
-def _run(imported: ImportedBadge) -> Report:
+def _run(imported: ImportedBadge, *, by_learner: bool = True) -> Report:
+    """The pipeline on what was imported. Asked by the learner, it counts against their
+    verification limit (``verification.ratelimit``: raises ``Limited``); the periodic
+    re-check is not the learner's doing and counts against none."""
     if imported.source == ImportSource.URL:
         asked = pipeline.VerifyRequest(url=imported.source_url)
     elif imported.source == ImportSource.IMAGE:
@@ -37,7 +40,9 @@ def _run(imported: ImportedBadge) -> Report:
         )
     else:
         asked = pipeline.VerifyRequest(text=imported.text)
-    return pipeline.verify(asked)
+    if not by_learner:
+        return pipeline.verify(asked)
+    return ratelimit.verify_as(ratelimit.user_key(imported.user_id), asked)
 
 
 def _apply(imported: ImportedBadge, report: Report) -> None:
@@ -84,9 +89,10 @@ def _store(*, imported: ImportedBadge) -> ImportedBadge:
     return imported
 
 
-def recheck_import(*, imported: ImportedBadge) -> ImportedBadge:
-    """Run the pipeline again (revocation, expiry, keys may have changed) and save."""
-    report = _run(imported)
+def recheck_import(*, imported: ImportedBadge, by_learner: bool = False) -> ImportedBadge:
+    """Run the pipeline again (revocation, expiry, keys may have changed) and save;
+    ``by_learner`` when the learner pressed "check again" (counted against their limit)."""
+    report = _run(imported, by_learner=by_learner)
     _apply(imported, report)
     return _store_check(imported=imported)
 

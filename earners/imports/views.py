@@ -12,7 +12,20 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import User
 from earners.imports import selectors, services
 from earners.views import learner
+from verification import ratelimit
 from verification.extract import UPLOAD_MAX_BYTES
+
+
+def _limited(request: HttpRequest, user: User, limited: ratelimit.Limited) -> HttpResponse:
+    """Over the learner's verification limit (shared with the verify page and API)."""
+    response = render(
+        request,
+        "earners/imports.html",
+        {"imported": selectors.imports_of(user), "error": limited.message},
+        status=429,
+    )
+    response["Retry-After"] = str(limited.retry_after)
+    return response
 
 
 @learner
@@ -28,7 +41,10 @@ def import_view(request: HttpRequest, user: User) -> HttpResponse:
                 services.remove_import(user=user, imported=found)
                 messages.success(request, _("The imported badge is removed."))
             else:
-                services.recheck_import(imported=found)
+                try:
+                    services.recheck_import(imported=found, by_learner=True)
+                except ratelimit.Limited as limited:
+                    return _limited(request, user, limited)
                 messages.success(request, _("Checked again just now."))
             return redirect("earners:imports")
         upload = request.FILES.get("file")
@@ -42,6 +58,8 @@ def import_view(request: HttpRequest, user: User) -> HttpResponse:
             )
         except ValidationError as failure:
             error = " ".join(failure.messages)
+        except ratelimit.Limited as limited:
+            return _limited(request, user, limited)
         else:
             messages.success(
                 request,

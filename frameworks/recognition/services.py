@@ -45,7 +45,7 @@ from issuers.models import AuditAction, Institution, Role
 from issuers.permissions import require_role
 from issuers.services import record_audit
 from openbadges.ob3 import normalize_email
-from verification import pipeline
+from verification import pipeline, ratelimit
 from verification.report import Report
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,23 @@ def open_case(
     return case
 
 
-def _verify(url: str, text: str, upload: bytes | None, filename: str, email: str) -> Report:
-    return pipeline.verify(
-        pipeline.VerifyRequest(url=url, text=text, upload=upload, filename=filename, email=email)
+def _verify(
+    url: str,
+    text: str,
+    upload: bytes | None,
+    filename: str,
+    email: str,
+    actor: User | None = None,
+) -> Report:
+    """The pipeline on one piece of evidence; a person's request counts against their
+    verification limit (``verification.ratelimit``: raises ``Limited``), the periodic
+    re-check against none."""
+    asked = pipeline.VerifyRequest(
+        url=url, text=text, upload=upload, filename=filename, email=email
     )
+    if actor is None:
+        return pipeline.verify(asked)
+    return ratelimit.verify_as(ratelimit.user_key(actor.pk), asked)
 
 
 @transaction.atomic(durable=True)
@@ -105,7 +118,7 @@ def add_evidence(
     require_role(actor, case.institution, Role.EDITOR)
     if not (url.strip() or text.strip() or upload):
         raise ValidationError(_("Give the badge's link, its JSON or its image."))
-    report = _verify(url.strip(), text, upload, filename, case.learner_email)
+    report = _verify(url.strip(), text, upload, filename, case.learner_email, actor)
     if report.format in ("", "unknown") and not report.credential:
         raise ValidationError(_("No badge was found in what was given."))
     credential = report.credential
@@ -230,7 +243,7 @@ def _apply_check(evidence: CaseEvidence, verdict: str, at: dt.datetime) -> bool:
     return newly
 
 
-def _verify_again(evidence: CaseEvidence, email: str) -> str:
+def _verify_again(evidence: CaseEvidence, email: str, actor: User | None = None) -> str:
     """URL evidence is fetched again; a stored credential has its proof, expiry and status
     (the issuer's status list, fetched now) checked again."""
     report = _verify(
@@ -239,6 +252,7 @@ def _verify_again(evidence: CaseEvidence, email: str) -> str:
         None,
         "",
         email,
+        actor,
     )
     return str(report.verdict)
 
@@ -250,7 +264,7 @@ def recheck_case(*, actor: User, case: RecognitionCase) -> list[CaseEvidence]:
     require_role(actor, case.institution, Role.EDITOR)
     flagged = []
     for evidence in case.evidence.select_for_update():
-        verdict = _verify_again(evidence, case.learner_email)
+        verdict = _verify_again(evidence, case.learner_email, actor)
         if _apply_check(evidence, verdict, timezone.now()):
             flagged.append(evidence)
     return flagged

@@ -33,6 +33,7 @@ from frameworks.recognition.forms import CaseForm, DecisionForm, EvidenceForm, R
 from issuers.console import apply_errors, console, console_context, request_user
 from issuers.models import Institution, Role
 from issuers.permissions import has_role, require_role
+from verification import ratelimit
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 
@@ -109,6 +110,9 @@ def _add_evidence(request: HttpRequest, user: User, page: _CasePage) -> bool:
     except ValidationError as error:
         apply_errors(form, error)
         return False
+    except ratelimit.Limited as limited:
+        form.add_error(None, limited.message)
+        return False
     messages.success(request, _("The badge was checked and added."))
     return True
 
@@ -155,6 +159,9 @@ def _recheck(request: HttpRequest, user: User, page: _CasePage) -> bool:
         flagged = services.recheck_case(actor=user, case=page.case)
     except ValidationError as error:
         apply_errors(page.evidence_form, error)
+        return False
+    except ratelimit.Limited as limited:
+        page.evidence_form.add_error(None, limited.message)
         return False
     messages.success(
         request, _("Checked again: %(n)s badge(s) no longer verify.") % {"n": len(flagged)}
