@@ -111,7 +111,7 @@ def achievement_detail(
         problems=services.publish_problems(draft) if draft else [],
         can_edit=has_role(user, institution, Role.EDITOR, found.issuer),
         can_award=has_role(user, institution, Role.AWARDER, found.issuer),
-        award_count=selectors.awards_of(institution)
+        award_count=selectors.awards_visible_to(user, institution)
         .filter(achievement_version__achievement=found)
         .count(),
     )

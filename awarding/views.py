@@ -99,7 +99,9 @@ def award_create(
 @console()
 def award_list(request: HttpRequest, institution: Institution) -> HttpResponse:
     user = request_user(request)
-    awards = selectors.awards_of(institution).prefetch_related("notifications")[:AWARDS_SHOWN]
+    awards = selectors.awards_visible_to(user, institution).prefetch_related("notifications")[
+        :AWARDS_SHOWN
+    ]
     rows = [
         {
             "award": award,

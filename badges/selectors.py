@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from badges.models import Achievement, AchievementVersion, Award, VersionStatus
 from issuers.models import Institution, Issuer, Role
-from issuers.permissions import is_member, require_role
+from issuers.permissions import is_member, may_read, require_role, visible_issuers
 from openbadges.ob3 import normalize_email
 
 _UUID_RE: Final = re.compile(
@@ -149,6 +149,14 @@ def awards_of(institution: Institution) -> QuerySet[Award]:
     )
 
 
+def awards_visible_to(user: User, institution: Institution) -> QuerySet[Award]:
+    """:func:`awards_of` as ``user`` may read them: every issuer's with an institution-wide
+    role, else only the issuers they hold a role for."""
+    awards = awards_of(institution)
+    visible = visible_issuers(user, institution)
+    return awards if visible is None else awards.filter(issuer_id__in=visible)
+
+
 def award_of(institution: Institution, award_id: uuid.UUID) -> Award:
     """The award if it belongs to ``institution``; 404 for any other institution's."""
     try:
@@ -161,9 +169,12 @@ def award_for(
     user: User, institution: Institution, award_id: uuid.UUID, role: Role | None
 ) -> Award:
     """The award if it belongs to ``institution`` (of which ``user`` is a member: the console
-    has checked) and ``user`` holds ``role`` for its issuer: 404 for any other institution's,
-    403 without the role (``None``: every member may see it)."""
+    has checked) and ``user`` holds ``role`` for its issuer: 404 for any other institution's
+    and for a sibling issuer's when ``user``'s roles are for other issuers only, 403 without
+    the role (``None``: reading is enough)."""
     award = award_of(institution, award_id)
+    if not may_read(user, institution, award.issuer_id):
+        raise Http404
     if role is not None:
         require_role(user, institution, role, award.issuer)
     return award

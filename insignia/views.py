@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from badges import selectors as badge_selectors
 from earners.selectors import issuer_totals
 from issuers import selectors as issuer_selectors
-from issuers.console import console, console_context
+from issuers.console import console, console_context, request_user
 from issuers.models import Image, Institution
 
 
@@ -48,7 +48,7 @@ def image(request: HttpRequest, image_id: UUID) -> HttpResponse:
 def dashboard(request: HttpRequest, institution: Institution) -> HttpResponse:
     """The institution's console home: its issuers, and totals over all its badges (awards,
     page views, verifications); issuers never see who looked."""
-    awards = badge_selectors.awards_of(institution)
+    awards = badge_selectors.awards_visible_to(request_user(request), institution)
     reach = {"awards": awards.count(), **issuer_totals(awards)}
     context = console_context(
         request, institution, issuers=issuer_selectors.issuers_of(institution), reach=reach

@@ -85,6 +85,26 @@ def role_in(user: User, institution: Institution, issuer: Issuer | None = None) 
     return max(roles, key=lambda role: ROLE_RANK[role]) if roles else None
 
 
+def visible_issuers(user: User, institution: Institution) -> set[int] | None:
+    """The issuers whose records ``user`` may read in ``institution``: ``None`` when an
+    institution-wide role lets them read every issuer's; else the ids of the issuers they
+    hold a role for (empty for a non-member). Staff given one issuer see that issuer's
+    awards, uploads and figures only, never a sibling issuer's learners."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    rows = _memberships(user, institution)
+    if any(issuer_id is None for _role, issuer_id in rows):
+        return None
+    return {issuer_id for _role, issuer_id in rows if issuer_id is not None}
+
+
+def may_read(user: User, institution: Institution, issuer_id: int) -> bool:
+    """Whether ``user`` may read the records of the issuer ``issuer_id`` (see
+    :func:`visible_issuers`)."""
+    visible = visible_issuers(user, institution)
+    return visible is None or issuer_id in visible
+
+
 def is_member(user: User, institution: Institution) -> bool:
     """Whether ``user`` holds any role in ``institution`` (institution-wide or for an issuer)."""
     return user.is_authenticated and user.is_active and bool(_memberships(user, institution))

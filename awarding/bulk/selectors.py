@@ -28,7 +28,7 @@ from badges.models import (
 )
 from common import spreadsheets
 from issuers.models import Institution, Issuer, Role
-from issuers.permissions import require_role
+from issuers.permissions import may_read, require_role
 
 
 def batch_for(
@@ -41,8 +41,8 @@ def batch_for(
         .filter(pk=batch_id, issuer__institution=institution)
         .first()
     )
-    if found is None:
-        raise Http404
+    if found is None or not may_read(user, institution, found.issuer_id):
+        raise Http404  # another institution's, or a sibling issuer's for issuer-scoped staff
     if role is not None:
         require_role(user, institution, role, found.issuer)
     return found

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from earners.identity import selectors, services
 from issuers.console import console, console_context, request_user
 from issuers.models import Institution, Role
-from issuers.permissions import has_role
+from issuers.permissions import has_role, visible_issuers
 
 
 @console(Role.VIEWER)
@@ -23,6 +23,9 @@ def identity_changes(request: HttpRequest, institution: Institution) -> HttpResp
     """Requests to re-issue a badge to another of the learner's addresses; awarders decide."""
     user = request_user(request)
     changes = selectors.pending_for(institution)
+    visible = visible_issuers(user, institution)
+    if visible is not None:  # staff of some issuers decide (and see) those issuers' badges
+        changes = changes.filter(award__issuer_id__in=visible)
     if request.method == "POST":
         try:
             change = changes.filter(pk=uuid.UUID(request.POST.get("change", ""))).first()
