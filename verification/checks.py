@@ -190,11 +190,16 @@ def _proof_failure(error: Exception) -> Check:
             "proof", Status.FAIL, "too_complex", _("The credential is too complex to check safely.")
         )
     if isinstance(error, jsonld.UnknownContextError):
+        # Not a verdict on the badge: this verifier fetches no contexts it does not bundle
+        # (a remote context could change what was signed), so it cannot say either way.
         return Check(
             "proof",
-            Status.FAIL,
+            Status.UNKNOWN,
             "unknown_context",
-            _("The credential uses a vocabulary (JSON-LD context) this verifier does not accept."),
+            _(
+                "The credential uses a vocabulary (JSON-LD context) this verifier does not "
+                "have, so its signature could not be checked."
+            ),
             str(error),
         )
     if isinstance(error, jsonld.SafeModeError):
