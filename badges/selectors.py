@@ -123,8 +123,11 @@ def public_version(achievement_id: uuid.UUID, number: int) -> AchievementVersion
         raise Http404 from None
 
 
-def published_achievements(issuer: Issuer | None = None) -> list[AchievementVersion]:
-    """The latest published version of every achievement (of ``issuer``), by issuer and slug."""
+def published_achievements(
+    issuer: Issuer | None = None, institution: Institution | None = None
+) -> list[AchievementVersion]:
+    """The latest published version of every achievement (of ``issuer``, or of any issuer of
+    ``institution``), by issuer and slug."""
     versions = (
         AchievementVersion.objects.filter(status=VersionStatus.PUBLISHED)
         .select_related("achievement__issuer")
@@ -132,6 +135,8 @@ def published_achievements(issuer: Issuer | None = None) -> list[AchievementVers
     )
     if issuer is not None:
         versions = versions.filter(achievement__issuer=issuer)
+    if institution is not None:
+        versions = versions.filter(achievement__issuer__institution=institution)
     latest: dict[uuid.UUID, AchievementVersion] = {}
     for version in versions:
         latest.setdefault(version.achievement_id, version)

@@ -10,7 +10,6 @@ exactly one institution.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any, Final
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from badges.tokens.selectors import token_hash
 from issuers.models import AuditAction, Institution, Role
 from issuers.permissions import require_role
 from issuers.services import record_audit
@@ -46,11 +46,6 @@ _AUDITED: Final = (
 )
 #: URLs Insignia itself calls (the rest are where browsers go).
 _CALLED: Final = ("key_set_url", "auth_token_url")
-
-
-def token_hash(token: str) -> str:
-    """What is stored of a registration link's token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _url_errors(platform: Platform) -> dict[str, str]:

@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any, Final
@@ -28,6 +27,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from badges.tokens.selectors import token_hash
 from issuers.models import Institution
 from lti.models import Launch, LoginState
 from lti.tool import LTI, InstitutionToolConf, LaunchRefused, ToolLaunch, ToolLogin
@@ -55,10 +55,6 @@ STAFF_ROLES: Final = (
 )
 
 
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 def begin_login(
     request: HttpRequest, institution: Institution, redirect_uri: str
 ) -> tuple[str, str]:
@@ -74,7 +70,7 @@ def begin_login(
         state=state,
         nonce=nonce,
         platform=conf.platform,
-        browser_hash=_hash(cookie),
+        browser_hash=token_hash(cookie),
         expires_at=timezone.now() + LOGIN_LIFETIME,
     )
     return url, cookie
@@ -141,7 +137,7 @@ def launch_for(request: HttpRequest, institution: Institution, key: str) -> Laun
             status=404,
         )
     cookie = request.COOKIES.get(BROWSER_COOKIE, "")
-    if not cookie or not secrets.compare_digest(_hash(cookie), launch.browser_hash):
+    if not cookie or not secrets.compare_digest(token_hash(cookie), launch.browser_hash):
         raise LaunchRefused(
             _(
                 "This launch was started in another browser, or your browser blocked "

@@ -15,7 +15,6 @@ someone else's issuer.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +27,7 @@ from django.utils.translation import gettext as _
 from pylti1p3.dynamic_registration import DynamicRegistration
 from pylti1p3.exception import LtiException
 
+from badges.tokens.selectors import token_hash
 from issuers.models import AuditAction
 from issuers.services import record_audit
 from lti import transport
@@ -42,7 +42,7 @@ PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configura
 
 
 def invite_for(token: str) -> RegistrationInvite:
-    digest = hashlib.sha256(token.encode()).hexdigest()
+    digest = token_hash(token)
     invite = (
         RegistrationInvite.objects.select_related("institution")
         .filter(token_hash=digest, used_at__isnull=True, expires_at__gte=timezone.now())

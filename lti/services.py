@@ -204,14 +204,9 @@ def placeable(user: User, launch: Launch) -> list[Any]:
     institution = launch.platform.institution
     return [
         version
-        for version in badge_selectors.published_achievements()
-        if version.achievement.issuer.institution_id == institution.pk
-        and has_role(user, institution, Role.AWARDER, version.achievement.issuer)
+        for version in badge_selectors.published_achievements(institution=institution)
+        if has_role(user, institution, Role.AWARDER, version.achievement.issuer)
     ]
-
-
-def may_place(user: User, launch: Launch) -> bool:
-    return bool(placeable(user, launch))
 
 
 @transaction.atomic
@@ -232,7 +227,8 @@ def place(
         user, institution, Role.AWARDER, issuer
     ):
         raise PermissionDenied
-    if badge_selectors.latest_published(achievement) is None:
+    version = badge_selectors.latest_published(achievement)
+    if version is None:
         raise ValidationError(_("Only a published micro-credential can be placed in a course."))
     if rule == Rule.SCORE:
         if min_score is None or not (Decimal(0) < min_score <= Decimal(100)):
@@ -257,7 +253,7 @@ def place(
         rule=rule,
         min_score=min_score if rule == Rule.SCORE else None,
         column=column.strip()[:255] if rule == Rule.COLUMN else "",
-        title=badge_selectors.latest_published(achievement).name[:255],  # type: ignore[union-attr]
+        title=version.name[:255],
         created_by=user,
     )
     record_audit(

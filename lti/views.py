@@ -102,8 +102,15 @@ def launch(request: HttpRequest, institution: str) -> HttpResponse:
         received = launches.receive(request, found)
     except LaunchRefused as error:
         return refused(request, error, institution)
-    action = reverse("lti:finish", args=[institution, received.key])
-    return render(request, "lti/launch_continue.html", {"action": action})
+    context = {
+        "title": _("Opening Insignia"),
+        "message": _("Your course platform has confirmed who you are."),
+        "hint": _("JavaScript is off: press the button to go on."),
+        "button": _("Continue"),
+        "action": reverse("lti:finish", args=[institution, received.key]),
+        "fields": [],
+    }
+    return render(request, "auto_post.html", context)
 
 
 @never_cache
@@ -262,11 +269,15 @@ def _deep_link_response(
         )
     link = DeepLink(ToolRegistration(current.platform), current.deployment_id, settings_claim)  # type: ignore[arg-type]
     token = link.get_response_jwt([resource])
-    return render(
-        request,
-        "lti/launch_return.html",
-        {"action": return_url, "jwt": token, "placement": placement},
-    )
+    context = {
+        "title": _("Adding the badge to your course"),
+        "message": _("“%(title)s” goes back to your course now.") % {"title": placement.title},
+        "hint": _("JavaScript is off: press the button to go on."),
+        "button": _("Back to the course"),
+        "action": return_url,
+        "fields": [("JWT", token)],
+    }
+    return render(request, "auto_post.html", context)
 
 
 def _instructor(request: HttpRequest, current: Launch, placement: Placement | None) -> HttpResponse:

@@ -237,8 +237,15 @@ def acs(request: HttpRequest, institution: str) -> HttpResponse:
             expires_at=now + services.PENDING_LIFETIME,
         )
     logger.info("SAML assertion %s accepted at %s", answer.assertion_id, institution)
-    context = {"action": reverse("signon:saml_finish", args=[institution]), "key": key}
-    return render(request, "signon/saml_continue.html", context)
+    context = {
+        "title": _("Signing you in"),
+        "message": _("Your institution has confirmed who you are."),
+        "hint": _("JavaScript is off: press the button to finish signing in."),
+        "button": _("Continue"),
+        "action": reverse("signon:saml_finish", args=[institution]),
+        "fields": [("key", key)],
+    }
+    return render(request, "auto_post.html", context)
 
 
 @csrf_exempt  # the key is single-use and bound to the browser's cookie (see the module doc)

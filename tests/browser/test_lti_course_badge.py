@@ -25,7 +25,7 @@ from tests.base import Cast, make_cast
 from tests.browser.conftest import new_context, screenshot
 from tests.interop.test_project_credentials import run_verifier
 from tests.lms.server import Lms, start_lms
-from tests.lti.platform import Registered, register
+from tests.lti.platform import Registered, connected_poly
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,14 +44,7 @@ def poly(
     settings.INSIGNIA_FETCH_ALLOWLIST = {moodle.host: moodle.host}
     cache.clear()
     with override_settings(INSIGNIA_BASE_URL=live_server.url):
-        cast = make_cast()
-        version = make_published(cast.owner, cast.issuer, slug="welding-safety")
-        registered = register(moodle, cast.institution, live_server.url)
-        # Ina, the course's instructor, awards for Poly and connected her LMS account before.
-        LmsAccount.objects.create(
-            platform=registered.platform, subject="instructor", user=cast.awarder
-        )
-        yield cast, version, registered
+        yield connected_poly(moodle, live_server.url, "welding-safety")
 
 
 def grade(page: Page, learner: str, label: str, score: str) -> None:

@@ -12,8 +12,11 @@ from typing import Any
 import requests
 from django.urls import reverse
 
+from badges.models import AchievementVersion
 from issuers.models import Institution
-from lti.models import Deployment, Platform
+from lti.models import Deployment, LmsAccount, Platform
+from tests.badges.helpers import make_published
+from tests.base import Cast, make_cast
 from tests.lms.server import Lms
 
 FORM = re.compile(r"<form[^>]*action=['\"]([^'\"]+)['\"][^>]*>(.*?)</form>", re.S | re.I)
@@ -57,6 +60,17 @@ def register(lms: Lms, institution: Institution, origin: str, name: str = "Moodl
     )
     Deployment.objects.create(platform=platform, deployment_id=answer["deployment_id"])
     return Registered(lms, platform, answer["client_id"], answer["deployment_id"])
+
+
+def connected_poly(lms: Lms, origin: str, slug: str) -> tuple[Cast, AchievementVersion, Registered]:
+    """Poly Technic with a published micro-credential, registered with ``lms``; Ina (the
+    LMS's instructor) is Poly's awarder and has connected her LMS account. Call it with
+    ``INSIGNIA_BASE_URL`` set to ``origin``."""
+    cast = make_cast()
+    version = make_published(cast.owner, cast.issuer, slug=slug)
+    registered = register(lms, cast.institution, origin)
+    LmsAccount.objects.create(platform=registered.platform, subject="instructor", user=cast.awarder)
+    return cast, version, registered
 
 
 def form_of(html: str) -> tuple[str, dict[str, str]]:

@@ -19,10 +19,9 @@ from badges.models import AchievementVersion, Award, AwardStatus
 from lti import launches, sync
 from lti.models import Grant, GrantStatus, Launch, LmsAccount, Placement, Rule
 from lti.tool import ToolRegistration
-from tests.badges.helpers import make_published
-from tests.base import Cast, make_cast
+from tests.base import Cast
 from tests.lms.server import Lms
-from tests.lti.platform import Registered, launch, register
+from tests.lti.platform import Registered, connected_poly, launch, register
 from tests.lti.test_launch import deep_link
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,13 +32,7 @@ def poly(
     lms: Lms, live_server: LiveServer
 ) -> Iterator[tuple[Cast, AchievementVersion, Registered]]:
     with override_settings(INSIGNIA_BASE_URL=live_server.url):
-        cast = make_cast()
-        version = make_published(cast.owner, cast.issuer, slug="welding-safety")
-        registered = register(lms, cast.institution, live_server.url)
-        LmsAccount.objects.create(
-            platform=registered.platform, subject="instructor", user=cast.awarder
-        )
-        yield cast, version, registered
+        yield connected_poly(lms, live_server.url, "welding-safety")
 
 
 def line_item_of(reg: Registered, link: str) -> str:

@@ -18,16 +18,15 @@ from pytest_django.live_server_helper import LiveServer
 from badges.models import AchievementVersion, Award
 from earners import selectors as earner_selectors
 from lti.models import Grant, GrantStatus, Launch, LmsAccount, LoginState, Placement, Rule
-from tests.badges.helpers import make_published
-from tests.base import PASSWORD, Cast, make_cast
+from tests.base import PASSWORD, Cast
 from tests.lms.server import Lms
 from tests.lti.platform import (
     Registered,
+    connected_poly,
     csrf,
     form_of,
     launch,
     post_launch,
-    register,
     to_tool,
 )
 
@@ -39,14 +38,7 @@ def poly(
     lms: Lms, live_server: LiveServer
 ) -> Iterator[tuple[Cast, AchievementVersion, Registered]]:
     with override_settings(INSIGNIA_BASE_URL=live_server.url):
-        cast = make_cast()
-        version = make_published(cast.owner, cast.issuer, slug="welding-basics")
-        registered = register(lms, cast.institution, live_server.url)
-        # Ina (the LMS's instructor) is Poly's awarder and has connected her LMS account.
-        LmsAccount.objects.create(
-            platform=registered.platform, subject="instructor", user=cast.awarder
-        )
-        yield cast, version, registered
+        yield connected_poly(lms, live_server.url, "welding-basics")
 
 
 def deep_link(
