@@ -6,8 +6,10 @@ baked in (spliced on request, cacheable). ``/ob2/assertions/<id>`` (``Assertion`
 ``verification.type`` hosted), ``/ob2/badges/<id>`` and ``/ob2/badges/<id>/v/<n>``
 (``BadgeClass``), ``/ob2/issuers/<slug>`` (``Issuer``) are JSON-LD on the issuer's origin; a
 revoked assertion answers HTTP 410 with ``{"revoked": true, "revocationReason": …}`` (research
-§4.2), and ``/ob2/assertions/<id>.png`` is the badge with the hosted assertion baked in. The
-OB 3.0 credential stays the source of truth; these are views of the same award.
+§4.2), and so does a suspended one while the suspension lasts (OB 2.0 has no suspension; its
+one way to say "do not accept this" is ``revoked``, docs/status-lists.md), and
+``/ob2/assertions/<id>.png`` is the badge with the hosted assertion baked in. The OB 3.0
+credential stays the source of truth; these are views of the same award.
 """
 
 from __future__ import annotations
@@ -109,13 +111,16 @@ def assertion_document(award: Award) -> dict[str, Any]:
 
 @require_safe
 def assertion(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
-    """The hosted ``Assertion``; HTTP 410 Gone with the reason once revoked."""
+    """The hosted ``Assertion``; HTTP 410 Gone with the reason once revoked, and while it is
+    suspended (the reason then starts "Suspended"): an OB 2.0 verifier knows no other way
+    to refuse it. A reinstated badge answers 200 again."""
     award = selectors.public_award(award_id)
     state = award_state(award)
-    if state.is_revoked:
-        return _respond(
-            request, ob2.revoked_assertion_json(assertion_url(award), state.reason), 410
-        )
+    if state.is_revoked or state.is_suspended:
+        reason = state.reason
+        if state.is_suspended:
+            reason = f"Suspended: {reason}" if reason else "Suspended"
+        return _respond(request, ob2.revoked_assertion_json(assertion_url(award), reason), 410)
     return _respond(request, assertion_document(award))
 
 

@@ -22,11 +22,19 @@ TTL_SECONDS: Final = 60
 #: replayed for long as "the current list".
 VALID_FOR: Final = timedelta(days=1)
 RESIGN_AFTER: Final = timedelta(hours=12)
-# Which award status sets the bit of an entry in a list of each purpose.
-BIT_STATUS: Final = {
-    StatusPurpose.REVOCATION: AwardStatus.REVOKED,
-    StatusPurpose.SUSPENSION: AwardStatus.SUSPENDED,
+# Which award statuses set the bit of an entry in a list of each purpose. The suspension bit
+# means "not to be accepted now": set while suspended, and for good once revoked, because it
+# is the entry credentials carry (``CARRIED_PURPOSE``, docs/status-lists.md). Bitstring Status
+# List v1.0 §2.1 lets a suspension stay set; a revocation bit is never cleared.
+BIT_STATUSES: Final = {
+    StatusPurpose.REVOCATION: (AwardStatus.REVOKED,),
+    StatusPurpose.SUSPENSION: (AwardStatus.SUSPENDED, AwardStatus.REVOKED),
 }
+#: The one ``credentialStatus`` entry a newly signed credential carries. The OB 3.0 schema
+#: allows a single object, and every Bitstring Status List verifier reads a ``suspension``
+#: bit, so this entry makes both suspension and revocation visible to independent verifiers
+#: (issue 18 5a). Credentials signed before carry their revocation entry.
+CARRIED_PURPOSE: Final = StatusPurpose.SUSPENSION
 
 
 def list_url(status_list_id: uuid.UUID | str) -> str:
@@ -37,8 +45,10 @@ def list_url(status_list_id: uuid.UUID | str) -> str:
 def status_entries_json(award_id: uuid.UUID) -> list[dict[str, Any]]:
     """Both ``BitstringStatusListEntry`` objects of an award, revocation first.
 
-    The credential carries only the revocation entry (one ``credentialStatus`` object, as the
-    OB 3.0 schema wants); this is how a verifier finds the suspension entry.
+    A credential carries one of them (one ``credentialStatus`` object, as the OB 3.0 schema
+    wants): the suspension entry since issue 18, the revocation entry before. This is how a
+    verifier tells a revocation from a suspension, or finds the suspension entry of an older
+    credential.
     """
     entries = StatusEntry.objects.filter(award_id=award_id).order_by("purpose")
     return [
@@ -54,10 +64,11 @@ def status_entries_json(award_id: uuid.UUID) -> list[dict[str, Any]]:
 
 
 def bitstring(status_list: StatusList) -> bytearray:
-    """The list's bits now: 1 where the award's status is this list's purpose."""
+    """The list's bits now: 1 where the award's status sets a bit of this list's purpose."""
     bits = statuslist.new_bitstring(status_list.length)
     indexes = StatusEntry.objects.filter(
-        status_list=status_list, award__status=BIT_STATUS[StatusPurpose(status_list.purpose)]
+        status_list=status_list,
+        award__status__in=BIT_STATUSES[StatusPurpose(status_list.purpose)],
     ).values_list("index", flat=True)
     for index in indexes:
         statuslist.set_bit(bits, index)

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from badges.models import StatusEntry, StatusList, StatusPurpose
 from badges.statuslists.selectors import (
+    CARRIED_PURPOSE,
     TTL_SECONDS,
     VALID_FOR,
     bitstring,
@@ -84,9 +85,9 @@ def allocate_many(
 ) -> dict[uuid.UUID, ob3.StatusEntry]:
     """Give each award about to be created its entries in the issuer's revocation and
     suspension lists: a few queries per list, whatever the number of awards; returns each
-    award's revocation entry for its ``credentialStatus``. Call inside the awards'
-    transaction, before signing (the entries reference the awards' ids before their rows
-    exist: foreign keys are checked at commit).
+    award's entry of :data:`CARRIED_PURPOSE` (suspension) for its ``credentialStatus``. Call
+    inside the awards' transaction, before signing (the entries reference the awards' ids
+    before their rows exist: foreign keys are checked at commit).
 
     Random distinct indexes are inserted with ``ON CONFLICT DO NOTHING``; the entries that
     landed are read back and only the awards whose index was taken (by a parallel chunk or an
@@ -94,7 +95,7 @@ def allocate_many(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("allocate_many must run inside the awards' transaction")
-    revocation: dict[uuid.UUID, ob3.StatusEntry] = {}
+    carried: dict[uuid.UUID, ob3.StatusEntry] = {}
     for purpose in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION):
         remaining = list(award_ids)
         draws = 0
@@ -113,17 +114,17 @@ def allocate_many(
             landed = _draw_many(status_list, taking)
             remaining = [a for a in taking if a not in landed] + remaining
             draws += 1
-            if purpose == StatusPurpose.REVOCATION:
+            if purpose == CARRIED_PURPOSE:
                 url = list_url(status_list.pk)
                 for award_id, index in landed.items():
-                    revocation[award_id] = ob3.StatusEntry(
+                    carried[award_id] = ob3.StatusEntry(
                         status_list_credential=url,
                         status_list_index=index,
                         status_purpose=purpose,
                     )
         if draws > 1 or not secrets.randbelow(max(1, 256 // max(1, len(award_ids)))):
             _check_full(status_list, collided=True)
-    return revocation
+    return carried
 
 
 def _draw_many(status_list: StatusList, award_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:

@@ -57,7 +57,9 @@ def test_an_editor_revokes_with_a_reason_and_every_surface_says_revoked(
     fresh = award_state_for_credential(badge.credential["id"])
     assert fresh is not None and fresh.is_revoked and fresh.reason == "Awarded in error"
     assert served_bit(client, badge, "revocation")
-    assert not served_bit(client, badge, "suspension")
+    # The suspension bit (the entry the credential carries) is set for good too, so
+    # independent verifiers refuse it (docs/status-lists.md).
+    assert served_bit(client, badge, "suspension")
     # The signature is still good: revocation is a status, not a broken proof.
     assert verify_served(client, badge.credential)
     # OB 2.0 hosted assertion: 410 Gone with the reason.
@@ -105,6 +107,32 @@ def test_suspension_is_lifted_by_reinstating_and_can_be_repeated(
         StatusAction.REINSTATED,
         StatusAction.SUSPENDED,
     ]
+
+
+def test_the_ob2_hosted_assertion_refuses_a_suspended_badge_until_reinstated(
+    cast: Cast, client: Client
+) -> None:
+    """OB 2.0 knows no suspension: its one way to say "do not accept" is a 410 with
+    ``revoked: true``, which an OB 2.0 verifier (ours, openbadges-validator) treats as not
+    valid. The reason says it is a suspension; reinstating brings the 200 back."""
+    badge = award(cast.awarder, make_published(cast.editor, cast.issuer))
+    url = reverse("ob2_assertion", args=[badge.pk])
+    before = client.get(url)
+
+    revocation_services.suspend_award(actor=cast.editor, award=badge, reason="Under review")
+    during = client.get(url)
+    badge.refresh_from_db()
+    revocation_services.reinstate_award(actor=cast.editor, award=badge)
+    after = client.get(url)
+
+    assert before.status_code == 200
+    assert during.status_code == 410
+    body = json.loads(during.content)
+    assert body["revoked"] is True
+    assert body["revocationReason"] == "Suspended: Under review"
+    assert body["id"] == json.loads(before.content)["id"]
+    assert after.status_code == 200
+    assert json.loads(after.content)["type"] == "Assertion"
 
 
 def test_revocation_is_final_and_needs_a_reason(cast: Cast) -> None:

@@ -17,6 +17,7 @@ from issuers import services as issuer_services
 from openbadges import dataintegrity, multikey, ob3check, statuslist
 from tests.badges.helpers import award, make_published, served_did_document
 from tests.base import Cast, make_cast
+from tests.ob3api.helpers import strict_errors
 
 
 def verify_list(client: Client, listed: dict[str, Any]) -> bool:
@@ -39,7 +40,7 @@ def served_list(client: Client, url: str) -> tuple[dict[str, Any], Any]:
 
 
 @pytest.mark.django_db
-def test_a_credential_carries_one_revocation_entry_pointing_at_a_signed_list(
+def test_a_credential_carries_one_suspension_entry_pointing_at_a_signed_list(
     cast: Cast, client: Client
 ) -> None:
     badge = award(cast.awarder, make_published(cast.editor, cast.issuer))
@@ -47,15 +48,19 @@ def test_a_credential_carries_one_revocation_entry_pointing_at_a_signed_list(
 
     assert isinstance(entry, dict)  # one object, as the OB 3.0 schema wants
     assert entry["type"] == "BitstringStatusListEntry"
-    assert entry["statusPurpose"] == "revocation"
+    # The suspension entry: its bit is set while suspended and once revoked, so every
+    # Bitstring Status List verifier sees both (docs/status-lists.md).
+    assert entry["statusPurpose"] == "suspension"
     assert entry["statusListIndex"].isdigit()
     assert urlsplit(entry["statusListCredential"]).path.startswith("/status/")
     assert entry["id"] != entry["statusListCredential"]
     assert ob3check.check_credential(badge.credential) == []
+    # The 1EdTech JSON schema (one CredentialStatus object) still accepts it.
+    assert strict_errors(badge.credential, "achievementcredential.json") == []
     listed, response = served_list(client, entry["statusListCredential"])
     assert listed["id"] == entry["statusListCredential"]
     assert listed["issuer"] == badge.credential["issuer"]["id"]
-    assert listed["credentialSubject"]["statusPurpose"] == "revocation"
+    assert listed["credentialSubject"]["statusPurpose"] == "suspension"
     bits = statuslist.decode(listed["credentialSubject"]["encodedList"])
     assert len(bits) * 8 >= 131_072
     ttl = listed["credentialSubject"]["ttl"]
@@ -75,9 +80,43 @@ def test_the_credential_status_document_gives_both_entries(cast: Cast, client: C
 
     purposes = [e["statusPurpose"] for e in document["credentialStatus"]]
     assert purposes == ["revocation", "suspension"]
-    assert document["credentialStatus"][0] == badge.credential["credentialStatus"]
-    suspension, _ = served_list(client, document["credentialStatus"][1]["statusListCredential"])
-    assert suspension["credentialSubject"]["statusPurpose"] == "suspension"
+    assert document["credentialStatus"][1] == badge.credential["credentialStatus"]
+    revocation, _ = served_list(client, document["credentialStatus"][0]["statusListCredential"])
+    assert revocation["credentialSubject"]["statusPurpose"] == "revocation"
+
+
+@pytest.mark.django_db
+def test_the_carried_bit_follows_suspension_reinstatement_and_revocation(
+    cast: Cast, client: Client
+) -> None:
+    """What an independent verifier reads from the one entry a credential carries: set while
+    suspended, clear once reinstated, set for good once revoked; the revocation list (found
+    through ``/credentials/<id>/status``) tells a revocation from a suspension."""
+    badge = award(cast.awarder, make_published(cast.editor, cast.issuer))
+    carried = badge.credential["credentialStatus"]
+    document = json.loads(client.get(f"/credentials/{badge.pk}/status").content)
+    revocation = document["credentialStatus"][0]
+
+    def bits() -> tuple[bool, bool]:
+        return tuple(  # type: ignore[return-value]
+            statuslist.check_entry(
+                entry, served_list(client, entry["statusListCredential"])[0]
+            ).is_set
+            for entry in (carried, revocation)
+        )
+
+    seen = [bits()]
+    revocation_services.suspend_award(actor=cast.editor, award=badge, reason="Under review")
+    seen.append(bits())
+    badge.refresh_from_db()
+    revocation_services.reinstate_award(actor=cast.editor, award=badge, reason="Cleared")
+    seen.append(bits())
+    badge.refresh_from_db()
+    revocation_services.revoke_award(actor=cast.editor, award=badge, reason="Error")
+    seen.append(bits())
+
+    # (carried suspension bit, revocation bit) after: issue, suspend, reinstate, revoke
+    assert seen == [(False, False), (True, False), (False, False), (True, True)]
 
 
 @pytest.mark.django_db
@@ -146,7 +185,7 @@ def test_the_database_refuses_two_awards_at_one_index(cast: Cast) -> None:
 
 @pytest.mark.django_db
 def test_a_new_list_is_opened_when_one_is_full(cast: Cast) -> None:
-    StatusList.objects.create(issuer=cast.issuer, purpose=StatusPurpose.REVOCATION, capacity=2)
+    StatusList.objects.create(issuer=cast.issuer, purpose=StatusPurpose.SUSPENSION, capacity=2)
     version = make_published(cast.editor, cast.issuer)
 
     badges = [award(cast.awarder, version, email=f"l{n}@example.com") for n in range(4)]
@@ -154,7 +193,7 @@ def test_a_new_list_is_opened_when_one_is_full(cast: Cast) -> None:
     lists = {b.credential["credentialStatus"]["statusListCredential"] for b in badges}
     assert len(lists) == 2
     first = StatusList.objects.filter(
-        issuer=cast.issuer, purpose=StatusPurpose.REVOCATION
+        issuer=cast.issuer, purpose=StatusPurpose.SUSPENSION
     ).order_by("created_at")[0]
     assert first.is_full
     assert first.entries.count() == 2

@@ -1,10 +1,11 @@
-"""The independent Digital Bazaar verifier sees revocation and suspension (issue #6).
+"""The independent Digital Bazaar verifier sees revocation and suspension (issues #6, 18 5a).
 
 ``verify.mjs`` checks ``credentialStatus`` with ``@digitalbazaar/vc-bitstring-status-list``:
 it fetches the issuer's ``BitstringStatusListCredential`` from the live (loopback) server,
 verifies its proof against the issuer's did:web key, matches the issuers, and reads the bit
-— independently of this platform's code. Also: a list encoded here decodes there with the
-same bit order.
+— independently of this platform's code. The credential alone is enough: the one entry it
+carries is the suspension entry, set while suspended and for good once revoked
+(docs/status-lists.md). Also: a list encoded here decodes there with the same bit order.
 """
 
 from __future__ import annotations
@@ -47,11 +48,46 @@ def test_node_rejects_a_revoked_credential_and_accepts_its_sibling(
         (True, "valid"),
         (True, "valid"),
     ], before
+    # The credential's own entry is its suspension entry: Digital Bazaar reads its bit, set
+    # for good by the revocation, and refuses the credential.
     assert [(line["verified"], line["status"]) for line in after] == [
         (True, "valid"),
-        (False, "revoked"),
+        (False, "suspended"),
     ], after
     assert returncode == 1
+
+
+def test_node_tells_a_revocation_from_a_suspension_with_both_entries(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    """``/credentials/<id>/status`` lists both entries; with both, a verifier names it."""
+    with override_settings(INSIGNIA_BASE_URL=live_server.url):
+        cast = make_cast()
+        version = make_published(cast.editor, cast.issuer)
+        revoked = award(cast.awarder, version, email="revoked@example.com")
+        suspended = award(cast.awarder, version, email="suspended@example.com")
+        revocation_services.revoke_award(actor=cast.editor, award=revoked, reason="Fraud")
+        revocation_services.suspend_award(actor=cast.editor, award=suspended, reason="Review")
+        files = [write(tmp_path, "revoked", revoked), write(tmp_path, "suspended", suspended)]
+        completed = subprocess.run(
+            [
+                node_bin(),
+                str(INTEROP_DIR / "verify.mjs"),
+                *("--did-web-base-url", live_server.url, "--check-suspension"),
+                *map(str, files),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+            cwd=INTEROP_DIR,
+        )
+        lines = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
+
+    assert [(line["verified"], line["status"]) for line in lines] == [
+        (False, "revoked,suspended"),
+        (False, "suspended"),
+    ], lines
 
 
 def test_node_sees_suspension_and_reinstatement(live_server: LiveServer, tmp_path: Path) -> None:
@@ -67,7 +103,6 @@ def test_node_sees_suspension_and_reinstatement(live_server: LiveServer, tmp_pat
                     str(INTEROP_DIR / "verify.mjs"),
                     "--did-web-base-url",
                     live_server.url,
-                    "--check-suspension",
                     str(path),
                 ],
                 capture_output=True,

@@ -11,7 +11,8 @@
 // only), its proof verified, its issuer matched, and the bit read; status is "valid",
 // "revoked" or "suspended" (a set bit fails the credential). --check-suspension also fetches
 // <credential id>/status (Insignia's list of the credential's revocation AND suspension
-// entries; the credential itself carries only the revocation entry) and checks both.
+// entries; a credential carries one of them: the suspension entry, whose bit is also set
+// once revoked, or the revocation entry in credentials signed before) and checks both.
 // A list that is not on a loopback host cannot be fetched offline: the line then says
 // status:"not-checked" (and fails with --require-status).
 import {readFileSync} from 'node:fs';
