@@ -331,15 +331,31 @@ def expand(document: JsonObject) -> list[Any]:
 
 
 def _check_depth(document: Any) -> None:
-    """Refuse input nested deeper than :data:`MAX_DEPTH` before pyld recurses into it."""
-    stack: list[tuple[Any, int]] = [(document, 1)]
+    """Refuse input nested deeper than :data:`MAX_DEPTH`, or with more objects that can only
+    become blank nodes than :data:`MAX_BLANK_NODES`, before pyld recurses into it: expanding
+    6,000 identical objects costs seconds before the dataset's own caps could say no."""
+    stack: list[tuple[Any, int, bool]] = [(document, 1, False)]
+    anonymous = 0
     while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict | list):
+        value, depth, in_context = stack.pop()
+        if isinstance(value, list):
             if depth > MAX_DEPTH:
                 raise CanonicalizationLimitError(f"nested deeper than {MAX_DEPTH} levels")
-            items = value.values() if isinstance(value, dict) else value
-            stack.extend((item, depth + 1) for item in items)
+            stack.extend((item, depth + 1, in_context) for item in value)
+        elif isinstance(value, dict):
+            if depth > MAX_DEPTH:
+                raise CanonicalizationLimitError(f"nested deeper than {MAX_DEPTH} levels")
+            # An object without an id is a blank node (or a value or language map, which
+            # this over-counts: the cap is a hundred times what a credential needs).
+            if not in_context and not ({"id", "@id", "@value"} & value.keys()):
+                anonymous += 1
+                if anonymous > MAX_BLANK_NODES:
+                    raise CanonicalizationLimitError(
+                        f"more than {MAX_BLANK_NODES} objects without an id"
+                    )
+            stack.extend(
+                (item, depth + 1, in_context or key == "@context") for key, item in value.items()
+            )
 
 
 def _check_size(expanded: list[Any]) -> None:

@@ -44,11 +44,31 @@ def chain(depth: int) -> dict[str, Any]:
     return node
 
 
-def test_the_6000_identical_blank_nodes_of_the_report_are_refused() -> None:
+def test_the_6000_identical_blank_nodes_of_the_report_are_refused_before_expansion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     credential = identical_evidence(6000)
     assert 400_000 < len(json.dumps(credential)) < 600_000  # the report's 467 KB case
-    with pytest.raises(jsonld.CanonicalizationLimitError, match="blank nodes"):
+    expanded: list[object] = []
+    monkeypatch.setattr(
+        jsonld.jsonld.JsonLdProcessor, "expand", lambda *args: expanded.append(args) or []
+    )
+    with pytest.raises(jsonld.CanonicalizationLimitError, match="objects without an id"):
         jsonld.canonicalize(credential)
+    # Counted in the JSON itself: pyld's expansion (seconds for this input) never ran.
+    assert expanded == []
+
+
+def test_objects_with_ids_and_context_objects_do_not_count_as_blank_nodes() -> None:
+    credential = identical_evidence(0)
+    credential["evidence"] = [
+        {**EVIDENCE, "id": f"https://example.edu/e/{n}"} for n in range(jsonld.MAX_BLANK_NODES)
+    ]
+    credential["@context"] = [
+        *credential["@context"],
+        {f"t{n}": {"@id": f"https://example.org/{n}"} for n in range(10)},
+    ]
+    jsonld._check_depth(credential)  # no error: every evidence item names itself
 
 
 def test_identical_blank_nodes_under_the_node_cap_are_refused_by_the_work_budget() -> None:
