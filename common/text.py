@@ -2,14 +2,18 @@
 
 A credential is also baked into an SVG, and XML 1.0 (§2.2 ``Char``) cannot hold C0 control
 characters other than tab, LF and CR, U+FFFE, U+FFFF or lone surrogates, not even as a
-character reference. Text with one is refused where it is typed (award requests in
-``awarding.rules``, achievement text in ``achievements.services``), with the character named,
-before anything is signed. The character class is ``openbadges.baking.xml_illegal``'s.
+character reference. Text with one is refused where it is typed or imported, with the
+character named, before anything is signed: award requests (``awarding.rules``), achievement
+text (``achievements.services``), what institutions and issuers say of themselves
+(``issuers.models``, ``issuers.forms``), competency frameworks, their items and imports
+(``frameworks.competencies``), pathway titles (``frameworks.pathways``) and reference levels
+and credit units (``frameworks.models``). The character class is
+``openbadges.baking.xml_illegal``'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -56,3 +60,22 @@ def check_badge_texts(fields: Mapping[str, Any]) -> None:
                 break
     if errors:
         raise ValidationError(errors)
+
+
+def check_file_texts(places: Iterable[tuple[str, Iterable[str]]]) -> None:
+    """For an imported file: refuse it at the first ``(name, texts)`` place holding a
+    character a badge cannot carry, naming the place. The name is shown with such characters
+    replaced by U+FFFD, so the message can be shown even for a lone surrogate."""
+    for name, texts in places:
+        bad = next((found for text in texts if (found := xml_illegal(text))), None)
+        if bad is not None:
+            shown = "".join("\ufffd" if xml_illegal(ch) else ch for ch in name[:80])
+            raise ValidationError(
+                _(
+                    "“%(name)s” in this file contains a character that cannot be put in a badge "
+                    "(U+%(code)s, an invisible control or non-character). Correct the file and "
+                    "import it again."
+                )
+                % {"name": shown, "code": f"{ord(bad):04X}"},
+                code="badge_text",
+            )

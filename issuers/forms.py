@@ -13,6 +13,7 @@ from issuers.models import (
     Institution,
     Issuer,
     Role,
+    badge_text,
     colour_validator,
     linkedin_id_validator,
     slug_validator,
@@ -56,12 +57,16 @@ class BadgeImageField(ImageField):
 
 
 class InstitutionSettingsForm(forms.Form):
-    name_en = forms.CharField(label=_("Name (English)"), max_length=200)
-    name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=200, required=False)
+    name_en = forms.CharField(label=_("Name (English)"), max_length=200, validators=badge_text)
+    name_zh = forms.CharField(
+        label=_("Name (Chinese)"), max_length=200, required=False, validators=badge_text
+    )
     country = forms.ChoiceField(
         label=_("Country"), choices=lambda: [("", "—"), *countries], required=False
     )
-    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    website = forms.URLField(
+        label=_("Website"), required=False, assume_scheme="https", validators=badge_text
+    )
     brand_colour = forms.CharField(
         label=_("Brand colour"),
         max_length=7,
@@ -93,16 +98,26 @@ class InstitutionSettingsForm(forms.Form):
 
 
 class IssuerForm(forms.Form):
-    name_en = forms.CharField(label=_("Name (English)"), max_length=200)
-    name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=200, required=False)
+    """What an issuer's credentials say about it: every text refuses what a badge cannot carry."""
+
+    name_en = forms.CharField(label=_("Name (English)"), max_length=200, validators=badge_text)
+    name_zh = forms.CharField(
+        label=_("Name (Chinese)"), max_length=200, required=False, validators=badge_text
+    )
     description_en = forms.CharField(
-        label=_("Description (English)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("Description (English)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        validators=badge_text,
     )
     description_zh = forms.CharField(
-        label=_("Description (Chinese)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("Description (Chinese)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        validators=badge_text,
     )
-    url = forms.URLField(label=_("Web page"), assume_scheme="https")
-    email = forms.EmailField(label=_("Contact e-mail"))
+    url = forms.URLField(label=_("Web page"), assume_scheme="https", validators=badge_text)
+    email = forms.EmailField(label=_("Contact e-mail"), validators=badge_text)
     image = ImageField(label=_("Image"))
     linkedin_organization_id = forms.CharField(
         label=_("LinkedIn organisation ID"),

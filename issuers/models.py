@@ -17,6 +17,8 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from common.text import validate_badge_text
+
 RESERVED_SLUGS = frozenset(
     {"login", "logout", "password", "invitations", "account", "admin", "static", "api", "new"}
 )
@@ -28,6 +30,8 @@ slug_validator = RegexValidator(
 linkedin_id_validator = RegexValidator(
     r"^[0-9]{1,20}$", _("Enter the LinkedIn organisation ID: digits only, e.g. 1337.")
 )
+# Text that ends up in credentials and baked SVGs: nothing XML 1.0 cannot carry (common.text).
+badge_text = [validate_badge_text]
 colour_validator = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # followed by six hex digits, e.g. #1f4e79.")
 )
@@ -80,10 +84,12 @@ class Institution(models.Model):
     slug = models.SlugField(
         _("short name"), max_length=50, unique=True, validators=[slug_validator]
     )
-    name_en = models.CharField(_("name (English)"), max_length=200)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, validators=badge_text)
+    name_zh = models.CharField(
+        _("name (Chinese)"), max_length=200, blank=True, validators=badge_text
+    )
     country = CountryField(_("country"), blank=True)
-    website = models.URLField(_("website"), blank=True)
+    website = models.URLField(_("website"), blank=True, validators=badge_text)
     logo = models.ForeignKey(
         Image, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -116,12 +122,14 @@ class Issuer(models.Model):
     slug = models.SlugField(
         _("short name"), max_length=50, unique=True, validators=[slug_validator]
     )
-    name_en = models.CharField(_("name (English)"), max_length=200)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
-    description_en = models.TextField(_("description (English)"), blank=True)
-    description_zh = models.TextField(_("description (Chinese)"), blank=True)
-    url = models.URLField(_("web page"))
-    email = models.EmailField(_("contact e-mail"))
+    name_en = models.CharField(_("name (English)"), max_length=200, validators=badge_text)
+    name_zh = models.CharField(
+        _("name (Chinese)"), max_length=200, blank=True, validators=badge_text
+    )
+    description_en = models.TextField(_("description (English)"), blank=True, validators=badge_text)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True, validators=badge_text)
+    url = models.URLField(_("web page"), validators=badge_text)
+    email = models.EmailField(_("contact e-mail"), validators=badge_text)
     image = models.ForeignKey(
         Image, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -132,14 +132,29 @@ def create_batch(
     return batch
 
 
-def _in_thread(batch_id: uuid.UUID) -> None:
+# The batches this process issues in a thread (make run), so the embedded sweeper never starts
+# a second thread on a batch whose first one is still alive here.
+_threads: dict[uuid.UUID, threading.Thread] = {}
+_threads_lock = threading.Lock()
+
+
+def _in_thread(batch_id: uuid.UUID, *, unless_alive: bool = False) -> None:
     def work() -> None:
         try:
             tasks.issue_batch(str(batch_id))
         finally:
             connection.close()
+            with _threads_lock:
+                if _threads.get(batch_id) is threading.current_thread():
+                    del _threads[batch_id]
 
-    threading.Thread(target=work, name=f"bulk-{batch_id}", daemon=True).start()
+    with _threads_lock:
+        running = _threads.get(batch_id)
+        if unless_alive and running is not None and running.is_alive():
+            return
+        thread = threading.Thread(target=work, name=f"bulk-{batch_id}", daemon=True)
+        _threads[batch_id] = thread
+        thread.start()
 
 
 def _enqueue(batch_id: uuid.UUID) -> None:
@@ -148,6 +163,18 @@ def _enqueue(batch_id: uuid.UUID) -> None:
         return
     for _n in range(settings.BULK_PARALLEL_TASKS):
         transaction.on_commit(lambda: tasks.issue_batch.delay(str(batch_id)))
+
+
+def resume_batch(*, batch_id: uuid.UUID) -> None:
+    """Issue a running batch whose tasks were lost (the sweeper): as many tasks as
+    :func:`start_batch` enqueued, or, without a broker (make run), a thread unless one of this
+    process still works on it. Chunks skip rows another task holds, so a batch that was only
+    slow is not issued twice."""
+    if settings.BULK_BACKGROUND_THREAD:
+        _in_thread(batch_id, unless_alive=True)
+        return
+    for _n in range(settings.BULK_PARALLEL_TASKS):  # so both cores work again
+        tasks.issue_batch.delay(str(batch_id))
 
 
 @transaction.atomic(durable=True)
@@ -314,8 +341,8 @@ def _save_outcomes(rows: list[BulkRow]) -> None:
     award, updated = BulkRow._meta.get_field("award"), BulkRow._meta.get_field("updated_at")
     stamp = updated.get_db_prep_save(now, connection)
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET state = %s, message = %s, award_id = %s, attempts = %s, "  # noqa: S608 - the table name is ours
+        cursor.executemany(  # nosemgrep: raw-sql-string-formatting - see the next line
+            f"UPDATE {table} SET state = %s, message = %s, award_id = %s, attempts = %s, "  # nosec B608  # noqa: S608 - the table name is ours
             "updated_at = %s WHERE id = %s",
             [
                 (

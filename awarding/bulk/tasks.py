@@ -32,13 +32,14 @@ def issue_batch(batch_id: str) -> int:
 
 @shared_task
 def sweep_bulk_batches() -> dict[str, int]:
-    """Beat task: re-enqueue batches and e-mails whose tasks were lost (crash, broker loss)."""
+    """Beat task: re-enqueue batches and e-mails whose tasks were lost (crash, broker loss, a
+    thread that died with its process under make run, where ``insignia.beat`` runs it)."""
+    from awarding.bulk import services
+
     stale = timedelta(seconds=settings.BULK_STALE_SECONDS)
     batches = selectors.stale_batches(older_than=stale)
     for batch_id in batches:
-        # As many as start_batch enqueued, so both cores work again.
-        for _n in range(settings.BULK_PARALLEL_TASKS):
-            issue_batch.delay(str(batch_id))
+        services.resume_batch(batch_id=batch_id)
     emails = notification_selectors.unsent_ids(older_than=stale)
     for notification_id in emails:
         notification_tasks.send_award_email.delay(notification_id)

@@ -1,9 +1,17 @@
-"""E-mail to learners about their awards: at-least-once and deduplicated.
+"""E-mail to learners about their awards: at-least-once, and sent again only when a sender
+cannot know whether the mail server took it.
 
 Every e-mail is first an ``AwardNotification`` row, written in the award's own transaction
-with a unique ``key``; the send task runs after commit, locks the row, sends, and records
-``sent_at``. A task that runs twice (redelivery, the sweeper) finds the row already sent. A
-crash between sending and recording sends again: at-least-once, never silently lost.
+with a unique ``key``; the send task runs after commit. It claims the row (``SELECT … FOR
+UPDATE SKIP LOCKED``: every other sender, a redelivered task or the sweeper, skips it while
+the claim holds) and marks it sent in the same transaction, hands the message to the mail
+server, and commits as soon as the server accepted it. A task that runs again finds the row
+sent. A send that fails rolls the mark back, and the sweeper tries again later: never
+silently lost. A second copy goes out only when the sender cannot know that the server
+took the first: it dies, or loses its database connection, between the server's acceptance
+and that commit, or its connection to the mail server breaks after the message was taken
+but before the server said so. Each such death costs at most one extra copy
+(``tests/badges/test_bulk_crash.py`` counts the e-mails each learner received).
 """
 
 from __future__ import annotations
@@ -64,7 +72,11 @@ def queue_award_emails(awards: list[Award]) -> list[AwardNotification]:
 
 @transaction.atomic
 def send_award_email(*, notification_id: int) -> bool:
-    """Send one notification unless it was sent already; True if this call sent it."""
+    """Send one notification unless it was sent already; True if this call sent it.
+
+    Everything is recorded before the mail server is given the message, so once it accepted
+    the message only the commit is left (the module's docstring: what a crash can do).
+    """
     notification = (
         AwardNotification.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("award__issuer", "award__achievement_version")
@@ -102,13 +114,14 @@ def send_award_email(*, notification_id: int) -> bool:
         "credential_path": reverse("credential", args=[award.pk]),
         "valid_until": award.valid_until,
     }
-    send_templated_mail(
-        to=award.recipient_email, template="award_issued", context=context, language=language
-    )
     notification.sent_at = timezone.now()
     notification.save(update_fields=["attempts", "sent_at"])
     BulkRow.objects.filter(award=award, state=RowState.SIGNED).update(
         state=RowState.NOTIFIED, updated_at=timezone.now()
+    )
+    # Last: a failure rolls the marks above back; success leaves only the commit to do.
+    send_templated_mail(
+        to=award.recipient_email, template="award_issued", context=context, language=language
     )
     return True
 

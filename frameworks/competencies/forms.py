@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from frameworks.models import CompetencyFramework, CompetencyItem
+from issuers.models import badge_text
 
 
 class CompetencyImportForm(forms.Form):
@@ -22,24 +23,33 @@ class CompetencyImportForm(forms.Form):
 
 
 class CompetencyFrameworkForm(forms.Form):
-    title_en = forms.CharField(label=gettext_lazy("Name (English)"), max_length=500)
-    title_zh = forms.CharField(label=gettext_lazy("Name (Chinese)"), max_length=500, required=False)
+    title_en = forms.CharField(
+        label=gettext_lazy("Name (English)"), max_length=500, validators=badge_text
+    )
+    title_zh = forms.CharField(
+        label=gettext_lazy("Name (Chinese)"), max_length=500, required=False, validators=badge_text
+    )
     description_en = forms.CharField(
         label=gettext_lazy("Description (English)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+        validators=badge_text,
     )
     description_zh = forms.CharField(
         label=gettext_lazy("Description (Chinese)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+        validators=badge_text,
     )
-    version = forms.CharField(label=gettext_lazy("Version"), max_length=50, required=False)
+    version = forms.CharField(
+        label=gettext_lazy("Version"), max_length=50, required=False, validators=badge_text
+    )
     uri = forms.URLField(
         label=gettext_lazy("Public URI of the framework (optional)"),
         required=False,
         max_length=2048,
         assume_scheme="https",
+        validators=badge_text,
         help_text=gettext_lazy(
             "Leave it empty and Insignia gives the framework a permanent public page. "
             "Give your own only if the framework is already published elsewhere."
@@ -64,17 +74,20 @@ class CompetencyItemForm(forms.Form):
         max_length=100,
         required=False,
         help_text=gettext_lazy("A short reference such as DA.2; unique within the framework."),
+        validators=badge_text,
     )
     label_en = forms.CharField(
         label=gettext_lazy("Statement (English)"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
+        validators=badge_text,
     )
     label_zh = forms.CharField(
         label=gettext_lazy("Statement (Chinese)"),
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
+        validators=badge_text,
     )
     parent = forms.TypedChoiceField(
         label=gettext_lazy("Under"), required=False, coerce=int, empty_value=None
@@ -84,6 +97,7 @@ class CompetencyItemForm(forms.Form):
         required=False,
         max_length=2048,
         assume_scheme="https",
+        validators=badge_text,
         help_text=gettext_lazy(
             "Leave it empty and the item gets a permanent address on this site. Once a "
             "published micro-credential is aligned to the item, its URI no longer changes."

@@ -8,6 +8,9 @@ editor: importing the file again updates them, keyed on their items' identifiers
 Competency items keep their URIs once an alignment to a published micro-credential uses them
 (research frameworks.md §0.5, §10 "Alignment / export"); such an item can be retired (no longer
 offered for new alignments) but never deleted.
+
+Every text a credential can carry (names, statements, codes, URIs: alignments name them) is
+refused if XML 1.0 cannot hold it (``common.text``), typed or imported.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from badges.models import AchievementVersion
+from common.text import check_badge_texts, check_file_texts
 from frameworks.competencies import importers, selectors
 from frameworks.models import CompetencyFramework, CompetencyItem
 from issuers.models import AuditAction, Institution, Role
@@ -53,6 +57,7 @@ def import_competency_framework(
         ) from error
     if not parsed.items:
         raise ValidationError(_("The file holds no competencies with a URI."))
+    _check_import_texts(parsed)
     framework, _created = CompetencyFramework.objects.update_or_create(
         owner=institution,
         source=parsed.source,
@@ -91,6 +96,16 @@ def import_competency_framework(
     return framework
 
 
+def _check_import_texts(parsed: importers.ParsedFramework) -> None:
+    """Refuse a file with text a badge cannot carry, naming its framework or item."""
+    head = [parsed.identifier, parsed.title, parsed.uri, parsed.creator, parsed.version]
+    places = [(parsed.title or parsed.identifier, [*head, parsed.language])]
+    for item in parsed.items:
+        texts = [item.identifier, item.uri, item.label, item.code, item.statement, item.item_type]
+        places.append((item.label or item.identifier, [*texts, *item.alt_labels]))
+    check_file_texts(places)
+
+
 def _require_custom(actor: User, framework: CompetencyFramework) -> None:
     require_role(actor, framework.owner, Role.EDITOR)
     if framework.source != CompetencyFramework.Source.CUSTOM:
@@ -102,6 +117,21 @@ def _require_custom(actor: User, framework: CompetencyFramework) -> None:
 def _names(versions: list[AchievementVersion]) -> str:
     names = dict.fromkeys(v.name or v.achievement.slug for v in versions)
     return ", ".join(f"“{n}”" for n in names)
+
+
+def _check_framework_texts(
+    title_en: str, title_zh: str, description_en: str, description_zh: str, version: str, uri: str
+) -> None:
+    check_badge_texts(
+        {
+            "title_en": title_en,
+            "title_zh": title_zh,
+            "description_en": description_en,
+            "description_zh": description_zh,
+            "version": version,
+            "uri": uri,
+        }
+    )
 
 
 @transaction.atomic(durable=True)
@@ -119,6 +149,7 @@ def create_competency_framework(
     """Create the institution's own competency framework. Without a ``uri`` of its own, it
     gets a permanent one under ``INSIGNIA_BASE_URL``. Editors and owners."""
     require_role(actor, institution, Role.EDITOR)
+    _check_framework_texts(title_en, title_zh, description_en, description_zh, version, uri)
     if not title_en.strip():
         raise ValidationError({"title": _("Give the framework a name in English.")})
     framework = CompetencyFramework(
@@ -153,6 +184,7 @@ def update_competency_framework(
     """Change a custom framework's name, description, version or URI. Its URI stays once a
     published micro-credential is aligned to one of its items. Editors and owners."""
     _require_custom(actor, framework)
+    _check_framework_texts(title_en, title_zh, description_en, description_zh, version, uri)
     framework = CompetencyFramework.objects.select_for_update().get(pk=framework.pk)
     if not title_en.strip():
         raise ValidationError({"title": _("Give the framework a name in English.")})
@@ -183,8 +215,11 @@ def _check_item(
     item: CompetencyItem | None,
     code: str,
     label_en: str,
+    label_zh: str,
+    uri: str,
     parent: CompetencyItem | None,
 ) -> None:
+    check_badge_texts({"code": code, "label_en": label_en, "label_zh": label_zh, "uri": uri})
     errors: dict[str, str] = {}
     if not label_en.strip():
         errors["label"] = _("Write the statement in English.")
@@ -230,7 +265,15 @@ def add_competency_item(
     _require_custom(actor, framework)
     # Locks the framework: two items added at once do not get the same position.
     CompetencyFramework.objects.select_for_update().filter(pk=framework.pk).first()
-    _check_item(framework=framework, item=None, code=code, label_en=label_en, parent=parent)
+    _check_item(
+        framework=framework,
+        item=None,
+        code=code,
+        label_en=label_en,
+        label_zh=label_zh,
+        uri=uri,
+        parent=parent,
+    )
     item = CompetencyItem(
         framework=framework,
         identifier=str(uuid.uuid4()),
@@ -262,7 +305,15 @@ def update_competency_item(
     framework = item.framework
     _require_custom(actor, framework)
     item = CompetencyItem.objects.select_for_update().select_related("framework").get(pk=item.pk)
-    _check_item(framework=framework, item=item, code=code, label_en=label_en, parent=parent)
+    _check_item(
+        framework=framework,
+        item=item,
+        code=code,
+        label_en=label_en,
+        label_zh=label_zh,
+        uri=uri,
+        parent=parent,
+    )
     new_uri = uri.strip() or selectors.item_uri(item)
     if new_uri != item.uri:
         used = selectors.published_uses(item)

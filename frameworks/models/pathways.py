@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from badges.models import Achievement, Award, AwardStatus
 from frameworks.models.reference import CreditSystem, FrameworkLevel
-from issuers.models import Institution, localized
+from issuers.models import Institution, badge_text, localized
 
 
 class Pathway(models.Model):
@@ -21,8 +21,11 @@ class Pathway(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="pathways")
-    title_en = models.CharField(_("title (English)"), max_length=200)
-    title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
+    # The title is the description of the pathway's signed CLR: nothing XML cannot carry.
+    title_en = models.CharField(_("title (English)"), max_length=200, validators=badge_text)
+    title_zh = models.CharField(
+        _("title (Chinese)"), max_length=200, blank=True, validators=badge_text
+    )
     target = models.ForeignKey(
         Achievement, on_delete=models.PROTECT, related_name="+", verbose_name=_("awards")
     )

@@ -1,6 +1,10 @@
 """Reference data: qualifications frameworks and levels, credit systems and dated conversion
 rules, micro-credential policies, and competency frameworks with their items (research
-frameworks.md §0.1 to §0.5)."""
+frameworks.md §0.1 to §0.5).
+
+Text that credentials carry (a level's name and code, a framework's name, a credit unit, a
+competency's name, code and statement) refuses what XML 1.0 cannot hold (``common.text``):
+a credential is also baked into an SVG."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from issuers.models import Institution, localized
+from issuers.models import Institution, badge_text, localized
 
 
 class QualificationsFramework(models.Model):
@@ -24,9 +28,11 @@ class QualificationsFramework(models.Model):
         SECTORAL = "sectoral", _("Sectoral")
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name_en = models.CharField(_("name (English)"), max_length=200)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
-    short_name = models.CharField(_("short name"), max_length=20)
+    name_en = models.CharField(_("name (English)"), max_length=200, validators=badge_text)
+    name_zh = models.CharField(
+        _("name (Chinese)"), max_length=200, blank=True, validators=badge_text
+    )
+    short_name = models.CharField(_("short name"), max_length=20, validators=badge_text)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     jurisdiction = models.CharField(max_length=8, blank=True)
     owner = models.ForeignKey(
@@ -54,11 +60,11 @@ class FrameworkLevel(models.Model):
     framework = models.ForeignKey(
         QualificationsFramework, on_delete=models.CASCADE, related_name="levels"
     )
-    code = models.CharField(max_length=20)
+    code = models.CharField(max_length=20, validators=badge_text)
     ordinal = models.PositiveSmallIntegerField()
-    name_en = models.CharField(max_length=200)
-    name_zh = models.CharField(max_length=200, blank=True)
-    uri = models.URLField(max_length=2048, blank=True)
+    name_en = models.CharField(max_length=200, validators=badge_text)
+    name_zh = models.CharField(max_length=200, blank=True, validators=badge_text)
+    uri = models.URLField(max_length=2048, blank=True, validators=badge_text)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["framework", "ordinal"]
@@ -85,10 +91,10 @@ class CreditSystem(models.Model):
         MIXED = "mixed", _("Contact and out-of-class hours")
 
     code = models.SlugField(max_length=40, unique=True)
-    name_en = models.CharField(max_length=200)
-    name_zh = models.CharField(max_length=200, blank=True)
-    unit_en = models.CharField(max_length=50)  # "credits", "ECTS credits"
-    unit_zh = models.CharField(max_length=50, blank=True)
+    name_en = models.CharField(max_length=200, validators=badge_text)
+    name_zh = models.CharField(max_length=200, blank=True, validators=badge_text)
+    unit_en = models.CharField(max_length=50, validators=badge_text)  # "credits", "ECTS credits"
+    unit_zh = models.CharField(max_length=50, blank=True, validators=badge_text)
     hours_per_unit_min = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     hours_per_unit_max = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     hours_basis = models.CharField(max_length=10, choices=HoursBasis.choices)
@@ -216,16 +222,18 @@ class CompetencyFramework(models.Model):
     )
     source = models.CharField(max_length=8, choices=Source.choices)
     identifier = models.CharField(max_length=255)
-    uri = models.URLField(max_length=2048, blank=True)
-    title = models.CharField(_("title"), max_length=500)
-    creator = models.CharField(max_length=255, blank=True)
-    version = models.CharField(max_length=50, blank=True)
+    uri = models.URLField(max_length=2048, blank=True, validators=badge_text)
+    title = models.CharField(_("title"), max_length=500, validators=badge_text)
+    creator = models.CharField(max_length=255, blank=True, validators=badge_text)
+    version = models.CharField(max_length=50, blank=True, validators=badge_text)
     language = models.CharField(max_length=16, blank=True)
     imported_at = models.DateTimeField(null=True, blank=True)
     # Custom frameworks (``frameworks.competencies.services``): ``title`` is the English name.
-    title_zh = models.CharField(_("name (Chinese)"), max_length=500, blank=True)
-    description_en = models.TextField(_("description (English)"), blank=True)
-    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    title_zh = models.CharField(
+        _("name (Chinese)"), max_length=500, blank=True, validators=badge_text
+    )
+    description_en = models.TextField(_("description (English)"), blank=True, validators=badge_text)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True, validators=badge_text)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["title"]
@@ -246,14 +254,14 @@ class CompetencyItem(models.Model):
         CompetencyFramework, on_delete=models.CASCADE, related_name="items"
     )
     identifier = models.CharField(max_length=255)
-    uri = models.URLField(max_length=2048)
-    code = models.CharField(max_length=100, blank=True)
-    label = models.CharField(max_length=500)
-    statement = models.TextField(blank=True)
+    uri = models.URLField(max_length=2048, validators=badge_text)
+    code = models.CharField(max_length=100, blank=True, validators=badge_text)
+    label = models.CharField(max_length=500, validators=badge_text)
+    statement = models.TextField(blank=True, validators=badge_text)
     item_type = models.CharField(max_length=100, blank=True)
     alt_labels = models.JSONField(default=list, blank=True)
     # Custom frameworks (``frameworks.competencies.services``): ``label`` is the English statement.
-    label_zh = models.CharField(max_length=500, blank=True)
+    label_zh = models.CharField(max_length=500, blank=True, validators=badge_text)
     parent = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
     )

@@ -32,6 +32,7 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from badges import credentials
 from badges.models import Achievement, Award
+from common.text import validate_badge_text
 from frameworks.catalogue import export
 from frameworks.models import Pathway, PathwayCompletion, Requirement, RequirementGroup
 from frameworks.pathways.trees import GroupSpec, Rule, TreeCheck, check_tree
@@ -58,11 +59,20 @@ def _clean_spec(spec: GroupSpec) -> GroupSpec:
     )
 
 
-def _refuse(check: TreeCheck, title_en: str, target: Achievement | None) -> Achievement:
-    """Raise every problem in words; otherwise the target, which ``check_tree`` required."""
+def _refuse(
+    check: TreeCheck, title_en: str, title_zh: str, target: Achievement | None
+) -> Achievement:
+    """Raise every problem in words; otherwise the target, which ``check_tree`` required.
+    The titles describe the signed CLR: nothing XML cannot carry (``common.text``)."""
     errors = list(check.errors)
     if not title_en.strip():
         errors.insert(0, _("Give the pathway a name in English."))
+    for label, title in ((_("Name (English)"), title_en), (_("Name (Chinese)"), title_zh)):
+        try:
+            validate_badge_text(title)
+        except ValidationError as refused:
+            problem = " ".join(refused.messages)
+            errors.insert(0, _("%(field)s: %(problem)s") % {"field": label, "problem": problem})
     if errors or target is None:
         raise ValidationError(errors or _("Choose the credential this pathway awards."))
     return target
@@ -111,7 +121,7 @@ def create_pathway(
     editor; every problem is reported in words (``ValidationError`` with one message per
     problem, see ``trees.check_tree``). Editors and owners."""
     require_role(actor, institution, Role.EDITOR)
-    target = _refuse(check_tree(root, institution, target), title_en, target)
+    target = _refuse(check_tree(root, institution, target), title_en, title_zh, target)
     pathway = Pathway.objects.create(
         institution=institution,
         title_en=title_en.strip(),
@@ -144,7 +154,7 @@ def update_pathway(
     institution = pathway.institution
     require_role(actor, institution, Role.EDITOR)
     pathway = Pathway.objects.select_for_update().get(pk=pathway.pk)
-    target = _refuse(check_tree(root, institution, target), title_en, target)
+    target = _refuse(check_tree(root, institution, target), title_en, title_zh, target)
     completed = pathway.completions.count()
     if target.pk != pathway.target_id and completed:
         raise ValidationError(

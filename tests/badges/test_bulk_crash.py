@@ -8,6 +8,11 @@ worker on real PostgreSQL and a Redis of the test's own (a free port, never the 
    worker that exits on losing its broker is started again, as docker-compose's restart
    policy does in production.
 
+In both, every e-mail the workers hand to the mail server is counted per learner (the
+drills' ``MailLogBackend``, one line per message with the sending PID): every learner gets
+their e-mail, and a second copy only from a process that died with the e-mail in flight
+(``badges.notifications.services``: sent but not yet recorded), at most one per such process.
+
 Figures are printed (``-s`` shows them). Rows: ``INSIGNIA_CRASH_ROWS`` (default 2,000).
 """
 
@@ -30,7 +35,17 @@ from django.test import Client
 
 from awarding.bulk import services as bulk_services
 from badges.models import AchievementVersion, Award, BatchState, BulkBatch, BulkRow, RowState
-from bench._celery_drill import WORKER_ARGS, celery_process, children, free_port, start_redis, stop
+from bench._celery_drill import (
+    MAIL_LOG_ENV,
+    ROOT,
+    WORKER_ARGS,
+    celery_process,
+    children,
+    free_port,
+    read_mail_log,
+    start_redis,
+    stop,
+)
 from openbadges import dataintegrity, multikey
 from tests.badges.helpers import make_published, served_did_document
 from tests.base import Cast
@@ -47,28 +62,29 @@ def _start_redis(workdir: Path) -> subprocess.Popen[bytes]:
     return start_redis(REDIS_PORT, workdir)
 
 
-def _env(**extra: str) -> dict[str, str]:
+def _env(workdir: Path) -> dict[str, str]:
     database = connection.settings_dict
     return {
         **os.environ,
         "INSIGNIA_ENV": "test",
+        "PYTHONPATH": str(ROOT),  # the worker loads bench._celery_drill.MailLogBackend
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
         f"{database['NAME']}",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
         "CELERY_TASK_ALWAYS_EAGER": "false",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "EMAIL_BACKEND": "bench._celery_drill.MailLogBackend",
+        MAIL_LOG_ENV: str(workdir / "mail.jsonl"),
         "BULK_STALE_SECONDS": "4",
         "BULK_SWEEP_SECONDS": "2",
-        **extra,
     }
 
 
 def _celery(*args: str, workdir: Path) -> subprocess.Popen[bytes]:
-    return celery_process(args, env=_env(), workdir=workdir)
+    return celery_process(args, env=_env(workdir), workdir=workdir)
 
 
 def _worker(workdir: Path) -> subprocess.Popen[bytes]:
-    return celery_process(WORKER_ARGS, env=_env(), workdir=workdir)
+    return celery_process(WORKER_ARGS, env=_env(workdir), workdir=workdir)
 
 
 @pytest.fixture
@@ -105,7 +121,7 @@ def _wait_for(batch: BulkBatch, at_least: int, started: float) -> None:
 
 
 def _wait_for_emails(batch: BulkBatch, started: float) -> None:
-    """Every learner is e-mailed in the end (at least once): all rows reach ``notified``."""
+    """Every e-mail is recorded as sent in the end: all rows reach ``notified``."""
     while BulkRow.objects.filter(batch=batch).exclude(state=RowState.NOTIFIED).exists():
         assert time.monotonic() - started < DEADLINE, "e-mails missing"
         time.sleep(0.2)
@@ -145,6 +161,29 @@ def _check_exactly_once(client: Client, batch: BulkBatch, rows: int) -> dict[str
     return {"awards": awards.count(), "row_states": states, "duplicates": per_email}
 
 
+def _check_emails(workdir: Path, rows: int, died: set[int]) -> dict[str, Any]:
+    """What the learners received: each of the ``rows`` learners at least one e-mail, and a
+    second copy only from a process in ``died`` (killed, or a pool child of a worker that
+    exited by itself), at most one per process: a death between the mail server's acceptance
+    and the commit that records it, the one window the notification service leaves."""
+    received: dict[str, list[int]] = {}
+    for line in read_mail_log(workdir / "mail.jsonl"):
+        for address in line["to"]:
+            received.setdefault(address, []).append(line["pid"])
+    learners = {f"learner{n}@example.com" for n in range(rows)}
+    assert set(received) == learners  # every learner, and nobody else
+    # All copies but the last were sent and not recorded: their senders must have died.
+    unrecorded = [pid for pids in received.values() for pid in pids[:-1]]
+    assert set(unrecorded) <= died, (unrecorded, died)
+    assert len(unrecorded) == len(set(unrecorded))  # one in flight per process at most
+    return {
+        "emails_sent": sum(len(pids) for pids in received.values()),
+        "learners_emailed": len(received),
+        "second_copies": len(unrecorded),
+        "processes_died": len(died),
+    }
+
+
 def test_a_worker_child_killed_mid_batch_loses_and_duplicates_nothing(
     client: Client, cast: Cast, workdir: Path
 ) -> None:
@@ -177,6 +216,7 @@ def test_a_worker_child_killed_mid_batch_loses_and_duplicates_nothing(
         stop(worker)
         stop(redis)
     figures = _check_exactly_once(client, batch, ROWS)
+    emails = _check_emails(workdir, ROWS, died={victim})
     print(  # noqa: T201 - the test's figures
         json.dumps(
             {
@@ -186,6 +226,7 @@ def test_a_worker_child_killed_mid_batch_loses_and_duplicates_nothing(
                 "killed_after_rows": killed_at,
                 "seconds": round(elapsed, 1),
                 **figures,
+                **emails,
             }
         )
     )
@@ -200,6 +241,7 @@ def test_a_redis_restart_mid_batch_is_recovered_by_the_sweeper(
     redis = _start_redis(workdir)
     worker = _worker(workdir)
     beat: subprocess.Popen[bytes] | None = None
+    died: set[int] = set()  # processes that died, maybe with an e-mail in flight
     try:
         started = time.monotonic()
         _client().send_task("awarding.bulk.tasks.issue_batch", args=[str(batch.pk)])
@@ -209,13 +251,16 @@ def test_a_redis_restart_mid_batch_is_recovered_by_the_sweeper(
         redis.wait(10)
         for child in children(worker.pid):
             os.kill(child, signal.SIGKILL)
+            died.add(child)
         stalled_at = _signed(batch)
         redis = _start_redis(workdir)  # back, empty: nothing queued any more
         beat = _celery("beat", "-s", str(workdir / "beat-schedule"), "-l", "info", workdir=workdir)
         restarts = 0
+        pool: set[int] = set()
         while not BulkBatch.objects.filter(pk=batch.pk, state=BatchState.DONE).exists():
             assert time.monotonic() - started < DEADLINE, ("stuck", _signed(batch))
             if worker.poll() is not None:
+                died |= pool  # its pool children went with it, maybe mid-send
                 # The worker itself can exit when its broker vanishes (kombu's Redis transport
                 # fails to requeue unacknowledged messages: "Unrecoverable error:
                 # AttributeError ... 'hostname'", the race of celery/kombu#970). In production
@@ -223,6 +268,7 @@ def test_a_redis_restart_mid_batch_is_recovered_by_the_sweeper(
                 # here the test does what that policy does.
                 worker = _worker(workdir)
                 restarts += 1
+            pool = set(children(worker.pid))
             time.sleep(0.2)
         elapsed = time.monotonic() - started
         _wait_for_emails(batch, started)
@@ -232,6 +278,7 @@ def test_a_redis_restart_mid_batch_is_recovered_by_the_sweeper(
         stop(worker)
         stop(redis)
     figures = _check_exactly_once(client, batch, rows)
+    emails = _check_emails(workdir, rows, died=died)
     assert stalled_at < rows  # the sweeper, not the lost task, finished the batch
     print(  # noqa: T201 - the test's figures
         json.dumps(
@@ -242,6 +289,7 @@ def test_a_redis_restart_mid_batch_is_recovered_by_the_sweeper(
                 "worker_restarts": restarts,
                 "seconds": round(elapsed, 1),
                 **figures,
+                **emails,
             }
         )
     )
