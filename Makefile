@@ -5,13 +5,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SEMGREP := var/tools/semgrep/bin/semgrep
 
-.PHONY: run test install system-deps interop-deps lint imports types migrations-check messages-check pytest messages clean
+.PHONY: run test install system-deps interop-deps lint imports types migrations-check messages-check pytest messages clean semgrep supply-chain
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Insignia needs Python 3.11; found " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11.")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	# setuptools pinned past the venv's 65.5.0, which CVE-2022-40897 affects (make supply-chain)
+	$(BIN)/pip install --quiet --upgrade pip setuptools==84.2.1
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -67,6 +69,17 @@ messages-check: $(STAMP)
 
 pytest: $(STAMP)
 	INSIGNIA_ENV=test $(BIN)/python scripts/with_postgres.py $(BIN)/pytest $(PYTEST_ARGS)
+
+# semgrep in an environment of its own: its pins (click, jsonschema, opentelemetry) would move ours
+$(SEMGREP):
+	$(PYTHON) -m venv var/tools/semgrep
+	var/tools/semgrep/bin/pip install --quiet semgrep==1.187.0
+
+semgrep: $(SEMGREP)
+
+## supply-chain: bandit, semgrep (our rules, offline), version floors, the offline advisory check, the SBOM (var/sbom.json)
+supply-chain: $(STAMP) $(SEMGREP)
+	$(BIN)/python scripts/supply_chain.py
 
 ## messages: extract new strings into the catalogues and compile them (needs GNU gettext)
 messages: $(STAMP)
