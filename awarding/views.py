@@ -29,6 +29,7 @@ from frameworks.catalogue import selectors as catalogue_selectors
 from frameworks.pathways import selectors as pathway_selectors
 from frameworks.pathways import services as pathway_services
 from frameworks.pathways.forms import PathwayReviewForm
+from issuers import selectors as issuer_selectors
 from issuers.console import apply_errors, console, console_context, request_user
 from issuers.keys import SigningUnavailable
 from issuers.models import Institution, Role
@@ -235,6 +236,13 @@ def award_bulk_revoke(request: HttpRequest, institution: Institution) -> HttpRes
             try:
                 if not (chosen or start or end or references):
                     raise ValidationError(_("Choose which badges to revoke."))
+                # Only awards of issuers the person may revoke for are matched and counted:
+                # staff of one issuer learn nothing of a sibling issuer's learners here.
+                revocable = [
+                    issuer.pk
+                    for issuer in issuer_selectors.issuers_of(institution)
+                    if has_role(user, institution, Role.EDITOR, issuer)
+                ]
                 awards = selectors.awards_matching(
                     institution,
                     achievement=selectors.achievement_for(
@@ -245,7 +253,7 @@ def award_bulk_revoke(request: HttpRequest, institution: Institution) -> HttpRes
                     awarded_from=start,
                     awarded_until=end,
                     references=references,
-                )
+                ).filter(issuer_id__in=revocable)
                 matched = awards.exclude(status=AwardStatus.REVOKED).count()
                 # Revoke only what the person saw counted; changed criteria count again.
                 expected = request.POST.get("expected")

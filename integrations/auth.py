@@ -11,8 +11,9 @@ Four credentials, one scope model (``integrations.oauth.scopes``):
 - a session: the same.
 
 ``Caller.require(scope, issuer)`` is the one check: 404 when the issuer is out of the
-caller's reach (another institution, a sibling issuer the token is not for), 403 when it is
-in reach but the action is not granted.
+caller's reach (another institution, a sibling issuer the token is not for, or that a person
+with roles for other issuers only may not read), 403 when it is in reach but the action is
+not granted.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from badges.tokens import services as token_services
 from integrations.models import ApiClient, StaffToken
 from integrations.oauth import scopes as scope_names
 from issuers.models import ROLE_RANK, Issuer, Membership
-from issuers.permissions import has_role, is_member
+from issuers.permissions import has_role, may_read
 
 CallerKind = Literal["oauth", "issuer_token", "staff_token", "session"]
 
@@ -67,7 +68,7 @@ class Caller:
             return False
         if self.issuer_ids is not None and issuer.pk not in self.issuer_ids:
             return False
-        return self.user is None or is_member(self.user, issuer.institution)
+        return self.user is None or may_read(self.user, issuer.institution, issuer.pk)
 
     def can(self, scope: str, issuer: Issuer) -> bool:
         if not (self.has_scope(scope) and self.reaches(issuer)):

@@ -34,7 +34,7 @@ from frameworks.pathways.forms import (
 from frameworks.pathways.trees import GroupSpec
 from issuers.console import console, console_context, request_user
 from issuers.models import Institution, Role
-from issuers.permissions import has_role
+from issuers.permissions import has_role, may_read, visible_issuers
 
 
 def pathway_clr(request: HttpRequest, completion: uuid.UUID) -> HttpResponse:
@@ -49,24 +49,36 @@ def pathway_clr(request: HttpRequest, completion: uuid.UUID) -> HttpResponse:
 
 @console()
 def pathway_list(request: HttpRequest, institution: Institution) -> HttpResponse:
-    """Pathways, completions that need review, and one learner's progress (``?email=``)."""
-    email = request.GET.get("email", "").strip()
+    """Pathways, completions that need review, and one learner's progress (``?email=``).
+
+    A pathway may count any issuer's badges, so a learner's progress is for institution-wide
+    staff; staff of some issuers see the completions under review of those issuers only."""
+    user = request_user(request)
+    can_track = visible_issuers(user, institution) is None
+    email = request.GET.get("email", "").strip() if can_track else ""
     found = list(selectors.pathways_of(institution, active=True))
     progress = [
         (pathway, selectors.evaluate(pathway, email), selectors.completion_of(pathway, email))
         for pathway in (found if email else [])
+    ]
+    review = [
+        c
+        for c in selectors.needing_review(institution)
+        if all(
+            may_read(user, institution, award.issuer_id)
+            for award in (c.award, c.review_award)
+            if award is not None
+        )
     ]
     context = console_context(
         request,
         institution,
         pathways=found,
         email=email,
+        can_track=can_track,
         progress=progress,
-        review=[
-            (c, PathwayReviewForm(auto_id=f"review-{c.pk}-%s"))
-            for c in selectors.needing_review(institution)
-        ],
-        can_edit=has_role(request_user(request), institution, Role.EDITOR),
+        review=[(c, PathwayReviewForm(auto_id=f"review-{c.pk}-%s")) for c in review],
+        can_edit=has_role(user, institution, Role.EDITOR),
     )
     return render(request, "manage/frameworks_pathways.html", context)
 

@@ -14,13 +14,14 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
 from frameworks.models import CaseEvidence, RecognitionCase, RecognitionDecision
 from issuers.models import Institution, Role
-from issuers.permissions import require_role
+from issuers.permissions import may_read, require_role, visible_issuers
 from verification.report import COULD_NOT_CHECK as VERDICTS_COULD_NOT_CHECK
 from verification.report import HEADLINES, Verdict
 
@@ -31,21 +32,28 @@ COULD_NOT_CHECK = frozenset(str(verdict) for verdict in VERDICTS_COULD_NOT_CHECK
 GRANTING = (RecognitionDecision.Outcome.CREDIT, RecognitionDecision.Outcome.EXEMPTION)
 
 
-def cases_of(institution: Institution) -> QuerySet[RecognitionCase]:
-    """The institution's cases, those needing review first."""
-    return (
-        RecognitionCase.objects.filter(institution=institution)
-        .select_related("module")
-        .order_by("-needs_review", "-opened_at")
-    )
+def cases_of(institution: Institution, user: User) -> QuerySet[RecognitionCase]:
+    """The institution's cases ``user`` may read, those needing review first. A case is for
+    its module's issuer: staff of some issuers read the cases for those issuers' modules
+    only (``issuers.permissions.visible_issuers``)."""
+    found = RecognitionCase.objects.filter(institution=institution)
+    visible = visible_issuers(user, institution)
+    if visible is not None:
+        found = found.filter(module__issuer_id__in=visible)
+    return found.select_related("module").order_by("-needs_review", "-opened_at")
 
 
 def case_for(
     user: User, institution: Institution, case_id: uuid.UUID, role: Role | None
 ) -> RecognitionCase:
-    """The institution's case; 404 for any other, 403 if ``user`` lacks ``role`` (``None``:
-    every member may read it)."""
-    found = get_object_or_404(RecognitionCase, pk=case_id, institution=institution)
+    """The institution's case; 404 for any other and for a case on a sibling issuer's module
+    when ``user``'s roles are for other issuers only, 403 if ``user`` lacks ``role``
+    (``None``: every member who may read it)."""
+    found = get_object_or_404(
+        RecognitionCase.objects.select_related("module"), pk=case_id, institution=institution
+    )
+    if not may_read(user, institution, found.module.issuer_id):
+        raise Http404
     if role is not None:
         require_role(user, institution, role)
     return found

@@ -1,7 +1,7 @@
 """Recognition pages of the console: the institution's cases (and opening one), and one case
 with its module, the verified evidence in words, matching equivalence statements and the
-append-only decisions. Every member may read; editors and owners change (the services check
-again).
+append-only decisions. Every member may read the cases for the modules of issuers they read
+(``selectors.cases_of``); editors and owners change (the services check again).
 
 The case page's forms all post to the page itself, named by a hidden ``action`` field; each
 operation is one small function below (:data:`OPERATIONS`), so the page keeps one URL.
@@ -60,7 +60,7 @@ def case_list(request: HttpRequest, institution: Institution) -> HttpResponse:
                 return redirect(
                     "manage:recognition_case", institution=institution.slug, case=case.pk
                 )
-    cases = list(selectors.cases_of(institution))
+    cases = list(selectors.cases_of(institution, user))
     context = console_context(
         request,
         institution,

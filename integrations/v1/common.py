@@ -86,8 +86,12 @@ def reachable_issuers(caller: Caller) -> QuerySet[Issuer]:
     if caller.issuer_ids is not None:
         found = found.filter(pk__in=caller.issuer_ids)
     if caller.user is not None:
-        mine = Membership.objects.filter(user=caller.user).values("institution")
-        found = found.filter(institution__in=mine)
+        # A person's institution-wide roles reach every issuer there; issuer roles, that one.
+        mine = Membership.objects.filter(user=caller.user)
+        found = found.filter(
+            Q(institution__in=mine.filter(issuer__isnull=True).values("institution"))
+            | Q(pk__in=mine.filter(issuer__isnull=False).values("issuer"))
+        )
     return found
 
 

@@ -1,9 +1,16 @@
 """Every console URL, requested by a member of another institution, gives 403 or 404 and
-shows none of the institution's data. A console URL missing from this file fails the suite."""
+shows none of the institution's data. A console URL missing from this file fails the suite.
+
+A second column, :data:`SIBLING`, gives each console URL its verdict for a colleague of the
+same institution whose role is for another issuer only: refused, their own issuers' records
+only, or the institution's by design (and why). ``sibling_column`` asks every URL as such a
+colleague of each role; ``tests/security/test_sibling_issuers.py`` runs it (with the API's
+column) and prints the figures."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -278,15 +285,18 @@ def _with_lti(cast: Cast, **kwargs: str) -> dict[str, str]:
 # For each console URL: its arguments, given the institution slug to put in the URL.
 # The objects are always the victim institution's.
 def _case(cast: Cast) -> str:
+    """The victim's recognition case: a learner asks credit for the victim badge."""
     from frameworks.models import RecognitionCase
 
-    return str(
-        RecognitionCase.objects.create(
+    found = RecognitionCase.objects.filter(institution=cast.institution).first()
+    if found is None:
+        found = RecognitionCase.objects.create(
             institution=cast.institution,
-            learner_email="learner@example.com",
+            learner_email="victim-applicant@poly.example",
+            learner_name="Victim Applicant Name",
             module=Achievement.objects.get(pk=_achievement(cast)),
-        ).pk
-    )
+        )
+    return str(found.pk)
 
 
 def _custom_framework(cast: Cast) -> tuple[int, int]:
@@ -583,6 +593,8 @@ SECRETS = [
     "victim-client",
     "Victim Canvas link",
     "Victim Course Title",
+    "victim-applicant@poly.example",
+    "Victim Applicant Name",
 ]
 
 
@@ -765,3 +777,300 @@ def test_a_persons_api_access_is_theirs_alone(client: Client, cast: Cast) -> Non
     assert StaffToken.objects.get(pk=token.pk).revoked_at is None
     assert AccessToken.objects.filter(user=cast.owner).count() == 1
     assert not StaffToken.objects.filter(user=cast.outsider).exists()
+
+
+# --------------------------------------------------------------------------------------------
+# The sibling-issuer column: a colleague whose role is for another issuer of the same
+# institution (an owner, editor, awarder or viewer of that issuer only) reads and changes
+# nothing of the victim issuer's. A console URL missing from SIBLING fails the suite.
+# --------------------------------------------------------------------------------------------
+
+# What the issuer-scoped colleague gets, per method:
+REFUSED = "refused"  # 403 (an institution-wide role is needed), 404 (the victim issuer's record)
+OWN_ONLY = "own only"  # any member opens it (200); it shows and counts their issuers' records only
+SHARED = "shared"  # the institution's, by design (see why): any member reads it (200)
+
+
+@dataclass(frozen=True)
+class Sibling:
+    """One console URL's verdict for GET and for POST, and why it is the right one."""
+
+    get: str
+    post: str
+    why: str
+
+
+OWNERS = Sibling(REFUSED, REFUSED, "the institution's own settings: institution-wide owners only")
+EDITORS = Sibling(REFUSED, REFUSED, "the institution's catalogue: institution-wide editors only")
+AWARDERS = Sibling(REFUSED, REFUSED, "course awards of every issuer: institution-wide awarders")
+RECORD = Sibling(REFUSED, REFUSED, "the victim issuer's record: 404, as another institution's")
+ITS_ROLE = Sibling(REFUSED, REFUSED, "acts as the victim issuer: 403 without a role for it")
+DEFINITION = Sibling(
+    SHARED,
+    SHARED,
+    "a micro-credential's definition is the institution's catalogue (published ones are public "
+    "on the achievement page); a POST only reads it again",
+)
+
+SIBLING: dict[str, Sibling] = {
+    "dashboard": Sibling(OWN_ONLY, OWN_ONLY, "its figures count the colleague's own issuers only"),
+    "settings": OWNERS,
+    "issuers": Sibling(SHARED, SHARED, "the issuers' public profiles (each has a public page)"),
+    "issuer_create": OWNERS,
+    "issuer_edit": ITS_ROLE,
+    "members": OWNERS,
+    "member_invite": OWNERS,
+    "member_role": OWNERS,
+    "member_remove": OWNERS,
+    "invitation_cancel": OWNERS,
+    "audit": OWNERS,
+    "issuer_keys": ITS_ROLE,
+    "issuer_key_rotate": ITS_ROLE,
+    "issuer_key_withdraw": ITS_ROLE,
+    "achievements": Sibling(SHARED, SHARED, DEFINITION.why),
+    "achievement_create": Sibling(
+        OWN_ONLY, OWN_ONLY, "offers the issuers the colleague edits for; the victim's is refused"
+    ),
+    "achievement_detail": DEFINITION,
+    "achievement_edit": ITS_ROLE,
+    "achievement_preview": DEFINITION,
+    "achievement_publish": ITS_ROLE,
+    "achievement_placement": Sibling(
+        SHARED, REFUSED, "where a definition sits; editors of its issuer change it"
+    ),
+    "award_create": ITS_ROLE,
+    "awards": Sibling(OWN_ONLY, OWN_ONLY, "lists the awards of the colleague's own issuers only"),
+    "award_detail": RECORD,
+    "award_revoke": RECORD,
+    "award_suspend": RECORD,
+    "award_reinstate": RECORD,
+    "award_reissue": RECORD,
+    "award_resend": RECORD,
+    "awards_revoke": Sibling(
+        OWN_ONLY, OWN_ONLY, "offers and matches the awards of issuers the colleague edits for only"
+    ),
+    "identity_changes": Sibling(
+        REFUSED, REFUSED, "learners' requests across issuers: institution-wide staff only"
+    ),
+    "bulk_upload": ITS_ROLE,
+    "bulk_template": Sibling(SHARED, SHARED, "an empty CSV template of a definition"),
+    "bulk_batch": RECORD,
+    "bulk_progress": RECORD,
+    "bulk_start": RECORD,
+    "bulk_cancel": RECORD,
+    "bulk_retry": RECORD,
+    "bulk_results": RECORD,
+    "frameworks": Sibling(
+        SHARED, REFUSED, "the institution's policies and frameworks; owners choose policies"
+    ),
+    "competencies_import": EDITORS,
+    "competencies_search": Sibling(SHARED, SHARED, "the institution's competency frameworks"),
+    "competency_framework_create": EDITORS,
+    "competency_framework": Sibling(SHARED, SHARED, "the institution's competency framework"),
+    "competency_framework_edit": EDITORS,
+    "competency_item_create": EDITORS,
+    "competency_item_edit": EDITORS,
+    "competency_item_move": EDITORS,
+    "competency_item_retire": EDITORS,
+    "competency_item_delete": EDITORS,
+    "pathways": Sibling(
+        OWN_ONLY,
+        OWN_ONLY,
+        "pathways are the institution's; completions under review and a learner's progress "
+        "show the colleague's own issuers' awards only",
+    ),
+    "pathways_deactivated": Sibling(SHARED, SHARED, "the institution's pathway definitions"),
+    "pathway_create": EDITORS,
+    "pathway_edit": Sibling(SHARED, REFUSED, "a pathway's definition; institution editors edit"),
+    "pathway_set_active": EDITORS,
+    "pathway_review": EDITORS,
+    "recognition": Sibling(
+        OWN_ONLY, OWN_ONLY, "lists the cases for the colleague's own issuers' modules only"
+    ),
+    "recognition_case": RECORD,
+    "equivalences": Sibling(SHARED, SHARED, "the institution's equivalence statements"),
+    "equivalence_create": EDITORS,
+    "equivalence_detail": Sibling(SHARED, SHARED, "an equivalence statement: no learner in it"),
+    "api_tokens": OWNERS,
+    "api_token_revoke": OWNERS,
+    "api_clients": OWNERS,
+    "api_client_revoke": OWNERS,
+    **{name: OWNERS for name in _names() if name.startswith("webhook")},
+    "signon": OWNERS,
+    "signon_edit": OWNERS,
+    "signon_remove": OWNERS,
+    "lti": EDITORS,
+    "lti_platform_new": OWNERS,
+    "lti_platform_edit": OWNERS,
+    "lti_platform_remove": OWNERS,
+    "lti_invite_new": OWNERS,
+    "lti_invite_revoke": OWNERS,
+    "lti_check": AWARDERS,
+    "lti_decide": AWARDERS,
+}
+
+# What a colleague of another issuer may know anyway: the institution and its issuers.
+INSIDER = {"Poly Technic", "理工学院", "poly-engineering"}
+ISSUER_ROLES = [Role.OWNER, Role.EDITOR, Role.AWARDER, Role.VIEWER]
+# Sent with POST_DATA to the pages that let a colleague choose: the victim issuer's things.
+SIBLING_POST: dict[str, dict[str, str]] = {
+    "achievement_create": {"issuer": "poly-engineering", "slug": "hijack"},
+    # Without "confirm": the page counts what matched (a count is an answer too).
+    "awards_revoke": {"references": "victim-learner@poly.example", "confirm": ""},
+    "recognition": {"learner_email": "victim-learner@poly.example"},
+}
+# Asked of the pages that look a learner up: the victim issuer's learner.
+SIBLING_GET = {"pathways": "?email=victim-learner%40poly.example"}
+
+
+def test_every_console_url_has_a_sibling_verdict() -> None:
+    """Every console URL of an institution has one; the PUBLIC and PERSONAL ones name none,
+    and show a colleague, as anyone, only what is their own."""
+    missing = sorted(set(_names()) - PUBLIC - PERSONAL - set(SIBLING))
+    assert missing == [], f"Give these console URLs a sibling-issuer verdict: {missing}"
+    assert set(SIBLING) <= set(SCOPED)
+    assert all(
+        v.get in {REFUSED, OWN_ONLY, SHARED} and v.post in {REFUSED, OWN_ONLY, SHARED}
+        for v in SIBLING.values()
+    )
+
+
+def make_colleague(cast: Cast) -> tuple[Any, Membership]:
+    """A colleague of the victim issuer's: staff of the institution's other issuer only, with
+    one award of their own issuer to see."""
+    from tests.base import make_issuer, make_user
+
+    own = make_issuer(cast.institution, "poly-arts", cast.owner)
+    colleague = make_user("colleague@poly.example", "Cole Colleague")
+    membership = Membership.objects.create(
+        user=colleague, institution=cast.institution, issuer=own, role=Role.OWNER
+    )
+    badge = achievement_services.create_achievement(
+        actor=cast.owner,
+        issuer=own,
+        slug="own-badge",
+        name_en="Own Badge",
+        description_en="Own description",
+        criteria_en="Own criteria",
+    )
+    draft = badge_selectors.draft_of(badge)
+    assert draft is not None
+    version = achievement_services.publish_version(actor=cast.owner, version=draft)
+    awarding_services.award_badge(
+        actor=cast.owner, version=version, email="own-learner@poly.example", name="Own Learner"
+    )
+    return colleague, membership
+
+
+def victim_everything(cast: Cast, inv: Invitation) -> dict[str, dict[str, Any]]:
+    """Every console URL's arguments, once every record of the victim issuer (and of its
+    institution) exists, so that every list has something to leak."""
+    for build in (_batch, _api_token, _delivery, _identity_provider, _api_client, _key, _case):
+        build(cast)
+    _with_lti(cast)
+    _custom_framework(cast)
+    _pathway(cast)
+    _statement(cast)
+    _completion(cast)
+    return {name: SCOPED[name](cast, cast.institution.slug, inv) for name in SIBLING}
+
+
+def sibling_secrets(cast: Cast) -> list[str]:
+    """What only the victim issuer's staff may read: its learners, awards, uploads, token."""
+    award = Award.objects.filter(issuer=cast.issuer).order_by("created_at")[0]
+    return [
+        "victim-learner@poly.example",
+        "Victim Learner Name",
+        str(award.pk),
+        str(BulkBatch.objects.get(issuer=cast.issuer).pk),
+        "victim-badge.csv",
+        "Victim LMS token",
+        "victim-applicant@poly.example",
+        "Victim Applicant Name",
+    ]
+
+
+def _sibling_state(cast: Cast) -> tuple[object, ...]:
+    from frameworks.models import (
+        CompetencyItem,
+        EquivalenceStatement,
+        Pathway,
+        PathwayCompletion,
+        RecognitionCase,
+    )
+    from issuers.models import AuditEvent
+
+    return (
+        _badge_state(cast),
+        list(Membership.objects.filter(institution=cast.institution).values_list("pk", "role")),
+        list(Invitation.objects.values_list("pk", "cancelled_at")),
+        list(cast.institution.issuers.values_list("slug", "name_en", "url", "email")),
+        AuditEvent.objects.filter(institution=cast.institution).count(),
+        list(Pathway.objects.values_list("pk", "title_en", "is_active")),
+        list(PathwayCompletion.objects.values_list("pk", "needs_review")),
+        list(RecognitionCase.objects.values_list("pk", "needs_review", "reviewed_at")),
+        list(EquivalenceStatement.objects.values_list("pk", "status", "title")),
+        list(CompetencyItem.objects.values_list("pk", "label", "code", "retired_at")),
+    )
+
+
+def sibling_column(client: Client, cast: Cast, inv: Invitation) -> tuple[list[str], list[str]]:
+    """Every console URL requested by an issuer-scoped colleague of each role, GET and POST:
+    ``(reads, writes)`` where the verdict does not hold (empty when all is well)."""
+    colleague, membership = make_colleague(cast)
+    kwargs = victim_everything(cast, inv)
+    secrets = sibling_secrets(cast)
+    everything = [s for s in SECRETS if s not in INSIDER] + secrets
+    reads: list[str] = []
+    writes: list[str] = []
+    for role in ISSUER_ROLES:
+        Membership.objects.filter(pk=membership.pk).update(role=role)
+        before = _sibling_state(cast)
+        client.force_login(colleague)
+        for name, verdict in sorted(SIBLING.items()):
+            for method, expected, found in (
+                ("get", verdict.get, reads),
+                ("post", verdict.post, writes),
+            ):
+                url = reverse(f"manage:{name}", kwargs=kwargs[name])
+                sent = {**POST_DATA, **SIBLING_POST.get(name, {})} if method == "post" else {}
+                if method == "post":
+                    response = client.post(url, sent)
+                else:
+                    url += SIBLING_GET.get(name, "")
+                    response = client.get(url)
+                status = response.status_code
+                where = f"{role} {method.upper()} {name} → {status}"
+                if expected == REFUSED and status not in {403, 404, 405}:
+                    found.append(f"{where}: not refused")
+                # An open page opens for the colleague's strongest role (their issuer's owner);
+                # a weaker one may lack the role the page needs anywhere (403).
+                opens = {200} if role == Role.OWNER else {200, 403}
+                if expected != REFUSED and method == "get" and status not in opens:
+                    found.append(f"{where}: an open page did not open")
+                # What the colleague typed (the URL, echoed in the language switch, and a
+                # posted address) is not something the page disclosed.
+                body = response.content.decode().replace(url, "")
+                shown = secrets if status == 200 else everything
+                shown = [s for s in shown if s not in sent.values()]
+                leaked = [s for s in shown if s in body]
+                if leaked:
+                    found.append(f"{where}: shows {leaked}")
+                counted = response.context.get("matched") if response.context else None
+                if counted:
+                    found.append(f"{where}: counts {counted} of the victim issuer's awards")
+                if _sibling_state(cast) != before:
+                    found.append(f"{where}: changed the victim issuer's records")
+                    before = _sibling_state(cast)
+    # The colleague does read their own issuer's: the lists are not merely empty.
+    Membership.objects.filter(pk=membership.pk).update(role=Role.VIEWER)
+    listed = client.get(reverse("manage:awards", args=[cast.institution.slug]))
+    assert "own-learner@poly.example" in listed.content.decode()
+    dashboard = client.get(reverse("manage:dashboard", args=[cast.institution.slug]))
+    assert dashboard.context["reach"]["awards"] == 1
+    # The victim issuer's own staff do reach every URL: the refusals are about the issuer.
+    client.force_login(cast.owner)
+    for name in SIBLING:
+        status = client.get(reverse(f"manage:{name}", kwargs=kwargs[name])).status_code
+        assert status not in {403, 404}, (name, status)
+    return reads, writes
