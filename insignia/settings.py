@@ -6,7 +6,7 @@ once, so ``manage.py`` run by hand uses the same database, keys and base URL as 
 Outside development and test, ``SECRET_KEY``, ``INSIGNIA_KEY_ENCRYPTION_KEY``,
 ``INSIGNIA_BASE_URL`` and ``DATABASE_URL`` are required.
 
-About 430 lines: every setting is here once, with the comment saying why it has its value.
+About 490 lines: every setting is here once, with the comment saying why it has its value.
 """
 
 from __future__ import annotations
@@ -117,7 +117,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "insignia.middleware.HealthCheckMiddleware",
+    # Outside the rest, so every answer (https redirects, static files, refusals) has a CSP.
+    "insignia.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A client already over its verify limit is refused here, before sessions or its body.
+    "verification.middleware.VerifyFloodMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,7 +138,8 @@ MIDDLEWARE = [
 
 if PRODUCTION:
     # gunicorn serves the collected static files itself; runserver and tests use finders.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    _after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+    MIDDLEWARE.insert(_after_security, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "insignia.urls"
 WSGI_APPLICATION = "insignia.wsgi.application"
@@ -214,10 +219,12 @@ INSIGNIA_ACCOUNT_MAIL_PER_ADDRESS = env.int("INSIGNIA_ACCOUNT_MAIL_PER_ADDRESS",
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-LANGUAGE_COOKIE_NAME = "insignia_language"
+# The __Host- prefix under production, as for the session cookie ("Security headers" below).
+LANGUAGE_COOKIE_NAME = "__Host-insignia_language" if PRODUCTION else "insignia_language"
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_HTTPONLY = True  # read by the server only (LocaleMiddleware)
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", "UTC")
@@ -248,6 +255,9 @@ EMAIL_PORT = env.int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env.optional_str("EMAIL_HOST_USER") or ""
 EMAIL_HOST_PASSWORD = env.optional_str("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
+# Seconds before a mail server that stopped answering is given up on (the notification's row
+# stays locked while a send waits; the sweeper retries it later).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", f"Insignia <no-reply@{_base.hostname}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -402,7 +412,13 @@ INSIGNIA_MAX_IMAGE_PIXELS = env.int("INSIGNIA_MAX_IMAGE_PIXELS", 2048)
 _cache_url = env.optional_str("CACHE_URL") or env.optional_str("REDIS_URL")
 CACHES: dict[str, Any] = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            # A Redis that stops answering costs at most a second, then the rate limits
+            # refuse (common/ratelimit.py) instead of requests hanging on it.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
         if _cache_url
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -441,13 +457,30 @@ INSIGNIA_JSON_MAX_DEPTH = 128
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Security headers. `check --deploy` is clean with production settings (tested).
+# Security headers and cookies (tests/security/test_headers_cookies.py crawls every page for
+# them; `check --deploy` is clean with production settings, tests/test_settings.py).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The Content-Security-Policy of every page (insignia.middleware): no framing, no plugins, no
+# <base>. Inline scripts are still allowed (no script-src yet). The pages an LMS opens in a
+# frame (the LTI login, launch and dynamic registration, @xframe_options_exempt) may be framed
+# from any https page: an LMS frames them from its own host, which may be none of the URLs it
+# registered (Canvas's issuer is canvas.instructure.com, its pages each school's host); a test
+# LMS on this machine serves plain http.
+INSIGNIA_CSP = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
+INSIGNIA_LMS_FRAME_ANCESTORS = "https:" if PRODUCTION else "http: https:"
+# Cookies: the session's, the CSRF token's and the language's are read by the server only
+# (the CSRF token reaches htmx from the page, base.html), never sent on another site's POST
+# (Lax), and under production https-only with the __Host- prefix (no Domain, Path=/, so no
+# subdomain can set or shadow them). The campus sign-on and LTI cookies are set by their views
+# (signon, lti): HttpOnly, Secure over https, Lax (LTI: None over https, its launch is a
+# cross-site POST). Django's messages cookie takes the session cookie's flags.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
@@ -456,6 +489,9 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # Renaming signs everyone out once, on the first deployment with these names.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 LOGGING: dict[str, Any] = {
     "version": 1,
