@@ -41,14 +41,16 @@ env = Env(environ(), read_env_file(VAR_DIR / "dev.env") if DEVELOPMENT else None
 
 # Fixed, public values for the test suite only; development gets random ones from var/dev.env.
 _TEST_SECRET_KEY = "test-only-secret-key-not-for-any-deployment-0123456789"  # noqa: S105 - public test value
-_TEST_KEK = "dGVzdC1vbmx5LWtleS1lbmNyeXB0aW9uLWtleS0zMmI"  # base64url of 32 test bytes
+_TEST_KEY_ENCRYPTION_KEY = (
+    "dGVzdC1vbmx5LWtleS1lbmNyeXB0aW9uLWtleS0zMmI"  # base64url of 32 test bytes
+)
 
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")
     INSIGNIA_KEY_ENCRYPTION_KEY: str | None = env.str("INSIGNIA_KEY_ENCRYPTION_KEY")
 elif TESTING:
     SECRET_KEY = env.str("SECRET_KEY", _TEST_SECRET_KEY)
-    INSIGNIA_KEY_ENCRYPTION_KEY = env.str("INSIGNIA_KEY_ENCRYPTION_KEY", _TEST_KEK)
+    INSIGNIA_KEY_ENCRYPTION_KEY = env.str("INSIGNIA_KEY_ENCRYPTION_KEY", _TEST_KEY_ENCRYPTION_KEY)
 else:
     SECRET_KEY = env.optional_str("SECRET_KEY") or ""
     if not SECRET_KEY:

@@ -74,13 +74,18 @@ def active_key(institution: Institution) -> ToolKey:
 
 
 def keyset(institution: Institution) -> dict[str, list[dict[str, Any]]]:
-    """The institution's public keyset: active, next and recently retired keys."""
-    active_key(institution)
+    """The institution's public keyset: active, next and recently retired keys. Reads only
+    the public halves, so it is served even when the key-encryption key is not at hand (a key
+    made on first use needs it: :class:`~issuers.keys.SigningUnavailable` then)."""
+    if not ToolKey.objects.filter(institution=institution, state=KeyState.ACTIVE).exists():
+        with transaction.atomic():
+            active_key(institution)
     since = timezone.now() - RETIRED_LISTED
     keys = ToolKey.objects.filter(institution=institution).exclude(
         state=KeyState.RETIRED, retired_at__lt=since
     )
-    return {"keys": [public_jwk(key.public_key_pem) for key in keys.order_by("created_at")]}
+    pems = keys.order_by("created_at").values_list("public_key_pem", flat=True)
+    return {"keys": [public_jwk(pem) for pem in pems]}
 
 
 @transaction.atomic

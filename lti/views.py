@@ -31,6 +31,7 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 
 from accounts.models import User
+from issuers.keys import SigningUnavailable
 from issuers.models import Institution
 from lti import keys, launches, registration, services, sync
 from lti.launches import BROWSER_COOKIE
@@ -148,8 +149,15 @@ def _route(request: HttpRequest, current: Launch) -> HttpResponse:
 
 @require_GET
 def jwks(request: HttpRequest, institution: str) -> HttpResponse:
-    """The tool's public keys for this institution (active, next, recently retired)."""
-    response = JsonResponse(keys.keyset(_institution(institution)))
+    """The tool's public keys for this institution (active, next, recently retired); 503 when
+    its first key cannot be made (no key-encryption key), as SAML metadata answers."""
+    try:
+        keyset = keys.keyset(_institution(institution))
+    except SigningUnavailable:
+        response = JsonResponse({"error": "keyset temporarily unavailable"}, status=503)
+        response["Retry-After"] = "60"
+        return response
+    response = JsonResponse(keyset)
     response["Cache-Control"] = "public, max-age=3600"
     return response
 

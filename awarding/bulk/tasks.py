@@ -12,13 +12,23 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from awarding.bulk import selectors
 from badges.notifications import selectors as notification_selectors
 from badges.notifications import tasks as notification_tasks
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # A database restart (S-25) fails the chunk's transaction: try again within a minute
+    # instead of waiting for the sweeper. The chunk is idempotent, so a retry is safe.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=8,
+)
 def issue_batch(batch_id: str) -> int:
     """Issue a running batch chunk by chunk until no pending row is left for this task."""
     from awarding.bulk import services

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from lti import keys
@@ -30,6 +30,25 @@ def test_the_keyset_lists_the_key_deep_linking_responses_are_signed_with(client:
     token = jwt.encode({"x": 1}, key.private_key_pem, algorithm="RS256", headers={"kid": key.kid})
     public = jwt.PyJWK(jwk).key
     assert jwt.decode(token, public, algorithms=["RS256"]) == {"x": 1}
+
+
+def test_the_keyset_is_served_without_the_key_encryption_key_and_a_first_key_waits(
+    client: Client,
+) -> None:
+    """Only public halves are read, so a lost key-encryption key does not take the keyset down
+    (S-28 drill); making a first key needs it, and the answer says so instead of a 500."""
+    cast = make_cast()
+    key = keys.active_key(cast.institution)
+
+    with override_settings(INSIGNIA_KEY_ENCRYPTION_KEY=""):
+        served = client.get(f"/lti/{cast.institution.slug}/jwks.json")
+        first = client.get(f"/lti/{cast.other_institution.slug}/jwks.json")
+
+    assert served.status_code == 200
+    assert [k["kid"] for k in served.json()["keys"]] == [key.kid]
+    assert first.status_code == 503
+    assert first["Retry-After"] == "60"
+    assert not ToolKey.objects.filter(institution=cast.other_institution).exists()
 
 
 def test_each_institution_signs_with_its_own_key() -> None:
