@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.utils import translation
 
 from common.ratelimit import over
-from verification.ratelimit import client_key
+from verification.ratelimit import BURST_SECONDS, burst_limit, client_key
 
 API_PATH = "/api/v1/verify"
 PAGE_PATH = "/verify"
@@ -35,7 +35,10 @@ class VerifyFloodMiddleware:
         )
         if not verifies or settings.SESSION_COOKIE_NAME in request.COOKIES:
             return self.get_response(request)
-        retry = over("verify", client_key(request), limit=settings.INSIGNIA_VERIFY_RATE_LIMIT)
+        client, per_minute = client_key(request), settings.INSIGNIA_VERIFY_RATE_LIMIT
+        retry = over("verify", client, limit=per_minute) or over(
+            "verify-burst", client, limit=burst_limit(per_minute), window=BURST_SECONDS
+        )
         if retry is None:
             return self.get_response(request)
         if path == API_PATH:

@@ -96,3 +96,16 @@ def test_when_the_cache_is_unreachable_verification_is_refused_not_a_500(
 
     assert response.status_code == 429
     assert response["Retry-After"] == "5"
+
+
+def test_a_client_cannot_spend_its_whole_minute_in_one_burst(
+    client: Client, demo: Award, settings: Settings
+) -> None:
+    settings.INSIGNIA_VERIFY_RATE_LIMIT = 40  # a burst of 10 per 10 seconds
+    body = {"credential": demo.credential_json}
+    answers = [
+        client.post("/api/v1/verify", body, content_type="application/json").status_code
+        for _ in range(12)
+    ]
+
+    assert answers == [200] * 10 + [429] * 2
