@@ -436,6 +436,8 @@ INSIGNIA_CARD_FONT_BOLD = env.optional_str("INSIGNIA_CARD_FONT_BOLD") or ""
 INSIGNIA_VERIFY_RATE_LIMIT = env.int("INSIGNIA_VERIFY_RATE_LIMIT", 60)
 INSIGNIA_RECIPIENT_RATE_LIMIT = env.int("INSIGNIA_RECIPIENT_RATE_LIMIT", 10)
 INSIGNIA_VERIFY_MAX_IN_FLIGHT = env.int("INSIGNIA_VERIFY_MAX_IN_FLIGHT", 4)
+# One client's verifications running at once, across every web process (S-19).
+INSIGNIA_VERIFY_MAX_IN_FLIGHT_PER_CLIENT = env.int("INSIGNIA_VERIFY_MAX_IN_FLIGHT_PER_CLIENT", 2)
 INSIGNIA_FETCH_DEADLINE = 10.0
 # One budget per verification (verification.budget), whatever the entry point (page, API,
 # CLI, backpack import, recognition evidence, re-checks): a wall-clock deadline in seconds for

@@ -7,7 +7,8 @@ is the address the outermost trusted proxy saw, counted from the right of ``X-Fo
 Entries a client wrote itself further left are never used, so a spoofed header buys no extra
 quota (S-19). Over the limit the caller answers 429 with ``Retry-After``.
 
-Shedding: at most ``INSIGNIA_VERIFY_MAX_IN_FLIGHT`` verifications run at once per process;
+Shedding: at most ``INSIGNIA_VERIFY_MAX_IN_FLIGHT`` verifications run at once per process,
+and at most ``INSIGNIA_VERIFY_MAX_IN_FLIGHT_PER_CLIENT`` of one client's across all processes;
 one more is refused at once with 429 rather than queued behind the others.
 
 The verify page and the verify API both go through :func:`verify_within_limits`, so they
@@ -20,11 +21,13 @@ minute whichever door they use.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -107,6 +110,33 @@ def slot() -> Iterator[None]:
             _in_flight -= 1
 
 
+@contextmanager
+def client_slot(key: str) -> Iterator[None]:
+    """Hold one of the ``INSIGNIA_VERIFY_MAX_IN_FLIGHT_PER_CLIENT`` verifications ``key`` may
+    have running at once, across every process (a counter in the shared cache), or raise
+    :class:`Shed` at once. A burst a client was allowed by the minute's count then runs a few
+    at a time instead of taking every worker at once (S-19). The counter expires on its own if
+    a process dies holding it; a cache that cannot be reached refuses."""
+    limit = settings.INSIGNIA_VERIFY_MAX_IN_FLIGHT_PER_CLIENT
+    name = f"insignia:inflight:{key}"
+    try:
+        cache.add(name, 0, timeout=60)
+        running = cache.incr(name)
+    except ValueError:  # expired between add and incr
+        cache.set(name, 1, timeout=60)
+        running = 1
+    except Exception:  # the cache backend's own errors, as in common.ratelimit.hit
+        raise Shed from None
+    try:
+        if running > limit:
+            raise Shed
+        yield
+    finally:
+        # Expired or unreachable: the counter expires on its own.
+        with contextlib.suppress(Exception):
+            cache.decr(name)
+
+
 class Limited(Exception):
     """Refused before verifying: over a rate limit, or too many verifications in flight."""
 
@@ -130,12 +160,12 @@ def verify_within_limits(request: HttpRequest, asked: pipeline.VerifyRequest) ->
         retry = recipient_limit(request)
     if retry is not None:
         raise Limited(retry)
-    return _in_a_slot(asked)
+    return _in_a_slot(person_key(request), asked)
 
 
-def _in_a_slot(asked: pipeline.VerifyRequest) -> Report:
+def _in_a_slot(key: str, asked: pipeline.VerifyRequest) -> Report:
     try:
-        with slot():
+        with client_slot(key), slot():
             return pipeline.verify(asked)
     except Shed:
         raise Limited(1) from None
@@ -147,4 +177,4 @@ def verify_as(key: str, asked: pipeline.VerifyRequest) -> Report:
     retry = count_verification(key)
     if retry is not None:
         raise Limited(retry)
-    return _in_a_slot(asked)
+    return _in_a_slot(key, asked)

@@ -17,6 +17,7 @@ from pytest_django.fixtures import Settings
 from badges.models import Award
 from tests.badges.helpers import award, make_published
 from tests.base import Cast
+from verification import ratelimit
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +110,15 @@ def test_a_client_cannot_spend_its_whole_minute_in_one_burst(
     ]
 
     assert answers == [200] * 10 + [429] * 2
+
+
+def test_one_client_runs_at_most_its_share_of_verifications_at_once(settings: Settings) -> None:
+    settings.INSIGNIA_VERIFY_MAX_IN_FLIGHT_PER_CLIENT = 2
+    with ratelimit.client_slot("203.0.113.5"), ratelimit.client_slot("203.0.113.5"):
+        with pytest.raises(ratelimit.Shed), ratelimit.client_slot("203.0.113.5"):
+            pass
+        with ratelimit.client_slot("198.51.100.7"):  # another client is not held up
+            pass
+    # Every slot is given back: the first client may run two again.
+    with ratelimit.client_slot("203.0.113.5"), ratelimit.client_slot("203.0.113.5"):
+        pass
