@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SEMGREP := var/tools/semgrep/bin/semgrep
 
-.PHONY: run test install system-deps interop-deps lint imports types migrations-check messages-check pytest messages clean semgrep supply-chain
+.PHONY: run test install system-deps interop-deps lint imports types migrations-check messages-check pytest messages clean semgrep supply-chain fuzz
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Insignia needs Python 3.11; found " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11.")'
@@ -80,6 +80,10 @@ semgrep: $(SEMGREP)
 ## supply-chain: bandit, semgrep (our rules, offline), version floors, the offline advisory check, the SBOM (var/sbom.json)
 supply-chain: $(STAMP) $(SEMGREP)
 	$(BIN)/python scripts/supply_chain.py
+
+## fuzz: the S-30 fuzz pass (verify API and page, bulk CSV/XLSX parser, baking extractors, status lists) within INSIGNIA_FUZZ_SECONDS (120); INSIGNIA_FUZZ_SEED replays a failure
+fuzz: $(STAMP)
+	INSIGNIA_ENV=test INSIGNIA_FUZZ=1 $(BIN)/python scripts/with_postgres.py $(BIN)/pytest -s -p no:cacheprovider tests/fuzz $(PYTEST_ARGS)
 
 ## messages: extract new strings into the catalogues and compile them (needs GNU gettext)
 messages: $(STAMP)

@@ -458,7 +458,8 @@ if DEVELOPMENT:
     INSIGNIA_FETCH_ALLOWLIST = {h: h for h in env.list("INSIGNIA_DEV_LOOPBACK_HOSTS", [])}
 # JSON request bodies of our DRF views (``common.parsers.JSONParser``): deeper nesting is a 400.
 INSIGNIA_JSON_MAX_DEPTH = 128
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# 7 MiB: the API takes a 5 MiB image as base64 (about 6.7 MiB) and answers its own errors.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 7 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Security headers and cookies (tests/security/test_headers_cookies.py crawls every page for

@@ -320,9 +320,10 @@ def expand(document: JsonObject) -> list[Any]:
     except jsonld.JsonLdError as error:
         _reraise_cause(error)
         raise CanonicalizationError(str(error)) from error
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as error:
         # pyld has no input validation of its own for some malformed values (e.g. a context
-        # URL with a space raises ValueError in its IRI resolver): report, never crash.
+        # URL with a space raises ValueError in its IRI resolver; an integer past any float
+        # in a context raises OverflowError when pyld keys its cache): report, never crash.
         raise CanonicalizationError(f"{type(error).__name__}: {error}") from error
     if dropped:
         raise SafeModeError(f"undefined term(s) would be dropped: {sorted(map(str, dropped))}")

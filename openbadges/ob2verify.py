@@ -89,6 +89,8 @@ def verification_type(assertion: dict[str, Any]) -> str:
     """``hosted``, ``signed`` or ``""`` (``verification`` or its alias ``verify``)."""
     node = assertion.get("verification", assertion.get("verify"))
     kind = node.get("type") if isinstance(node, dict) else None
+    if not isinstance(kind, str):  # a list or object is no verification type (nor hashable)
+        return ""
     if kind in HOSTED:
         return "hosted"
     if kind in SIGNED:

@@ -230,14 +230,22 @@ def identifier_matches(typed: str, identity: JsonObject) -> bool:
         return False
     candidates = {typed.strip(), normalize_identifier(kind, typed)}
     if identity.get("hashed") is not True:
-        return any(hmac.compare_digest(c, stored) for c in candidates)
+        return any(_same(c, stored) for c in candidates)
     algorithm, _, digest = stored.partition("$")
     salt = identity.get("salt") or ""
     if algorithm.lower() != "sha256" or not digest or not isinstance(salt, str):
         return False
     return any(
-        hmac.compare_digest(hashlib.sha256((c + salt).encode("utf-8")).hexdigest(), digest.lower())
+        _same(hashlib.sha256((c + salt).encode("utf-8")).hexdigest(), digest.lower())
         for c in candidates
+    )
+
+
+def _same(typed: str, stored: str) -> bool:
+    """Constant-time equality of two texts. ``hmac.compare_digest`` refuses ``str`` holding
+    anything but ASCII (a typed 李华@例子.中国 was a 500), so it compares their UTF-8 bytes."""
+    return hmac.compare_digest(
+        typed.encode("utf-8", "surrogatepass"), stored.encode("utf-8", "surrogatepass")
     )
 
 
@@ -272,9 +280,7 @@ def email_matches(typed_email: str, identity: JsonObject) -> bool:
         return False
     candidates = {typed_email, normalize_email(typed_email)}
     if identity.get("hashed") is not True:
-        return any(hmac.compare_digest(c, stored) for c in candidates) or (
-            normalize_email(stored) in candidates
-        )
+        return any(_same(c, stored) for c in candidates) or (normalize_email(stored) in candidates)
     algorithm, _, digest = stored.partition("$")
     if algorithm.lower() not in ("sha256", "md5") or not digest:
         return False
@@ -283,7 +289,7 @@ def email_matches(typed_email: str, identity: JsonObject) -> bool:
         return False
     for candidate in candidates:
         computed = hashlib.new(algorithm.lower(), (candidate + salt).encode("utf-8")).hexdigest()
-        if hmac.compare_digest(computed, digest.lower()):
+        if _same(computed, digest.lower()):
             return True
     return False
 

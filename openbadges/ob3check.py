@@ -201,7 +201,7 @@ def check_credential(credential: Any) -> list[str]:
     else:
         if "VerifiableCredential" not in types:
             problems.append("$.type must contain 'VerifiableCredential'")
-        if not {"OpenBadgeCredential", "AchievementCredential"} & set(types):
+        if not any(t in ("OpenBadgeCredential", "AchievementCredential") for t in types):
             problems.append("$.type must contain 'OpenBadgeCredential'")
     for key in ("validFrom", "validUntil", "awardedDate"):
         problems += _datetime(credential, key, "$")

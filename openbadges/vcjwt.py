@@ -57,6 +57,8 @@ def _b64json(part: str, what: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
         value = json.loads(raw)
+        # "\ud800" is valid JSON but no text (nothing could show or hash it): refused too.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (binascii.Error, ValueError, RecursionError):
         raise VcJwtError("malformed", f"the JWT {what} is not base64url JSON") from None
     if not isinstance(value, dict):

@@ -17,6 +17,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from rest_framework.views import APIView
 
 from verification import pipeline, ratelimit, services
@@ -59,6 +60,13 @@ class VerifyAPI(APIView):
         receipt = serializers.BooleanField(
             required=False, default=False, help_text="Also sign and store a receipt."
         )
+
+        def validate_credential(self, value: Any) -> Any:
+            # A JSON string may escape a lone surrogate (\ud800), which no UTF-8 text holds:
+            # refused as the text fields refuse it, not a 500 later.
+            if isinstance(value, str):
+                ProhibitSurrogateCharactersValidator()(value)
+            return value
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             given = [k for k in ("url", "credential", "image") if attrs.get(k) not in (None, "")]
@@ -107,6 +115,10 @@ class VerifyAPI(APIView):
                 OpenApiTypes.OBJECT,
                 description="Nothing verifiable was found; the body is a report with verdict "
                 "bad_input.",
+            ),
+            415: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="The body is not JSON, a form or multipart form data.",
             ),
             429: OpenApiResponse(
                 OpenApiTypes.OBJECT, description="Rate limited or overloaded; see Retry-After."

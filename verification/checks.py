@@ -225,6 +225,15 @@ def _proof_failure(error: Exception) -> Check:
     )
 
 
+def _suite_of(proof: dict[str, Any]) -> tuple[Any, Any]:
+    """``(type, cryptosuite)`` of a proof; a list or an object in either field (the proof is
+    JSON from anyone) is no suite we know, and cannot be looked up in a set."""
+    kind, suite = proof.get("type"), proof.get("cryptosuite")
+    if isinstance(kind, list | dict) or isinstance(suite, list | dict):
+        return ("", "")
+    return kind, suite
+
+
 def proof_and_key(document: dict[str, Any], *, now: datetime) -> ProofOutcome:
     """Verify every Data Integrity proof we understand; each key must be the issuer's."""
     found = proofs(document)
@@ -234,7 +243,7 @@ def proof_and_key(document: dict[str, Any], *, now: datetime) -> ProofOutcome:
             Check("proof", Status.FAIL, "no_proof", message),
             Check("issuer_key", Status.SKIP, "no_proof", _("No signature, so no key to check.")),
         )
-    ours = [p for p in found if (p.get("type"), p.get("cryptosuite")) in SUPPORTED_SUITES]
+    ours = [p for p in found if _suite_of(p) in SUPPORTED_SUITES]
     if not ours:
         kinds = ", ".join(sorted({f"{p.get('type')}/{p.get('cryptosuite')}" for p in found}))
         return ProofOutcome(

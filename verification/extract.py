@@ -93,6 +93,12 @@ def parse_json(text: str | bytes) -> dict[str, Any]:
         raise InputProblem("not_object", _("The JSON is not a credential (not an object)."))
     if _depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise InputProblem("too_deep", _("The credential is nested too deeply."))
+    try:  # "\ud800" is valid JSON but no text: every page, report and hash would fail on it
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputProblem(
+            "not_json", _("This is not valid JSON."), "a lone surrogate (\\ud800-\\udfff)"
+        ) from None
     return data
 
 

@@ -45,16 +45,16 @@ def _gbk_read_as_utf8(text: str) -> bool:
 
 def decode_csv(data: bytes) -> str:
     """Text of a CSV file: UTF-8 (a BOM is dropped), else GB18030 (a superset of GBK)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        if not _gbk_read_as_utf8(text):
-            return text
-    try:
+        if data.startswith(b"\xef\xbb\xbf"):  # a BOM says UTF-8: no other reading
+            return data[3:].decode("utf-8")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if not _gbk_read_as_utf8(text):
+                return text
         return data.decode("gb18030")
     except UnicodeDecodeError:
         raise ValidationError(

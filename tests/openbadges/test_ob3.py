@@ -199,3 +199,11 @@ def test_the_structural_checks_catch_what_the_strict_schema_rejects(
     mutate(credential)
     problems = check_credential(credential)
     assert any(problem in p for p in problems), problems
+
+
+def test_a_non_ascii_address_is_compared_not_a_crash() -> None:
+    """``hmac.compare_digest`` refuses non-ASCII ``str``: found by the fuzz pass (a 500)."""
+    plain = {"type": "IdentityObject", "identityType": "emailAddress", "hashed": False}
+    assert ob3.email_matches("李华@例子.中国", {**plain, "identityHash": "李华@例子.中国"})
+    assert not ob3.email_matches("李华@例子.中国", {**plain, "identityHash": "ada@example.com"})
+    assert not ob3.email_matches("ada@example.com", {**plain, "identityHash": "李华@例子.中国"})
