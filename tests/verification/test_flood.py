@@ -9,17 +9,26 @@ nothing read its body. A signed-in person is still counted by their account in t
 from __future__ import annotations
 
 import socket
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client, override_settings
 from pytest_django.fixtures import Settings
 
+import common.ratelimit
 from badges.models import Award
 from tests.badges.helpers import award, make_published
 from tests.base import Cast
 from verification import ratelimit
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def one_rate_limit_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rate limits' clock stands still, so a test's requests never straddle the edge of a
+    fixed window (a request landing in the next minute was a flaky pass of the limit)."""
+    monkeypatch.setattr(common.ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
 
 
 @pytest.fixture

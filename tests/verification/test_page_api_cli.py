@@ -6,12 +6,14 @@ import base64
 import io
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from pytest_django.fixtures import Settings
 
+import common.ratelimit
 from badges.models import Award
 from openbadges import baking
 from tests.badges.helpers import award, make_published
@@ -19,6 +21,13 @@ from tests.base import Cast, png_bytes
 from verification.models import Receipt
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def one_rate_limit_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rate limits' clock stands still, so a test's requests never straddle the edge of a
+    fixed window (a request landing in the next minute was a flaky pass of the limit)."""
+    monkeypatch.setattr(common.ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
 
 
 @pytest.fixture
