@@ -15,6 +15,15 @@ its inputs. We cache its result when
 
 Keys use object identity; each entry keeps strong references to the objects whose ids it uses,
 so an id cannot be recycled while its entry lives. Anything else goes straight to pyld.
+
+Expansion then spends a fifth of its time in ``JsonLdProcessor._expand_iri`` (a term or
+compact IRI to a full IRI; ~200 calls per credential, nearly all for the same few dozen
+keys). Outside context processing (no ``local_ctx``) it is a pure function of the frozen
+active context, the value, ``base`` and ``vocab``, so it is memoized the same way. Two of
+pyld's module helpers that it calls ~400 times per credential, ``_is_keyword`` (a list
+scan) and ``_is_absolute_iri`` (``re.match`` with a pattern string, looked up in ``re``'s
+cache on every call), are replaced by equivalents over a set and a compiled pattern.
+
 The cache changes no output: ``tests/openbadges/test_pyldcache.py`` compares canonical
 N-Quads with and without it, byte for byte, over generated credentials.
 """
@@ -22,17 +31,27 @@ N-Quads with and without it, byte for byte, over generated credentials.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
+import pyld.jsonld
 from frozendict import frozendict
 from pyld.jsonld import JsonLdProcessor
 
 MAX_ENTRIES: Final = 4096
+#: Memoized IRI expansions; the memo is emptied when it reaches this size.
+MAX_IRI_ENTRIES: Final = 65_536
 
 _ORIGINAL: Final[Callable[..., Any]] = JsonLdProcessor._process_context
+_ORIGINAL_EXPAND_IRI: Final[Callable[..., Any]] = JsonLdProcessor._expand_iri
+_ORIGINAL_HELPERS: Final = (pyld.jsonld._is_keyword, pyld.jsonld._is_absolute_iri)
+_iris: dict[tuple[int, str, Any, bool], tuple[Any, Any]] = {}
+_KEYWORDS: Final = frozenset(pyld.jsonld.KEYWORDS)
+# pyld's own pattern (jsonld._is_absolute_iri), compiled once.
+_ABSOLUTE_IRI: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
 _lock = threading.Lock()
 _cache: OrderedDict[tuple[Any, ...], tuple[Any, Any, Any, Any]] = OrderedDict()
 _bundled_ids: dict[int, Any] = {}  # id -> object (strong reference keeps the id valid)
@@ -105,9 +124,52 @@ def _process_context(
     return result
 
 
+def _expand_iri(
+    self: JsonLdProcessor,
+    active_ctx: Any,
+    value: Any,
+    base: Any = None,
+    vocab: bool = False,
+    local_ctx: Any = None,
+    defined: Any = None,
+) -> Any:
+    if local_ctx is None and defined is None and _state["enabled"]:
+        try:
+            entry = _iris.get((id(active_ctx), value, base, bool(vocab)))
+        except TypeError:  # an unhashable value or base: not ours to cache
+            entry = None
+        if entry is not None and entry[0] is active_ctx:
+            return entry[1]
+        if (
+            isinstance(active_ctx, frozendict)
+            and isinstance(value, str)
+            and isinstance(base, str | None)
+        ):
+            result = _ORIGINAL_EXPAND_IRI(self, active_ctx, value, base, vocab)
+            if len(_iris) >= MAX_IRI_ENTRIES:
+                _iris.clear()
+            # The entry holds the context, so its id cannot be reused while the entry lives.
+            _iris[(id(active_ctx), value, base, bool(vocab))] = (active_ctx, result)
+            return result
+    return _ORIGINAL_EXPAND_IRI(self, active_ctx, value, base, vocab, local_ctx, defined)
+
+
+def _is_keyword(value: Any) -> bool:
+    return isinstance(value, str) and value in _KEYWORDS
+
+
+def _is_absolute_iri(value: Any) -> Any:
+    # The same truthy match object (or a falsy value) as pyld's.
+    return isinstance(value, str) and _ABSOLUTE_IRI.match(value)
+
+
 def install() -> None:
-    """Route ``JsonLdProcessor._process_context`` through the cache (idempotent)."""
+    """Route ``_process_context`` and ``_expand_iri`` through the caches and swap in the
+    faster helpers (idempotent)."""
     JsonLdProcessor._process_context = _process_context
+    JsonLdProcessor._expand_iri = _expand_iri
+    pyld.jsonld._is_keyword = _is_keyword
+    pyld.jsonld._is_absolute_iri = _is_absolute_iri
 
 
 def stats() -> dict[str, int]:
@@ -120,14 +182,19 @@ def clear() -> None:
     """Drop every cached processed context."""
     with _lock:
         _cache.clear()
+        _iris.clear()
 
 
 @contextlib.contextmanager
 def disabled() -> Iterator[None]:
-    """Run a block with plain pyld context processing (for byte-for-byte comparisons)."""
+    """Run a block with plain pyld context processing and IRI expansion, and pyld's own
+    helpers (for byte-for-byte comparisons)."""
     previous = _state["enabled"]
+    helpers = (pyld.jsonld._is_keyword, pyld.jsonld._is_absolute_iri)
     _state["enabled"] = False
+    pyld.jsonld._is_keyword, pyld.jsonld._is_absolute_iri = _ORIGINAL_HELPERS
     try:
         yield
     finally:
         _state["enabled"] = previous
+        pyld.jsonld._is_keyword, pyld.jsonld._is_absolute_iri = helpers

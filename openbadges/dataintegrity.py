@@ -12,7 +12,6 @@ Verify (§3.3.2) rebuilds the same bytes from the secured document.
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import json
@@ -91,11 +90,15 @@ def hash_data(
     """``SHA-256(canonical proofConfig) ‖ SHA-256(canonical document)`` — 64 bytes (§3.3.4).
 
     The proof configuration hash comes first; swapping the two is a classic interop bug.
-    ``templated`` serves the document's JSON-LD to RDF step from a template of its shape
+    ``templated`` serves both JSON-LD to RDF steps from a template of their shape
     (:mod:`openbadges.rdftemplate`, same bytes); signing uses it, verification never does.
+    A proof configuration always has the same shape, so its template is built once.
     """
     text = json.dumps(config, sort_keys=True, ensure_ascii=False)
-    config_hash = _config_hash(text) if len(text) <= _CACHED_CONFIG_CHARS else _hash_config(config)
+    if len(text) > _CACHED_CONFIG_CHARS:
+        config_hash = _hash_config(config, templated=templated)
+    else:
+        config_hash = _config_hash(text, templated)
     canonical = (rdftemplate.canonicalize if templated else jsonld.canonicalize)(unsecured_document)
     document_hash = hashlib.sha256(canonical.encode("utf-8"))
     return config_hash + document_hash.digest()
@@ -105,15 +108,19 @@ def hash_data(
 _CACHED_CONFIG_CHARS: Final = 4096
 
 
-def _hash_config(config: JsonObject) -> bytes:
-    return hashlib.sha256(jsonld.canonicalize(config).encode("utf-8")).digest()
+def _hash_config(config: JsonObject, *, templated: bool) -> bytes:
+    if templated:
+        canonical = rdftemplate.canonicalize(config, proof_config=True)
+    else:
+        canonical = jsonld.canonicalize(config)
+    return hashlib.sha256(canonical.encode("utf-8")).digest()
 
 
 @functools.lru_cache(maxsize=256)
-def _config_hash(config_text: str) -> bytes:
+def _config_hash(config_text: str, templated: bool) -> bytes:
     # The proof configuration is the same for every credential an issuer's key signs in one
     # second (a bulk chunk), so its canonical hash is computed once per distinct text.
-    return _hash_config(json.loads(config_text))
+    return _hash_config(json.loads(config_text), templated=templated)
 
 
 def _unsecured(document: JsonObject) -> JsonObject:
@@ -146,7 +153,7 @@ def sign(
         hash_data(unsecured, proof_config(unsecured, options), templated=True)
     )
     proof = {**options, "proofValue": multibase_encode(signature)}
-    secured = copy.deepcopy(document)
+    secured: JsonObject = jsonld.copy_json(document)
     existing = secured.get("proof")
     if existing is None:
         existing = []

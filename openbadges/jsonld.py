@@ -22,19 +22,29 @@ plain ``pyld.jsonld.normalize`` call in four ways, each one a known interop pitf
    hashing loops. Every limit raises :class:`CanonicalizationLimitError`.
 
 The algorithm name pyld accepts is ``URDNA2015``; its output is identical to RDFC-1.0.
-The module is about 610 lines: each of the four is a patch or a check around one pyld step,
-and they share its error types and the one path every proof's canonicalization takes.
+
+Speed (DESIGN.md §10): expansion is pyld's (with the caches of :mod:`openbadges._pyldcache`,
+and a JSON copy of the input instead of ``copy.deepcopy``); to-RDF and RDFC-1.0 run on N-Quads
+term strings (:mod:`openbadges.rdfc`) whenever no two blank nodes share a first-degree hash,
+and go to pyld's node map, ``_graph_to_rdf`` and ``URDNA2015`` otherwise, with the same caps
+and budgets. The output is pyld's byte for byte; :func:`pyld_only` runs pyld's own steps for
+the tests that compare the two.
+
+The module is about 810 lines: each of the four is a patch or a check around one pyld step,
+and they share its error types and the one path every proof's canonicalization takes, fast
+or not.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Final
@@ -42,9 +52,10 @@ from typing import Any, Final
 import pyld.nquads
 from pyld import jsonld
 from pyld.canon import URDNA2015, permutations
+from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 
-from openbadges import _pyldcache
+from openbadges import _pyldcache, rdfc
 
 CONTEXTS_DIR: Final = Path(__file__).resolve().parent / "contexts"
 MANIFEST_PATH: Final = CONTEXTS_DIR / "manifest.json"
@@ -201,46 +212,10 @@ def document_loader(url: str, options: object = None) -> JsonObject:
 # RDFC-1.0 canonical N-Quads escaping (RDFC-1.0 §4.3 "canonical n-quads", RDF 1.2 N-Quads §4)
 # --------------------------------------------------------------------------------------------
 
-_ECHAR: Final = {
-    "\\": "\\\\",
-    '"': '\\"',
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\b": "\\b",
-    "\f": "\\f",
-}
-_NEEDS_ESCAPE: Final = re.compile('[\\\\"\x00-\x1f\x7f]')
-_UNESCAPE: Final = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|([tbnrf"\'\\]))')
-_UNECHAR: Final = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'"}
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    char = match.group(0)
-    return _ECHAR.get(char) or f"\\u{ord(char):04X}"
-
-
-def escape_literal(value: str) -> str:
-    """Escape a literal for canonical N-Quads exactly as RDFC-1.0 requires.
-
-    ``\\b \\t \\n \\f \\r " \\\\`` use their short escapes; the other characters U+0000-U+001F
-    and U+007F become ``\\uXXXX`` with upper-case hex; everything else is emitted as is.
-    """
-    if _NEEDS_ESCAPE.search(value) is None:
-        return value
-    return _NEEDS_ESCAPE.sub(_escape_char, value)
-
-
-def _unescape_char(match: re.Match[str]) -> str:
-    short, long_, echar = match.groups()
-    if short or long_:
-        return chr(int(short or long_, 16))
-    return "\\" if echar == "\\" else _UNECHAR[echar]
-
-
-def unescape_literal(value: str) -> str:
-    """Inverse of :func:`escape_literal` (also accepts ``\\UXXXXXXXX``), for parsed N-Quads."""
-    return _UNESCAPE.sub(_unescape_char, value)
+# The escaping lives in openbadges.rdfc, which writes canonical N-Quads itself; pyld is
+# patched to use the same functions.
+escape_literal = rdfc.escape_literal
+unescape_literal = rdfc.unescape_literal
 
 
 def install_pyld_patches() -> None:
@@ -266,6 +241,52 @@ install_pyld_patches()
 def _is_absolute_iri(value: str) -> bool:
     # RFC 3987: an absolute IRI has a scheme. Blank node identifiers are fine too.
     return value.startswith("_:") or re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", value) is not None
+
+
+_SCHEME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def _looks_safe(expanded: list[Any]) -> bool:
+    """True when :func:`_check_expanded` would pass: the same tests in one loop, without the
+    paths it builds for its messages (it runs, and raises, only when this says False)."""
+    absolute = _SCHEME.match
+    stack: list[Any] = [expanded]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        if "@value" in node:
+            datatype = node.get("@type")
+            if (
+                isinstance(datatype, str)
+                and datatype != "@json"
+                and not (datatype.startswith("_:") or absolute(datatype))
+            ):
+                return False
+            if "@direction" in node:
+                return False
+            continue
+        node_id = node.get("@id")
+        if isinstance(node_id, str) and not (node_id.startswith("_:") or absolute(node_id)):
+            return False
+        types = node.get("@type", [])
+        if not isinstance(types, list):
+            return False
+        for type_iri in types:
+            if not isinstance(type_iri, str):
+                return False
+            if not (type_iri.startswith("_:") or absolute(type_iri)):
+                return False
+        for key, value in node.items():
+            if key == "@id" or key == "@type":
+                continue
+            if key.startswith("_:"):
+                return False
+            stack.append(value)
+    return True
 
 
 def _check_expanded(node: Any, path: str) -> None:
@@ -310,9 +331,7 @@ def expand(document: JsonObject) -> list[Any]:
     dropped: list[str | None] = []
     processor = jsonld.JsonLdProcessor(on_property_dropped=dropped.append)
     try:
-        expanded: list[Any] = processor.expand(
-            document, {"documentLoader": document_loader, "base": None}
-        )
+        expanded = _pyld_expand(processor, document)
     except (ContextError, SafeModeError):
         raise
     except RecursionError as error:
@@ -327,14 +346,66 @@ def expand(document: JsonObject) -> list[Any]:
         raise CanonicalizationError(f"{type(error).__name__}: {error}") from error
     if dropped:
         raise SafeModeError(f"undefined term(s) would be dropped: {sorted(map(str, dropped))}")
-    _check_expanded(expanded, "$")
+    if not _looks_safe(expanded):
+        _check_expanded(expanded, "$")
     return expanded
+
+
+#: Off inside :func:`pyld_only`.
+_fast_path = {"enabled": True}
+
+
+def _pyld_expand(processor: Any, document: Any) -> list[Any]:
+    """``JsonLdProcessor.expand(document, {"documentLoader": …, "base": None})``, step for
+    step for an object, with :func:`copy_json` in place of its ``copy.deepcopy`` of the
+    input (a tenth of the expansion time)."""
+    if not isinstance(document, dict) or not _fast_path["enabled"]:
+        result: list[Any] = processor.expand(
+            document, {"documentLoader": document_loader, "base": None}
+        )
+        return result
+    options: dict[str, Any] = {
+        "documentLoader": document_loader,
+        "base": None,
+        "isFrame": False,
+        "keepFreeFloatingNodes": False,
+        "contextResolver": ContextResolver(jsonld._resolved_context_cache, document_loader),
+        "extractAllScripts": False,
+        "processingMode": "json-ld-1.1",
+    }
+    active_ctx = processor._get_initial_context(options)
+    expanded = processor._expand(active_ctx, None, copy_json(document), options, inside_list=False)
+    if isinstance(expanded, dict) and "@graph" in expanded and len(expanded) == 1:
+        expanded = expanded["@graph"]
+    elif expanded is None:
+        expanded = []
+    arrayed: list[Any] = jsonld.JsonLdProcessor.arrayify(expanded)
+    return arrayed
+
+
+_JSON_LEAVES: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def copy_json(value: Any) -> Any:
+    """``copy.deepcopy`` for JSON data (plain dicts, lists, immutable leaves), several times
+    faster; anything else in the tree (a dict subclass, a tuple…) goes to ``copy.deepcopy``.
+    Unlike ``deepcopy`` it does not preserve aliasing: an object reachable twice is copied
+    twice, which JSON cannot tell apart."""
+    cls = value.__class__
+    if cls is dict:
+        return {k: v if v.__class__ in _JSON_LEAVES else copy_json(v) for k, v in value.items()}
+    if cls is list:
+        return [v if v.__class__ in _JSON_LEAVES else copy_json(v) for v in value]
+    if cls in _JSON_LEAVES:
+        return value
+    return copy.deepcopy(value)
 
 
 def _check_depth(document: Any) -> None:
     """Refuse input nested deeper than :data:`MAX_DEPTH`, or with more objects that can only
     become blank nodes than :data:`MAX_BLANK_NODES`, before pyld recurses into it: expanding
-    6,000 identical objects costs seconds before the dataset's own caps could say no."""
+    6,000 identical objects costs seconds before the dataset's own caps could say no. Also
+    refuses ``@import`` in an embedded context (:class:`SafeModeError`)."""
     stack: list[tuple[Any, int, bool]] = [(document, 1, False)]
     anonymous = 0
     while stack:
@@ -348,6 +419,12 @@ def _check_depth(document: Any) -> None:
                 raise CanonicalizationLimitError(f"nested deeper than {MAX_DEPTH} levels")
             # An object without an id is a blank node (or a value or language map, which
             # this over-counts: the cap is a hundred times what a credential needs).
+            if in_context and "@import" in value:
+                # pyld merges an imported context *into the loaded document* — here the one
+                # shared, bundled copy — so every later canonicalization in the process would
+                # see the attacker's terms. jsonld.js does not; we refuse it (a credential
+                # context never needs @import).
+                raise SafeModeError("@import in an embedded context is not supported")
             if not in_context and not ({"id", "@id", "@value"} & value.keys()):
                 anonymous += 1
                 if anonymous > MAX_BLANK_NODES:
@@ -535,6 +612,51 @@ class _LimitedURDNA2015(URDNA2015):  # type: ignore[misc]
         return {**component, "value": "_:a" if component["value"] == id_ else "_:z"}
 
 
+_TO_RDF_OPTIONS: Final = {
+    "produceGeneralizedRdf": False,
+    "rdfDirection": None,
+    "processingMode": "json-ld-1.1",
+}
+
+
+def _node_map(
+    document: JsonObject, expanded: list[Any] | None = None
+) -> tuple[Any, dict[str, Any], IdentifierIssuer]:
+    """Expand ``document`` (safe mode, caps) unless ``expanded`` is given, and build pyld's
+    node map (JSON-LD 1.1 API §7.2 "Node Map Generation"):
+    ``(processor, {graph name: {node id: node}}, issuer)``."""
+    if expanded is None:
+        expanded = _expanded(document)
+    processor = jsonld.JsonLdProcessor()
+    issuer = IdentifierIssuer("_:b")
+    node_map: dict[str, Any] = {"@default": {}}
+    with _pyld_errors():
+        processor._create_node_map(expanded, node_map, "@default", issuer)
+    for graph_name in node_map:
+        if graph_name != "@default" and not _is_absolute_iri(graph_name):
+            raise SafeModeError(f"relative graph reference {graph_name!r}")
+    return processor, node_map, issuer
+
+
+def _expanded(document: JsonObject) -> list[Any]:
+    expanded = expand(document)
+    _check_size(expanded)
+    check_deadline()
+    return expanded
+
+
+@contextlib.contextmanager
+def _pyld_errors() -> Iterator[None]:
+    try:
+        yield
+    except SafeModeError:
+        raise
+    except RecursionError as error:
+        raise CanonicalizationLimitError("the document is nested too deeply") from error
+    except (jsonld.JsonLdError, ValueError, TypeError, KeyError) as error:
+        raise CanonicalizationError(str(error)) from error
+
+
 def to_rdf(document: JsonObject) -> dict[str, list[dict[str, Any]]]:
     """Convert ``document`` to an RDF dataset (pyld's dict form), offline and in safe mode.
 
@@ -542,31 +664,61 @@ def to_rdf(document: JsonObject) -> dict[str, list[dict[str, Any]]]:
     The expanded form from :func:`expand` is used directly rather than re-expanded by
     ``pyld.jsonld.to_rdf``.
     """
-    expanded = expand(document)
-    _check_size(expanded)
-    check_deadline()
-    processor = jsonld.JsonLdProcessor()
-    issuer = IdentifierIssuer("_:b")
-    node_map: dict[str, Any] = {"@default": {}}
-    options = {
-        "produceGeneralizedRdf": False,
-        "rdfDirection": None,
-        "processingMode": "json-ld-1.1",
-    }
-    try:
-        processor._create_node_map(expanded, node_map, "@default", issuer)
-        dataset: dict[str, list[dict[str, Any]]] = {}
+    processor, node_map, issuer = _node_map(document)
+    dataset: dict[str, list[dict[str, Any]]] = {}
+    with _pyld_errors():
         for graph_name, graph in sorted(node_map.items()):
-            if graph_name != "@default" and not _is_absolute_iri(graph_name):
-                raise SafeModeError(f"relative graph reference {graph_name!r}")
-            dataset[graph_name] = processor._graph_to_rdf(graph, issuer, options)
-    except SafeModeError:
-        raise
-    except RecursionError as error:
-        raise CanonicalizationLimitError("the document is nested too deeply") from error
-    except (jsonld.JsonLdError, ValueError, TypeError, KeyError) as error:
-        raise CanonicalizationError(str(error)) from error
+            dataset[graph_name] = processor._graph_to_rdf(graph, issuer, dict(_TO_RDF_OPTIONS))
     return dataset
+
+
+def _to_quads(document: JsonObject) -> tuple[list[rdfc.Quad], list[str]] | None:
+    """:func:`to_rdf` as N-Quads term strings and the blank-node graph names, or ``None``
+    when the dataset holds something only pyld's dict form can carry.
+
+    Straight from the expanded form when the node map would merge nothing
+    (:func:`openbadges.rdfc.expanded_terms`), else from pyld's node map
+    (:func:`openbadges.rdfc.graph_terms`)."""
+    expanded = _expanded(document)
+    options = dict(_TO_RDF_OPTIONS)
+    try:
+        with _pyld_errors():
+            return rdfc.expanded_terms(expanded, jsonld.JsonLdProcessor(), options), []
+    except rdfc.NotPlain:
+        pass
+    processor, node_map, issuer = _node_map(document, expanded)
+    quads: list[rdfc.Quad] = []
+    try:
+        with _pyld_errors():
+            for graph_name, graph in sorted(node_map.items()):
+                if graph_name == "@default":
+                    graph_term = ""
+                elif graph_name.startswith("_:"):
+                    graph_term = graph_name
+                    if graph_name.startswith(rdfc.CANONICAL_PREFIX):
+                        return None
+                else:
+                    graph_term = "<" + graph_name + ">"
+                rdfc.graph_terms(processor, graph, graph_term, issuer, options, _KEYWORDS, quads)
+    except rdfc.NotPlain:
+        return None
+    return quads, [name for name in node_map if name.startswith("_:")]
+
+
+_KEYWORDS: Final = frozenset(jsonld.KEYWORDS)
+
+
+@contextlib.contextmanager
+def pyld_only() -> Iterator[None]:
+    """Run a block with pyld's own steps throughout (tests compare against it): its
+    ``expand``, its ``_graph_to_rdf`` and its RDFC-1.0, our safe-mode checks and limits
+    around them."""
+    previous = _fast_path["enabled"]
+    _fast_path["enabled"] = False
+    try:
+        yield
+    finally:
+        _fast_path["enabled"] = previous
 
 
 def canonicalize_dataset(
@@ -574,24 +726,65 @@ def canonicalize_dataset(
 ) -> str:
     """Run RDFC-1.0 on an RDF dataset and return canonical N-Quads (one string, sorted lines).
 
-    The budget is ``(blank nodes with a non-unique first-degree hash) ** work_factor``
-    N-degree hash calls, as in rdf-canonize, and :data:`MAX_RDFC_WORK` units of hashing
-    work; quads and blank nodes are capped. Typical credentials need almost none, a poison
-    graph exhausts it quickly and raises :class:`CanonicalizationLimitError`.
+    Datasets whose blank nodes all have distinct first-degree hashes (nearly every credential)
+    are canonicalized by :mod:`openbadges.rdfc`; the rest by pyld's algorithm. The budget is
+    then ``(blank nodes with a non-unique first-degree hash) ** work_factor`` N-degree hash
+    calls, as in rdf-canonize, and :data:`MAX_RDFC_WORK` units of hashing work; quads and
+    blank nodes are capped either way. Typical credentials need almost none, a poison graph
+    exhausts it quickly and raises :class:`CanonicalizationLimitError`.
     """
     if work_factor < 1:
         raise ValueError("work_factor must be >= 1")
+    _check_quad_count(sum(len(triples) for triples in dataset.values()))
+    quads = rdfc.from_pyld_dataset(dataset) if _fast_path["enabled"] else None
+    if quads is None:
+        return _canonicalize_with_pyld(dataset, work_factor)
+    return canonicalize_quads(
+        quads,
+        lambda: dataset,
+        work_factor=work_factor,
+        graph_names=[name for name in dataset if name.startswith("_:")],
+    )
+
+
+def canonicalize_quads(
+    quads: list[rdfc.Quad],
+    dataset: Callable[[], dict[str, list[dict[str, Any]]]],
+    *,
+    work_factor: int = DEFAULT_WORK_FACTOR,
+    graph_names: list[str] | None = None,
+) -> str:
+    """RDFC-1.0 of a dataset given as term strings (:mod:`openbadges.rdfc`), with the same
+    caps as :func:`canonicalize_dataset`. ``dataset`` returns the same dataset in pyld's form
+    for when blank nodes share a first-degree hash and pyld's algorithm has to decide;
+    ``graph_names`` are blank-node graph names that may have no quads (they count as nodes)."""
+    _check_quad_count(len(quads))
+    info = rdfc.blank_node_quads(quads)
+    blank_nodes = len(info) + sum(1 for name in graph_names or () if name not in info)
+    if blank_nodes > MAX_BLANK_NODES:
+        raise CanonicalizationLimitError(f"{blank_nodes} blank nodes, more than {MAX_BLANK_NODES}")
+    check_deadline()
+    canonical = rdfc.canonical_nquads(quads, info) if _fast_path["enabled"] else None
+    if canonical is not None:
+        return canonical
+    return _canonicalize_with_pyld(dataset(), work_factor)
+
+
+def _canonicalize_with_pyld(dataset: dict[str, list[dict[str, Any]]], work_factor: int) -> str:
     _check_dataset(dataset)
     check_deadline()
     canonical: str = _LimitedURDNA2015(work_factor).main(dataset, {"format": "application/n-quads"})
     return canonical
 
 
-def _check_dataset(dataset: dict[str, list[dict[str, Any]]]) -> None:
-    """The quad and blank-node caps, counted exactly on the dataset."""
-    quads = sum(len(triples) for triples in dataset.values())
+def _check_quad_count(quads: int) -> None:
     if quads > MAX_QUADS:
         raise CanonicalizationLimitError(f"{quads} quads, more than {MAX_QUADS}")
+
+
+def _check_dataset(dataset: dict[str, list[dict[str, Any]]]) -> None:
+    """The quad and blank-node caps, counted exactly on the dataset."""
+    _check_quad_count(sum(len(triples) for triples in dataset.values()))
     blank_nodes: set[Any] = {name for name in dataset if name.startswith("_:")}
     for triples in dataset.values():
         for triple in triples:
@@ -619,4 +812,14 @@ def canonicalize(document: JsonObject, *, work_factor: int = DEFAULT_WORK_FACTOR
 
     This is the ``canonicalize`` step of eddsa-rdfc-2022 (vc-di-eddsa §3.3.1/§3.3.3).
     """
+    if _fast_path["enabled"]:
+        converted = _to_quads(document)
+        if converted is not None:
+            quads, graph_names = converted
+            return canonicalize_quads(
+                quads,
+                lambda: to_rdf(document),
+                work_factor=work_factor,
+                graph_names=graph_names,
+            )
     return canonicalize_dataset(to_rdf(document), work_factor=work_factor)

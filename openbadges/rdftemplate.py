@@ -9,7 +9,8 @@ How:
 
 1. **Skeleton.** Every string leaf of the document becomes a unique marker ``xmk:<n>``;
    values that steer JSON-LD processing stay as they are: ``@context``, ``type``/``@type``,
-   every other keyword or keyword alias (``@language``, ``@direction``, ``@index`` …), and
+   every other keyword or keyword alias (``@language``, ``@direction``, ``@index`` …), the
+   values of terms typed ``@vocab`` (``proofPurpose``: ``assertionMethod`` is a term), and
    every number, boolean and null. The skeleton's JSON is the cache key.
 2. **Template.** :func:`openbadges.jsonld.to_rdf` (pyld, offline, safe mode) converts the
    skeleton. The template is kept only if every marker came out whole, at least once, as an
@@ -21,13 +22,18 @@ How:
    prefix a term of any bundled context. Anything else falls back to plain pyld, which then
    expands it (or raises) as it always does. Equal strings can merge two nodes that the
    skeleton kept apart (pyld's node map merges nodes with one ``@id``); the merged node's
-   triples are the union of both, so duplicate triples are dropped.
+   triples are the union of both, so duplicate triples are dropped. The filled quads go to
+   RDFC-1.0 as N-Quads term strings (:mod:`openbadges.rdfc`); pyld's dictionaries are built
+   only when blank nodes share a first-degree hash and pyld's algorithm has to decide.
 
 Only documents whose ``@context`` is bundled URLs, with no ``@context`` below the top, are
-templated. Signing uses this (:func:`openbadges.dataintegrity.sign`); verification always
-runs plain pyld, so any difference would make our own credentials fail our verifier and the
-Node one. ``tests/openbadges/test_rdftemplate.py`` compares the canonical N-Quads of both
-paths byte for byte over generated credentials, awkward strings included.
+templated. Signing uses this (:func:`openbadges.dataintegrity.sign`), for the document and
+for the proof configuration (one shape for every signature); verification never does, so any
+difference would make our own credentials fail our verifier and the Node one.
+``tests/openbadges/test_rdftemplate.py`` compares the canonical N-Quads of both paths with
+pyld's own byte for byte over generated credentials and proof configurations, awkward strings
+included. About 430 lines: the skeleton, the template and its two fills (pyld's dataset form
+and term strings) have to agree on every rule above.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from openbadges import jsonld
+from openbadges import jsonld, rdfc
 
 JsonObject = dict[str, Any]
 Dataset = dict[str, list[dict[str, Any]]]
@@ -59,7 +65,7 @@ _MARKER: Final = re.compile(r"^xmk:(\d+)$")
 _lock = threading.Lock()
 _templates: OrderedDict[str, _Template | None] = OrderedDict()
 _stats = {"hits": 0, "misses": 0, "fallbacks": 0}
-_state = {"enabled": True}
+_state = {"enabled": True, "proof_configs": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,13 @@ class _Template:
     # (kind, value, marker index or -1, ((key, value), …) of a literal's datatype/language).
     quads: tuple[tuple[str, tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]], ...]
     iri_markers: frozenset[int]
+    #: The same quads as canonical N-Quads term strings (openbadges.rdfc), for the fill:
+    #: (graph, subject, subject marker, predicate, object, object marker, literal suffix,
+    #: object extras). A marked term is ``<leaf>``, or for a literal ``"escaped leaf"`` and
+    #: its suffix (``^^<datatype>``, ``@lang`` or nothing); an unmarked one is the string.
+    terms: tuple[tuple[str, str, int, str, str, int, str | None, tuple[Any, ...]], ...]
+    #: Blank-node graph names (they count as blank nodes in the caps).
+    blank_graphs: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +90,10 @@ class _Vocabulary:
     terms: frozenset[str]
     #: Terms that some bundled context maps to a keyword (``type`` → ``@type`` …).
     keyword_aliases: frozenset[str]
+    #: Terms that some bundled context types ``@vocab`` (``proofPurpose``): their strings
+    #: are expanded as terms (``assertionMethod`` → ``https://w3id.org/security#…``), so
+    #: they are kept in the skeleton like ``type`` values.
+    vocab_valued: frozenset[str]
 
 
 @functools.cache
@@ -84,6 +101,7 @@ def _vocabulary() -> _Vocabulary:
     """What the bundled contexts can define, read once per process."""
     terms: set[str] = set()
     aliases: set[str] = set()
+    vocab_valued: set[str] = set()
     for url in jsonld.bundled_context_urls():
         stack: list[Any] = [jsonld.load_context(url)]
         while stack:
@@ -94,16 +112,27 @@ def _vocabulary() -> _Vocabulary:
                     target = value.get("@id") if isinstance(value, dict) else value
                     if isinstance(target, str) and target.startswith("@"):
                         aliases.add(key)
+                    if isinstance(value, dict) and value.get("@type") == "@vocab":
+                        vocab_valued.add(key)
                 stack.extend(item.values())
             elif isinstance(item, list):
                 stack.extend(item)
-    return _Vocabulary(terms=frozenset(terms), keyword_aliases=frozenset(aliases))
+    return _Vocabulary(
+        terms=frozenset(terms),
+        keyword_aliases=frozenset(aliases),
+        vocab_valued=frozenset(vocab_valued),
+    )
 
 
+@functools.lru_cache(maxsize=4096)
 def _structural_key(key: str) -> bool:
+    """True when the strings under ``key`` steer JSON-LD processing (kept in the skeleton)."""
     if key in _MARKED_KEYWORDS:
         return False
-    return key.startswith("@") or key in _vocabulary().keyword_aliases
+    vocabulary = _vocabulary()
+    return (
+        key.startswith("@") or key in vocabulary.keyword_aliases or key in vocabulary.vocab_valued
+    )
 
 
 def _skeleton(value: Any, leaves: list[str], structural: bool) -> Any:
@@ -175,9 +204,68 @@ def _build(skeleton: JsonObject, leaf_count: int) -> _Template | None:
         return None
     if markers != set(range(leaf_count)):
         return None  # a string was dropped or used twice over: not a plain substitution
-    return _Template(quads=tuple(quads), iri_markers=frozenset(iri))
+    try:
+        terms = tuple(_terms(quad) for quad in quads)
+    except _NotTemplated:
+        return None
+    return _Template(
+        quads=tuple(quads),
+        iri_markers=frozenset(iri),
+        terms=terms,
+        blank_graphs=tuple(graph for graph in dataset if graph.startswith("_:")),
+    )
 
 
+def _literal_suffix(extras: tuple[Any, ...]) -> str:
+    """What follows the quoted value of a literal with these datatype/language entries."""
+    found = dict(extras)
+    datatype, language = found.pop("datatype", None), found.pop("language", None)
+    if found or not isinstance(datatype, str) or not isinstance(language, str | None):
+        raise _NotTemplated  # not a term pyld's serializer writes plainly: leave it to pyld
+    return rdfc.literal("", datatype, language)[2:]
+
+
+def _node_term(term: tuple[Any, ...]) -> str:
+    kind, value, _index, _extras = term
+    if not isinstance(value, str):
+        raise _NotTemplated
+    if kind == "IRI":
+        return "<" + value + ">"
+    if kind == "blank node" and value.startswith("_:") and not value.startswith("_:c14n"):
+        return value
+    raise _NotTemplated
+
+
+def _terms(
+    quad: tuple[str, tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]],
+) -> tuple[str, str, int, str, str, int, str | None, tuple[Any, ...]]:
+    graph, subject, predicate, obj = quad
+    if graph == "@default":
+        graph_term = ""
+    elif graph.startswith("_:"):
+        graph_term = _node_term(("blank node", graph, -1, ()))
+    else:
+        graph_term = "<" + graph + ">"
+    if predicate[0] != "IRI":
+        raise _NotTemplated
+    suffix = _literal_suffix(obj[3]) if obj[0] == "literal" else None
+    if obj[0] == "literal":
+        object_term = rdfc.literal(obj[1], dict(obj[3])["datatype"], dict(obj[3]).get("language"))
+    else:
+        object_term = _node_term(obj)
+    return (
+        graph_term,
+        _node_term(subject),
+        subject[2],
+        "<" + predicate[1] + ">",
+        object_term,
+        obj[2],
+        suffix,
+        obj[3],
+    )
+
+
+@functools.lru_cache(maxsize=65_536)
 def _expands_to_itself(value: str) -> bool:
     """True if ``value`` is an IRI that JSON-LD IRI expansion leaves unchanged whatever the
     active context built from the bundled contexts (JSON-LD 1.1 API §5.2 IRI Expansion)."""
@@ -217,6 +305,30 @@ def _fill(template: _Template, leaves: list[str]) -> Dataset:
     return dataset
 
 
+def _fill_terms(template: _Template, leaves: list[str]) -> list[rdfc.Quad]:
+    """:func:`_fill` as canonical N-Quads term strings, duplicates dropped the same way."""
+    escaped: dict[int, str] = {}
+    quads: list[rdfc.Quad] = []
+    seen: set[tuple[Any, ...]] = set()
+    for graph, subject, s_index, predicate, obj, o_index, suffix, extras in template.terms:
+        if s_index >= 0:
+            subject = "<" + leaves[s_index] + ">"
+        if o_index >= 0:
+            if suffix is None:
+                obj = "<" + leaves[o_index] + ">"
+            else:
+                text = escaped.get(o_index)
+                if text is None:
+                    text = escaped[o_index] = rdfc.escape_literal(leaves[o_index])
+                obj = '"' + text + '"' + suffix
+        identity = (graph, subject, predicate, obj, extras)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        quads.append((subject, predicate, obj, graph))
+    return quads
+
+
 def _cacheable_context(document: JsonObject) -> bool:
     context = document.get("@context")
     urls = context if isinstance(context, list) else [context]
@@ -224,11 +336,13 @@ def _cacheable_context(document: JsonObject) -> bool:
     return all(isinstance(url, str) and url in bundled for url in urls)
 
 
-def to_rdf(document: JsonObject) -> Dataset:
-    """The RDF dataset of ``document``, as :func:`openbadges.jsonld.to_rdf` would return it
-    (blank node labels aside), from a cached template when its shape was seen before."""
-    if not _state["enabled"] or not isinstance(document, dict) or not _cacheable_context(document):
-        return jsonld.to_rdf(document)
+def _template_for(
+    document: JsonObject, *, proof_config: bool = False
+) -> tuple[_Template, list[str]] | None:
+    """The template of ``document``'s shape and its strings, or ``None`` for plain pyld."""
+    enabled = _state["proof_configs"] if proof_config else _state["enabled"]
+    if not enabled or not isinstance(document, dict) or not _cacheable_context(document):
+        return None
     leaves: list[str] = []
     try:
         if any(MARKER_PREFIX in k for k in document):
@@ -238,7 +352,7 @@ def to_rdf(document: JsonObject) -> Dataset:
             for k, v in document.items()
         }
     except _NotTemplated:
-        return jsonld.to_rdf(document)
+        return None
     key = json.dumps(skeleton, ensure_ascii=False, separators=(",", ":"))
     with _lock:
         known = key in _templates
@@ -255,17 +369,45 @@ def to_rdf(document: JsonObject) -> Dataset:
     if template is None or not all(_expands_to_itself(leaves[i]) for i in template.iri_markers):
         with _lock:
             _stats["fallbacks"] += 1
-        return jsonld.to_rdf(document)
+        return None
     if known:
         with _lock:
             _stats["hits"] += 1
-    return _fill(template, leaves)
+    return template, leaves
 
 
-def canonicalize(document: JsonObject, *, work_factor: int = jsonld.DEFAULT_WORK_FACTOR) -> str:
+def to_rdf(document: JsonObject) -> Dataset:
+    """The RDF dataset of ``document``, as :func:`openbadges.jsonld.to_rdf` would return it
+    (blank node labels aside), from a cached template when its shape was seen before."""
+    found = _template_for(document)
+    if found is None:
+        return jsonld.to_rdf(document)
+    return _fill(*found)
+
+
+def canonicalize(
+    document: JsonObject,
+    *,
+    work_factor: int = jsonld.DEFAULT_WORK_FACTOR,
+    proof_config: bool = False,
+) -> str:
     """RDFC-1.0 canonical N-Quads of ``document``: :func:`openbadges.jsonld.canonicalize`
-    with the JSON-LD to RDF step served from a template (same output, byte for byte)."""
-    return jsonld.canonicalize_dataset(to_rdf(document), work_factor=work_factor)
+    with the JSON-LD to RDF step served from a template (same output, byte for byte).
+
+    A filled template goes to RDFC-1.0 as N-Quads term strings (:mod:`openbadges.rdfc`)
+    without pyld's dictionaries, which are built only if pyld's algorithm must run.
+    ``proof_config`` marks a Data Integrity proof configuration: its shape is the same for
+    every signature, so :func:`disabled` can keep its template."""
+    found = _template_for(document, proof_config=proof_config)
+    if found is None:
+        return jsonld.canonicalize(document, work_factor=work_factor)
+    template, leaves = found
+    return jsonld.canonicalize_quads(
+        _fill_terms(template, leaves),
+        lambda: _fill(template, leaves),
+        work_factor=work_factor,
+        graph_names=list(template.blank_graphs),
+    )
 
 
 def stats() -> dict[str, int]:
@@ -283,11 +425,15 @@ def clear() -> None:
 
 
 @contextlib.contextmanager
-def disabled() -> Iterator[None]:
-    """Run a block with plain pyld for every document (benchmarks, comparisons)."""
-    previous = _state["enabled"]
+def disabled(*, keep_proof_configs: bool = False) -> Iterator[None]:
+    """Run a block with plain pyld for every document (benchmarks, comparisons).
+
+    With ``keep_proof_configs`` proof configurations still come from their template: what
+    signing a credential of a shape not seen before costs."""
+    previous = dict(_state)
     _state["enabled"] = False
+    _state["proof_configs"] = keep_proof_configs
     try:
         yield
     finally:
-        _state["enabled"] = previous
+        _state.update(previous)

@@ -188,3 +188,18 @@ def test_identical_evidence_without_ids_stays_within_the_default_budget() -> Non
         {"type": ["Evidence"], "narrative": "same"},
     ]
     assert "_:c14n1" in jsonld.canonicalize(credential)
+
+
+def test_an_embedded_context_cannot_import_into_the_shared_bundled_context() -> None:
+    # pyld merges an @import target into the loaded document itself: with the bundle shared
+    # by the whole process, one request could redefine terms for every later verification.
+    url = "https://www.w3.org/ns/credentials/v2"
+    before = json.dumps(jsonld.load_context(url), sort_keys=True)
+    document = {
+        "@context": [{"@import": url, "@version": 1.1, "validUntil": "https://example.com/x"}],
+        "@id": "https://example.com/1",
+        "validUntil": "2020-01-01T00:00:00Z",
+    }
+    with pytest.raises(jsonld.SafeModeError, match="@import"):
+        jsonld.canonicalize(document)
+    assert json.dumps(jsonld.load_context(url), sort_keys=True) == before

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openbadges import dataintegrity, jsonld, ob3, rdftemplate
+from openbadges import _pyldcache, dataintegrity, jsonld, ob3, rdftemplate
 from tests.openbadges.helpers import (
     FIXTURES,
     NOW,
@@ -60,6 +60,16 @@ iris = st.one_of(
 
 
 def plain(document: dict[str, Any]) -> str | type[Exception]:
+    """pyld's own expansion, to-RDF and RDFC-1.0 (safe mode and limits around them)."""
+    try:
+        with jsonld.pyld_only(), _pyldcache.disabled():
+            return jsonld.canonicalize(copy.deepcopy(document))
+    except Exception as error:
+        return type(error)
+
+
+def fast(document: dict[str, Any]) -> str | type[Exception]:
+    """How verification canonicalizes: no template, openbadges.rdfc where it applies."""
     try:
         return jsonld.canonicalize(copy.deepcopy(document))
     except Exception as error:
@@ -125,8 +135,10 @@ def test_a_templated_credential_canonicalizes_exactly_as_pyld_does(
     credential: dict[str, Any],
 ) -> None:
     # Twice: the first call may build the template, the second certainly fills one.
-    assert templated(credential) == plain(credential)
-    assert templated(credential) == plain(credential)
+    expected = plain(credential)
+    assert templated(credential) == expected
+    assert templated(credential) == expected
+    assert fast(credential) == expected
 
 
 def _strings_replaced(document: Any, replace: Callable[[str], str]) -> Any:
@@ -151,16 +163,18 @@ def test_the_1edtech_corpus_canonicalizes_exactly_as_pyld_does(path: Path) -> No
         return
     document = {k: v for k, v in document.items() if k != "proof"}
     assert templated(document) == plain(document)
+    assert fast(document) == plain(document)
     # The same shape with other strings: served from the template just built, or by pyld.
     other = _strings_replaced(document, lambda s: s + "x" if s.startswith("http") else s + "é")
     assert templated(other) == plain(other)
+    assert fast(other) == plain(other)
 
 
 def test_the_1edtech_vector_is_reproduced_from_a_template() -> None:
     rdftemplate.clear()
     credential = {k: v for k, v in vector()["credential"].items() if k != "proof"}
     rdftemplate.canonicalize(credential)
-    assert rdftemplate.canonicalize(credential) == jsonld.canonicalize(credential)
+    assert rdftemplate.canonicalize(credential) == plain(credential)
     assert rdftemplate.stats()["hits"] == 1
 
 
@@ -171,7 +185,7 @@ def test_credentials_of_one_shape_are_served_from_one_template() -> None:
             id=f"urn:uuid:00000000-0000-4000-8000-00000000000{n}",
             recipient=ob3.Recipient(f"learner{n}@example.com"),
         )
-        assert rdftemplate.canonicalize(credential) == jsonld.canonicalize(credential)
+        assert rdftemplate.canonicalize(credential) == plain(credential)
     assert rdftemplate.stats() == {"hits": 4, "misses": 1, "fallbacks": 0, "size": 1}
 
 
@@ -188,7 +202,7 @@ def test_an_id_that_a_context_would_expand_goes_through_pyld() -> None:
     rdftemplate.clear()
     rdftemplate.canonicalize(document("https://x.example/proof/1"))
     prefixed = document("sec:proof")
-    assert rdftemplate.canonicalize(prefixed) == jsonld.canonicalize(prefixed)
+    assert rdftemplate.canonicalize(prefixed) == plain(prefixed)
     assert rdftemplate.canonicalize(prefixed).startswith("<https://w3id.org/security#proof> ")
     assert rdftemplate.stats()["fallbacks"] == 2
     assert rdftemplate.stats()["hits"] == 0
@@ -202,7 +216,7 @@ def test_equal_ids_merge_nodes_as_pyld_does() -> None:
         id="https://x.example/a", evidence=(ob3.Evidence(id="https://x.example/b", name="R"),)
     )
     rdftemplate.canonicalize(other)  # the template, from distinct ids
-    assert rdftemplate.canonicalize(credential) == jsonld.canonicalize(credential)
+    assert rdftemplate.canonicalize(credential) == plain(credential)
 
 
 def test_a_document_with_an_embedded_context_is_not_templated() -> None:
@@ -212,7 +226,7 @@ def test_a_document_with_an_embedded_context_is_not_templated() -> None:
         "ex:p": "v",
     }
     before = rdftemplate.stats()["misses"]
-    assert rdftemplate.canonicalize(document) == jsonld.canonicalize(document)
+    assert rdftemplate.canonicalize(document) == plain(document)
     assert rdftemplate.stats()["misses"] == before
 
 
@@ -237,4 +251,66 @@ def test_a_type_that_looks_like_a_template_marker_is_not_mistaken_for_one() -> N
         "nonce": "https://x.example/nonce",
     }
     for _ in range(2):
-        assert rdftemplate.canonicalize(document) == jsonld.canonicalize(document)
+        assert rdftemplate.canonicalize(document) == plain(document)
+
+
+proof_configs = st.builds(
+    lambda created, method, purpose, suite, context: {
+        "type": "DataIntegrityProof",
+        "created": created,
+        "verificationMethod": method,
+        "cryptosuite": suite,
+        "proofPurpose": purpose,
+        "@context": context,
+    },
+    created=st.sampled_from(["2026-03-04T05:06:07Z", "2026-03-04T05:06:08Z"]) | awkward_text,
+    method=iris,
+    purpose=st.sampled_from(
+        ["assertionMethod", "authentication", "https://x.example/purpose", "xmk:1", "nonsense"]
+    ),
+    suite=st.sampled_from(["eddsa-rdfc-2022"]) | awkward_text,
+    context=st.sampled_from(
+        [
+            list(ob3.CREDENTIAL_CONTEXT),
+            ["https://www.w3.org/ns/credentials/v2"],
+            [
+                "https://www.w3.org/2018/credentials/v1",
+                "https://w3id.org/security/data-integrity/v2",
+            ],
+        ]
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(proof_configs)
+def test_a_templated_proof_configuration_canonicalizes_exactly_as_pyld_does(
+    config: dict[str, Any],
+) -> None:
+    expected = plain(config)
+    for _ in range(2):  # the template is built, then filled
+        try:
+            result: str | type[Exception] = rdftemplate.canonicalize(
+                copy.deepcopy(config), proof_config=True
+            )
+        except Exception as error:
+            result = type(error)
+        assert result == expected
+
+
+def test_proof_configurations_keep_their_template_when_documents_do_not() -> None:
+    rdftemplate.clear()
+    config = {
+        "type": "DataIntegrityProof",
+        "created": "2026-03-04T05:06:07Z",
+        "verificationMethod": VERIFICATION_METHOD,
+        "cryptosuite": "eddsa-rdfc-2022",
+        "proofPurpose": "assertionMethod",
+        "@context": list(ob3.CREDENTIAL_CONTEXT),
+    }
+    with rdftemplate.disabled(keep_proof_configs=True):
+        for second in range(3):
+            other = {**config, "created": f"2026-03-04T05:06:0{second}Z"}
+            assert rdftemplate.canonicalize(other, proof_config=True) == plain(other)
+        rdftemplate.canonicalize(make_credential())
+    assert rdftemplate.stats() == {"hits": 2, "misses": 1, "fallbacks": 0, "size": 1}
