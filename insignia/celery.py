@@ -13,5 +13,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each app's ``tasks`` module, and those of the subpackages that have one.
 app.autodiscover_tasks()
 app.autodiscover_tasks(
-    ["awarding.bulk", "badges.notifications", "frameworks.recognition"], related_name="tasks"
+    ["awarding.bulk", "badges.notifications", "badges.statuslists", "frameworks.recognition"],
+    related_name="tasks",
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import ClassVar
 
@@ -11,6 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from badges.models.awards import Award
 from issuers.models import Issuer, SigningKey
+
+
+def new_draw_key() -> bytes:
+    """A fresh random key for a list's index permutation (:attr:`StatusList.draw_key`)."""
+    return secrets.token_bytes(32)
 
 
 class StatusPurpose(models.TextChoices):
@@ -24,10 +30,12 @@ class StatusList(models.Model):
     """One W3C Bitstring Status List of an issuer, served signed at ``/status/<id>``.
 
     Each award gets one entry at a random index in the issuer's open revocation list and one
-    in its open suspension list (DESIGN.md §5, research §4.1). The bits are not stored: they
-    follow from the awards' ``status``. The signed ``BitstringStatusListCredential`` is kept
-    with the ``version`` it was built from; any status change bumps ``version`` in the same
-    transaction, so the next request rebuilds it (``badges.statuslists``).
+    in its open suspension list (DESIGN.md §5, research §4.1). The bits follow from the
+    awards' ``status`` and are kept in ``bits``, updated in the same transaction as every
+    status change together with ``version``. The signed ``BitstringStatusListCredential`` is
+    kept with the ``version`` it was built from: a task re-signs it after each change commits,
+    and a request that still finds it behind re-signs it from ``bits`` first
+    (``badges.statuslists.serving``).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -45,6 +53,15 @@ class StatusList(models.Model):
     signed_with = models.ForeignKey(
         SigningKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The bitstring now (Bitstring Status List v1.0 §3.1, index 0 the most significant bit of
+    # the first byte). Missing trailing bytes are zeros, so a new list starts empty; NULL means
+    # "not known": it is computed from the entries and the awards' status on first use
+    # (``badges.statuslists.serving``), which is also how a list is repaired.
+    bits = models.BinaryField(null=True, blank=True, default=bytes, editable=False)
+    # The secret of the list's index permutation: the n-th award drawn into the list gets index
+    # permutation(n), a bijection keyed by this, so indexes are distinct without probing and
+    # look random to anyone without the key (``badges.statuslists.services``).
+    draw_key = models.BinaryField(max_length=32, default=new_draw_key, editable=False)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["issuer", "purpose", "created_at"]

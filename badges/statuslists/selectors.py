@@ -1,5 +1,5 @@
-"""Status-list reads: list URLs, an award's entries, a list's bits, and whether the stored
-signed list is current."""
+"""Status-list reads: list URLs, an award's entries, a list's bits computed from scratch, and
+whether the stored signed list is current."""
 
 from __future__ import annotations
 
@@ -64,7 +64,11 @@ def status_entries_json(award_id: uuid.UUID) -> list[dict[str, Any]]:
 
 
 def bitstring(status_list: StatusList) -> bytearray:
-    """The list's bits now: 1 where the award's status sets a bit of this list's purpose."""
+    """The list's bits computed from scratch: 1 where the award's status sets a bit of this
+    list's purpose. One probe of the awards per entry (about 400 ms for a full list), so it is
+    not on the request path: the served list is signed from the bits kept in
+    ``StatusList.bits`` (``badges.statuslists.serving``); this is the reference they are
+    checked against, and how a list whose bits are not known is filled or repaired."""
     bits = statuslist.new_bitstring(status_list.length)
     indexes = StatusEntry.objects.filter(
         status_list=status_list,

@@ -1,56 +1,53 @@
 """Status-list writes: an index for every new award, and the signed lists kept current.
 
 Allocation (DESIGN.md §4, research security §3.2 item 4): in the awards' own transaction, one
-entry at a random index (herd privacy, Bitstring Status List v1.0 §5.1) in the issuer's open
-revocation list and one in its open suspension list. ``UNIQUE (status_list, index)`` decides
-every race: an index taken by a parallel chunk is skipped by the database and drawn again.
-Nothing locks a list row while awarding, so parallel awards do not queue behind each other.
+entry at a random-looking index (herd privacy, Bitstring Status List v1.0 §5.1) in the
+issuer's open revocation list and one in its open suspension list. On PostgreSQL each list
+hands out positions from its own sequence, and a keyed permutation turns a position into an
+index (:func:`allocate_many`): distinct by construction, so a chunk of awards needs no probing,
+read-back or count. Nothing locks a list row while awarding, so parallel awards do not queue
+behind each other; ``UNIQUE (status_list, index)`` remains the final guard.
 
-Serving (Bitstring Status List §2.2, research §4.1, security §1.9): every status change bumps
-the list's ``version`` in the same transaction as the change; a request that finds the stored
-list older than the current version rebuilds and re-signs it first
+Serving (Bitstring Status List §2.2, research §4.1, security §1.9) lives in
+``badges.statuslists.serving`` and is importable from here: every status change sets the
+stored bits and bumps the list's ``version`` in the same transaction (:func:`mark_changed`); a
+task signs the list after the change commits, and a request that still finds the signed list
+older than the current version signs it from the stored bits first
 (:func:`current_list_credential`), so the origin never serves a list that misses a committed
 change.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Final
 
 from django.db import connection, transaction
-from django.db.models import F
-from django.http import Http404
-from django.utils import timezone
 
 from badges.models import StatusEntry, StatusList, StatusPurpose
-from badges.statuslists.selectors import (
-    CARRIED_PURPOSE,
-    TTL_SECONDS,
-    VALID_FOR,
-    bitstring,
-    is_current,
-    list_url,
-)
-from issuers import keys
-from issuers import services as issuer_services
+from badges.statuslists.selectors import CARRIED_PURPOSE, list_url
+
+# Serving, importable from here as before (``badges.services`` calls ``mark_changed``).
+from badges.statuslists.serving import StatusListUnavailable as StatusListUnavailable
+from badges.statuslists.serving import current_list_credential as current_list_credential
+from badges.statuslists.serving import mark_changed as mark_changed
 from issuers.models import Issuer
-from openbadges import ob3, statuslist
+from openbadges import ob3
 
 _MAX_DRAWS: Final = 32
-_random = secrets.SystemRandom()
-
-
-class StatusListUnavailable(Exception):
-    """The list cannot be (re)signed now (no key-encryption key, no usable key)."""
+_random = secrets.SystemRandom()  # the probing draws of SQLite (:func:`_allocate_probing`)
+_PURPOSES: Final = (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)
+_LIST_FIELDS: Final = ("pk", "issuer_id", "purpose", "length", "capacity", "draw_key")
+_FEISTEL_ROUNDS: Final = 4
 
 
 def _open_list(issuer: Issuer, purpose: str) -> StatusList:
     found = (
         StatusList.objects.filter(issuer=issuer, purpose=purpose, is_full=False)
+        .only(*_LIST_FIELDS)
         .order_by("created_at", "pk")
         .first()
     )
@@ -58,21 +55,45 @@ def _open_list(issuer: Issuer, purpose: str) -> StatusList:
         return found
     # Creating a list is rare: serialise it on the issuer row so two awards do not open two.
     Issuer.objects.select_for_update().filter(pk=issuer.pk).first()
-    found = StatusList.objects.filter(issuer=issuer, purpose=purpose, is_full=False).first()
-    return found or StatusList.objects.create(issuer=issuer, purpose=purpose)
+    found = (
+        StatusList.objects.filter(issuer=issuer, purpose=purpose, is_full=False)
+        .only(*_LIST_FIELDS)
+        .first()
+    )
+    if found is not None:
+        return found
+    created = StatusList.objects.create(issuer=issuer, purpose=purpose)
+    if connection.vendor == "postgresql":
+        _create_sequence(created, start=0)
+    return created
+
+
+def _open_lists(issuer: Issuer) -> dict[str, StatusList]:
+    """The issuer's open list of each purpose (the oldest), opening any that is missing: one
+    query when both exist."""
+    found: dict[str, StatusList] = {}
+    for status_list in (
+        StatusList.objects.filter(issuer=issuer, is_full=False)
+        .only(*_LIST_FIELDS)
+        .order_by("created_at", "pk")
+    ):
+        found.setdefault(status_list.purpose, status_list)
+    for purpose in _PURPOSES:
+        if purpose not in found:
+            found[purpose] = _open_list(issuer, purpose)
+    return found
 
 
 @transaction.atomic
 def open_lists(issuer: Issuer) -> None:
     """Make sure the issuer has an open list of each purpose (before a bulk batch starts)."""
-    for purpose in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION):
-        _open_list(issuer, purpose)
+    _open_lists(issuer)
 
 
 def _check_full(status_list: StatusList, collided: bool) -> None:
-    # Counting 100,000 rows on every award would cost more than the award, so count when a
-    # draw collided (the list is filling up) or on a random 1 in ``capacity // 64`` awards;
-    # the room between capacity and length absorbs the overshoot.
+    # SQLite's probing draws only. Counting 100,000 rows on every award would cost more than
+    # the award, so count when a draw collided (the list is filling up) or on a random 1 in
+    # ``capacity // 64`` awards; the room between capacity and length absorbs the overshoot.
     every = max(1, min(256, status_list.capacity // 64))
     if not collided and secrets.randbelow(every):
         return
@@ -84,19 +105,171 @@ def allocate_many(
     *, issuer: Issuer, award_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, ob3.StatusEntry]:
     """Give each award about to be created its entries in the issuer's revocation and
-    suspension lists: a few queries per list, whatever the number of awards; returns each
-    award's entry of :data:`CARRIED_PURPOSE` (suspension) for its ``credentialStatus``. Call
-    inside the awards' transaction, before signing (the entries reference the awards' ids
-    before their rows exist: foreign keys are checked at commit).
+    suspension lists; returns each award's entry of :data:`CARRIED_PURPOSE` (suspension) for
+    its ``credentialStatus``. Call inside the awards' transaction, before signing (the entries
+    reference the awards' ids before their rows exist: foreign keys are checked at commit).
 
-    Random distinct indexes are inserted with ``ON CONFLICT DO NOTHING``; the entries that
-    landed are read back and only the awards whose index was taken (by a parallel chunk or an
-    earlier award) draw again, so parallel chunks never wait on each other or roll back.
+    On PostgreSQL, three queries whatever the number of awards: the open lists; the next
+    positions ("slots") of each list's draw sequence; one INSERT of every entry at index
+    ``permutation(slot)`` (:class:`_Permutation`). A sequence hands each slot out once, to
+    whichever transaction asks, without locking and without taking it back on rollback (a
+    rolled-back chunk leaves unused slots: the list fills a little sooner), so parallel chunks
+    never wait on each other, collide or read anything back. A list is full when its slots
+    reach ``capacity``; the next award opens a new one. ``UNIQUE (status_list, index)`` stays
+    the final guard: an entry the database refuses (in a list filled at random before the
+    sequences existed) draws another slot. SQLite, single-writer, probes at random
+    (:func:`_allocate_probing`).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("allocate_many must run inside the awards' transaction")
+    if connection.vendor != "postgresql":
+        return _allocate_probing(issuer=issuer, award_ids=award_ids)
     carried: dict[uuid.UUID, ob3.StatusEntry] = {}
-    for purpose in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION):
+    lists = _open_lists(issuer)
+    wanting = {purpose: list(award_ids) for purpose in _PURPOSES}
+    permutations: dict[uuid.UUID, _Permutation] = {}
+    for _draw in range(_MAX_DRAWS):
+        slots = _next_slots({lists[p]: len(ids) for p, ids in wanting.items() if ids})
+        entries: list[tuple[uuid.UUID, StatusList, int]] = []
+        full: set[StatusPurpose] = set()
+        for purpose, ids in wanting.items():
+            status_list = lists[purpose]
+            if status_list.pk not in permutations:
+                permutations[status_list.pk] = _Permutation(status_list)
+            permute = permutations[status_list.pk]
+            for award_id, slot in zip(ids, slots.get(status_list.pk, ()), strict=True):
+                if slot < status_list.capacity:
+                    entries.append((award_id, status_list, permute(slot)))
+                else:
+                    full.add(purpose)
+        landed: dict[str, set[uuid.UUID]] = {purpose: set() for purpose in _PURPOSES}
+        url = list_url(lists[CARRIED_PURPOSE].pk)  # reverse() once, not once per award
+        for award_id, status_list, index in _insert_entries(entries):
+            landed[status_list.purpose].add(award_id)
+            if status_list.purpose == CARRIED_PURPOSE:
+                carried[award_id] = ob3.StatusEntry(
+                    status_list_credential=url,
+                    status_list_index=index,
+                    status_purpose=status_list.purpose,
+                )
+        wanting = {p: [a for a in ids if a not in landed[p]] for p, ids in wanting.items()}
+        for purpose in full:
+            StatusList.objects.filter(pk=lists[purpose].pk).update(is_full=True)
+            lists[purpose] = _open_list(issuer, purpose)
+        if not any(wanting.values()):
+            return carried
+    raise RuntimeError("no free status-list index after repeated draws")
+
+
+class _Permutation:
+    """A keyed pseudo-random permutation of a list's indexes ``range(length)``: slot → index.
+
+    A four-round Feistel network (Luby-Rackoff: a pseudo-random permutation when the round
+    function is a pseudo-random function) over the smallest even number of bits that covers
+    ``length``, with keyed BLAKE2b as round function (the list's secret ``draw_key``, salted
+    with its id), walked again while the result falls outside the list ("cycle walking",
+    which keeps it a bijection of ``range(length)``). Distinct slots therefore give distinct
+    indexes, and without the key the indexes say nothing of the order awards were drawn in:
+    the herd privacy of random draws (Bitstring Status List v1.0 §5.1), without probing.
+    """
+
+    def __init__(self, status_list: StatusList) -> None:
+        self.length = status_list.length
+        self.half = max(1, ((status_list.length - 1).bit_length() + 1) // 2)
+        self.mask = (1 << self.half) - 1
+        self.hash = hashlib.blake2b(
+            key=bytes(status_list.draw_key), salt=status_list.pk.bytes, digest_size=8
+        )
+
+    def __call__(self, slot: int) -> int:
+        value = slot
+        while True:
+            left, right = value >> self.half, value & self.mask
+            for round_ in range(_FEISTEL_ROUNDS):
+                step = self.hash.copy()
+                step.update(right.to_bytes(8, "big") + bytes((round_,)))
+                left, right = right, left ^ (int.from_bytes(step.digest(), "big") & self.mask)
+            value = (left << self.half) | right
+            if value < self.length:
+                return value
+
+
+def _sequence_name(list_id: uuid.UUID) -> str:
+    """The PostgreSQL sequence counting a list's draws (one per list, created with it)."""
+    return f"badges_statuslist_draws_{list_id.hex}"
+
+
+def _create_sequence(status_list: StatusList, *, start: int | None = None) -> None:
+    """Create the list's draw sequence, its first slot ``start`` or, for a list filled before
+    sequences existed, the number of entries it holds. Serialised on the list row, so two
+    chunks finding it missing create it once."""
+    StatusList.objects.select_for_update().filter(pk=status_list.pk).values_list("pk").first()
+    if start is None:
+        start = StatusEntry.objects.filter(status_list=status_list).count()
+    name = connection.ops.quote_name(_sequence_name(status_list.pk))
+    with connection.cursor() as cursor:
+        cursor.execute(  # nosemgrep: raw-sql-string-formatting - see the next line
+            f"CREATE SEQUENCE IF NOT EXISTS {name} MINVALUE 0 START WITH {int(start)}"  # nosec B608 - our quoted name, an int
+        )
+
+
+def _next_slots(wanted: dict[StatusList, int]) -> dict[uuid.UUID, list[int]]:
+    """The next ``n`` slots of each list's draw sequence (list id → slots), in one query;
+    a missing sequence (a list created before them) is created and asked again."""
+    if not wanted:
+        return {}
+    part = "SELECT %s::integer, nextval(to_regclass(%s)) FROM generate_series(1, %s)"
+    order = list(wanted)
+    params: list[int | str] = []
+    for position, status_list in enumerate(order):
+        params += [position, _sequence_name(status_list.pk), wanted[status_list]]
+    slots: dict[uuid.UUID, list[int]] = {status_list.pk: [] for status_list in order}
+    missing: set[int] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([part] * len(order)), params)
+        for position, slot in cursor.fetchall():
+            if slot is None:
+                missing.add(position)
+            else:
+                slots[order[position].pk].append(slot)
+    for position in missing:
+        _create_sequence(order[position])
+        slots.update(_next_slots({order[position]: wanted[order[position]]}))
+    return slots
+
+
+def _insert_entries(
+    entries: list[tuple[uuid.UUID, StatusList, int]],
+) -> list[tuple[uuid.UUID, StatusList, int]]:
+    """Insert the entries (award id, list, index) in one statement; returns those that
+    landed. The database skips one whose index is taken (``ON CONFLICT DO NOTHING``)."""
+    if not entries:
+        return []
+    table = connection.ops.quote_name(StatusEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(  # nosemgrep: raw-sql-string-formatting - see the next line
+            f"INSERT INTO {table} (award_id, status_list_id, purpose, index) "  # nosec B608  # noqa: S608 - our table
+            "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::integer[]) "
+            "ON CONFLICT DO NOTHING RETURNING award_id, status_list_id",
+            [
+                [award_id for award_id, _list, _index in entries],
+                [status_list.pk for _award, status_list, _index in entries],
+                [status_list.purpose for _award, status_list, _index in entries],
+                [index for _award, _list, index in entries],
+            ],
+        )
+        landed = set(cursor.fetchall())
+    return [entry for entry in entries if (entry[0], entry[1].pk) in landed]
+
+
+def _allocate_probing(
+    *, issuer: Issuer, award_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ob3.StatusEntry]:
+    """SQLite (one writer at a time): random distinct indexes inserted with
+    ``ON CONFLICT DO NOTHING``, read back, and drawn again for the awards whose index was
+    taken; the list's entries are counted now and then to find it full."""
+    carried: dict[uuid.UUID, ob3.StatusEntry] = {}
+    for purpose in _PURPOSES:
         remaining = list(award_ids)
         draws = 0
         status_list = _open_list(issuer, purpose)
@@ -128,21 +301,10 @@ def allocate_many(
 
 
 def _draw_many(status_list: StatusList, award_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """Insert one entry at a random free-looking index for each award; returns the ones that
-    landed (award id → index). An index already taken, by an earlier award or a parallel
-    chunk, is skipped by the database (``ON CONFLICT DO NOTHING``) and drawn again."""
+    """SQLite: insert one entry at a random index for each award; returns the ones that
+    landed (award id → index). An index already taken is skipped by the database
+    (``ignore_conflicts``) and drawn again by the caller."""
     indexes = _random.sample(range(status_list.length), len(award_ids))
-    if connection.vendor == "postgresql":
-        # One statement that says which rows landed, instead of an insert and a read-back.
-        table = connection.ops.quote_name(StatusEntry._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(  # nosemgrep: raw-sql-string-formatting - see the next line
-                f"INSERT INTO {table} (award_id, status_list_id, purpose, index) "  # nosec B608  # noqa: S608 - our table
-                "SELECT a, %s, %s, i FROM unnest(%s::uuid[], %s::integer[]) AS t(a, i) "
-                "ON CONFLICT DO NOTHING RETURNING award_id, index",
-                [status_list.pk, status_list.purpose, list(award_ids), indexes],
-            )
-            return dict(cursor.fetchall())
     StatusEntry.objects.bulk_create(
         (
             StatusEntry(
@@ -160,63 +322,3 @@ def _draw_many(status_list: StatusList, award_ids: list[uuid.UUID]) -> dict[uuid
             status_list=status_list, award_id__in=award_ids, purpose=status_list.purpose
         ).values_list("award_id", "index")
     )
-
-
-def mark_changed(award_ids: Iterable[uuid.UUID]) -> None:
-    """Bump the version of every list holding one of these awards (in the caller's
-    transaction), so the next request for those lists rebuilds them."""
-    list_ids = (
-        StatusEntry.objects.filter(award_id__in=list(award_ids))
-        .values_list("status_list_id", flat=True)
-        .distinct()
-    )
-    StatusList.objects.filter(pk__in=list(list_ids)).update(version=F("version") + 1)
-
-
-@transaction.atomic
-def _rebuild(status_list_id: uuid.UUID) -> StatusList:
-    status_list = (
-        StatusList.objects.select_for_update(of=("self",))
-        .select_related("issuer", "signed_with")
-        .get(pk=status_list_id)
-    )
-    if is_current(status_list):  # someone else rebuilt it while we waited
-        return status_list
-    issuer = status_list.issuer
-    now = timezone.now().replace(microsecond=0)
-    try:
-        key = issuer_services.active_key(issuer)
-        unsigned = statuslist.build_status_list_credential(
-            statuslist.StatusListCredential(
-                id=list_url(status_list.pk),
-                issuer=keys.issuer_did(issuer),
-                status_purpose=status_list.purpose,
-                encoded_list=statuslist.encode(bitstring(status_list)),
-                valid_from=now,
-                valid_until=now + VALID_FOR,
-                ttl_ms=TTL_SECONDS * 1000,
-            )
-        )
-        signed = keys.sign_credential(unsigned, key=key, created=now)
-    except keys.SigningUnavailable as error:
-        raise StatusListUnavailable(str(error)) from error
-    status_list.signed_json = json.dumps(signed, ensure_ascii=False)
-    status_list.signed_version = status_list.version
-    status_list.signed_at = now
-    status_list.signed_with = key
-    status_list.save(update_fields=["signed_json", "signed_version", "signed_at", "signed_with"])
-    return status_list
-
-
-def current_list_credential(status_list_id: uuid.UUID) -> str:
-    """The signed list credential's JSON text, rebuilt first if any change is missing from it.
-
-    Raises ``Http404`` for an unknown list and :class:`StatusListUnavailable` when it must be
-    rebuilt and cannot be signed (never an outdated list instead).
-    """
-    status_list = StatusList.objects.select_related("signed_with").filter(pk=status_list_id).first()
-    if status_list is None:
-        raise Http404
-    if not is_current(status_list):
-        status_list = _rebuild(status_list.pk)
-    return status_list.signed_json

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from badges import credentials
-from badges.statuslists import services
+from badges.statuslists import serving
 from badges.statuslists.selectors import TTL_SECONDS, status_entries_json
 
 
@@ -18,8 +18,8 @@ def status_list_view(request: HttpRequest, status_list_id: uuid.UUID) -> HttpRes
     """``/status/<id>``: the ``BitstringStatusListCredential``. Public, cacheable for ``ttl``,
     readable from any origin, and no cookies are needed or set (retrieval is not tracked)."""
     try:
-        body = services.current_list_credential(status_list_id)
-    except services.StatusListUnavailable:
+        body = serving.current_list_credential(status_list_id)
+    except serving.StatusListUnavailable:
         response = HttpResponse(
             '{"error": "status list temporarily unavailable"}',
             status=503,
