@@ -70,7 +70,8 @@ def award_badges(
     Awarders, editors and owners of the version's issuer. A problem with the version itself
     (not published, against the institution's policies) raises ``ValidationError``, and an
     unusable key ``issuers.keys.SigningUnavailable``; in both cases nothing is stored. A few
-    queries for the whole batch, whatever its size (bulk issuing awards 100 at a time).
+    queries for the whole batch, whatever its size (bulk issuing awards ``BULK_CHUNK`` rows at
+    a time).
     """
     issuer = version.achievement.issuer
     if actor is not None:

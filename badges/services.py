@@ -9,13 +9,14 @@ its own transaction. Nothing else calls them.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
@@ -153,7 +154,7 @@ def store_awards(
                 credential_json=json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
             )
         )
-    insert_many(rows)  # not bulk_create: see common.db.insert_many
+    _insert_awards(rows)
     event_services.emit_many(events=[award_event(row, EventType.AWARD_ISSUED) for row in rows])
     AwardEvidence.objects.bulk_create(
         AwardEvidence(award=row, position=n, url=item.url, narrative=item.narrative)
@@ -168,6 +169,34 @@ def store_awards(
         data=[{"award": str(row.pk), **({"client": client} if client else {})} for row in rows],
     )
     return rows
+
+
+def _insert_awards(rows: Sequence[Award]) -> None:
+    """INSERT the new awards: on PostgreSQL with one ``COPY … FROM STDIN`` (one statement
+    parsed and planned once, each value bound by psycopg's C dumpers: half the server time of
+    one INSERT per row, and cheaper for the client too); elsewhere with
+    ``common.db.insert_many``. Like ``insert_many``: ``pre_save`` runs, no ``save()``, no
+    signals."""
+    if connection.vendor != "postgresql" or not rows:
+        insert_many(rows)  # not bulk_create: see common.db.insert_many
+        return
+    fields = Award._meta.local_concrete_fields  # computed once by Django
+    table = connection.ops.quote_name(Award._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    statement = f"COPY {table} ({columns}) FROM STDIN"  # nosec B608 - the model's names, quoted
+    started = time.monotonic()
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:  # psycopg's own
+        for row in rows:
+            copy.write_row(
+                [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+            )
+    if connection.queries_logged:  # as Django's debug cursor does, so query counts see it
+        connection.queries_log.append(
+            {"sql": f"{statement} ({len(rows)} rows)", "time": f"{time.monotonic() - started:.3f}"}
+        )
+    for row in rows:
+        row._state.adding = False
+        row._state.db = connection.alias
 
 
 def _iso(moment: datetime | None) -> str | None:

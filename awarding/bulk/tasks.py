@@ -33,9 +33,7 @@ def issue_batch(batch_id: str) -> int:
     """Issue a running batch chunk by chunk until no pending row is left for this task."""
     from awarding.bulk import services
 
-    issued = 0
-    while taken := services.issue_chunk(batch_id=uuid.UUID(batch_id)):
-        issued += taken
+    issued = services.issue_pending(batch_id=uuid.UUID(batch_id))
     services.finish_if_done(batch_id=uuid.UUID(batch_id))
     return issued
 
