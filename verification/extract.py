@@ -64,6 +64,8 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _depth(value: Any, limit: int) -> int:
+    """How deep ``value`` nests (a scalar inside an object counts one level below it); past
+    ``limit``, some depth over it. Only objects and arrays go on the stack."""
     stack = [(value, 1)]
     deepest = 0
     while stack:
@@ -71,10 +73,15 @@ def _depth(value: Any, limit: int) -> int:
         deepest = max(deepest, level)
         if level > limit:
             return level
-        if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
+        children = item.values() if isinstance(item, dict) else item
+        if not isinstance(children, list) and not isinstance(item, dict):
+            continue
+        below = level + 1
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, below))
+            elif below > deepest:
+                deepest = below
     return deepest
 
 

@@ -30,8 +30,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from issuers.keys import verification_method
 from issuers.models import Issuer, KeyStatus, SigningKey
 from openbadges import didweb, multikey
+from verification import cache as vcache
 from verification import fetcher
 
 
@@ -74,13 +76,25 @@ def is_own_origin(url: str) -> bool:
         return False
 
 
-def _own_key(method_id: str, issuer_id: str) -> ResolvedKey:
+def _own_key(method_id: str, known: SigningKey | None = None) -> ResolvedKey:
+    """A key of one of our issuers, read from the database now (so a withdrawn key fails at
+    once). ``known``: the key the caller already loaded with its issuer (the signing key of
+    the award whose stored text is being verified); used when ``method_id`` names exactly
+    it, which is what the two lookups below would find (slugs and (issuer, key id) are
+    unique), so the same checks run without the round trips."""
     did, _sep, fragment = method_id.partition("#")
-    slug = did.removeprefix(own_did_prefix())
-    issuer = Issuer.objects.filter(slug=slug).first()
-    if issuer is None:
-        raise KeyProblem("unknown_issuer", _("This platform has no issuer with that identifier."))
-    key = SigningKey.objects.filter(issuer=issuer, key_id=fragment).first()
+    if known is not None and method_id == verification_method(known):
+        key: SigningKey | None = known
+    else:
+        slug = did.removeprefix(own_did_prefix())
+        issuer = Issuer.objects.filter(slug=slug).first()
+        if issuer is None:
+            raise KeyProblem(
+                "unknown_issuer", _("This platform has no issuer with that identifier.")
+            )
+        key = SigningKey.objects.filter(issuer=issuer, key_id=fragment).first()
+        if key is not None:
+            key.issuer = issuer
     if key is None:
         raise KeyProblem("unknown_key", _("The issuer has no key with that identifier."))
     if key.status == KeyStatus.WITHDRAWN:
@@ -91,33 +105,52 @@ def _own_key(method_id: str, issuer_id: str) -> ResolvedKey:
     public = multikey.public_key_from_bytes(
         multikey.decode_public_multibase(key.public_key_multibase)
     )
-    return ResolvedKey(public, method_id, did, "platform", issuer, key)
+    return ResolvedKey(public, method_id, did, "platform", key.issuer, key)
+
+
+def _fetch_failed(detail: str) -> KeyProblem:
+    return KeyProblem(
+        "key_fetch_failed",
+        _("The issuer's key document could not be retrieved, so the key could not be checked."),
+        unknown=True,
+        detail=detail,
+    )
 
 
 def _json(url: str) -> dict[str, Any]:
+    """The key document at ``url``, from :mod:`verification.cache` while its host allows."""
+    kept = None if is_own_origin(url) else vcache.get("key", url)
+    if isinstance(kept, vcache.Failure):
+        raise _fetch_failed(kept.detail)
+    if isinstance(kept, dict):
+        return kept
     try:
         response = fetcher.fetch(url)
+    except (fetcher.OverBudget, fetcher.FetchTimeout, fetcher.BlockedURL) as error:
+        # This verification's own budget, or a deadline it cut short: not the host's fault,
+        # so not remembered against it. A refusal of the address is decided afresh each
+        # time (it costs no connection, and the name may point elsewhere by now).
+        raise _fetch_failed(f"{error.code}: {url}") from None
     except fetcher.FetchError as error:
-        raise KeyProblem(
-            "key_fetch_failed",
-            _("The issuer's key document could not be retrieved, so the key could not be checked."),
-            unknown=True,
-            detail=f"{error.code}: {url}",
-        ) from None
+        _remember_failure(url, f"{error.code}: {url}")
+        raise _fetch_failed(f"{error.code}: {url}") from None
     if response.status != 200:
-        raise KeyProblem(
-            "key_fetch_failed",
-            _("The issuer's key document could not be retrieved, so the key could not be checked."),
-            unknown=True,
-            detail=f"HTTP {response.status}: {url}",
-        )
+        _remember_failure(url, f"HTTP {response.status}: {url}")
+        raise _fetch_failed(f"HTTP {response.status}: {url}")
     try:
         document = json.loads(response.body)
     except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
         raise KeyProblem("key_document_invalid", _("The issuer's key document is not valid JSON."))
+    if not is_own_origin(url):
+        vcache.put("key", url, document, vcache.key_seconds(response.headers))
     return document
+
+
+def _remember_failure(url: str, detail: str) -> None:
+    if not is_own_origin(url):
+        vcache.put("key", url, vcache.Failure("key_fetch_failed", detail), vcache.NEGATIVE_SECONDS)
 
 
 def _absolute(value: str, base: str) -> str:
@@ -222,8 +255,10 @@ def _from_controller_document(
     raise KeyProblem("key_not_found", _("The issuer's document does not contain this key."))
 
 
-def resolve(method_id: Any, issuer_id: Any) -> ResolvedKey:
-    """Resolve ``method_id`` for a credential issued by ``issuer_id``; raise :class:`KeyProblem`."""
+def resolve(method_id: Any, issuer_id: Any, *, known: SigningKey | None = None) -> ResolvedKey:
+    """Resolve ``method_id`` for a credential issued by ``issuer_id``; raise :class:`KeyProblem`.
+
+    ``known``: one of our keys already loaded with its issuer (see :func:`_own_key`)."""
     if not isinstance(method_id, str) or not method_id:
         raise KeyProblem("no_method", _("The signature does not say which key made it."))
     if not isinstance(issuer_id, str) or not issuer_id:
@@ -246,7 +281,7 @@ def resolve(method_id: Any, issuer_id: Any) -> ResolvedKey:
             detail=f"{method_id} is not under {issuer_id}",
         )
     if method_id.startswith(own_did_prefix()):
-        return _own_key(method_id, issuer_id)
+        return _own_key(method_id, known)
     if method_id.startswith("did:key:"):
         if controller != issuer_id:
             raise KeyProblem(

@@ -1,7 +1,7 @@
 """One verification pipeline for the page, the API and ``manage.py verify`` (DESIGN.md §6).
 
 input → :mod:`extract` → detect format → checks (:mod:`checks`, :mod:`status`) → report,
-all under one budget (:mod:`budget`). The module is about 460 lines: every format's order of
+all under one budget (:mod:`budget`). The module is about 530 lines: every format's order of
 checks stays in this one place, so every entry point runs the same ones.
 """
 
@@ -27,13 +27,24 @@ OB2_CONTEXT = "https://w3id.org/openbadges/v2"
 
 @dataclass
 class VerifyRequest:
-    """What a person gave: one of ``url``, ``text`` or ``upload``, plus an optional e-mail."""
+    """What a person gave: one of ``url``, ``text`` or ``upload``, plus an optional e-mail.
+
+    ``trust_stored`` (on by default): a credential that is exactly the stored signed text
+    of one of our awards is not canonicalized and its signature not recomputed
+    (:func:`verification.own.stored_award`); off, every credential takes the full
+    cryptographic path (tests compare the two, the benchmark times both). ``award`` and
+    ``parsed`` are what :func:`runs_cheap` already found for ``text`` (the award, and the
+    JSON as :func:`extract.from_text` parses it), so neither is done twice.
+    """
 
     url: str = ""
     text: str = ""
     upload: bytes | None = None
     filename: str = ""
     email: str = ""
+    trust_stored: bool = True
+    award: Award | None = None
+    parsed: dict[str, Any] | None = None
 
 
 def _types(document: dict[str, Any]) -> set[str]:
@@ -173,12 +184,16 @@ def _number_or_none(value: Any) -> int | float | None:
     return value
 
 
-def _own_award(document: dict[str, Any], payload: extract.Payload) -> Award | None:
+def _candidate(document: dict[str, Any], payload: extract.Payload) -> Award | None:
+    """The award this credential's ``id`` names, if it names one of ours (one query)."""
+    return payload.award or own.award_for_url(str(document.get("id", "")))
+
+
+def _own_award(document: dict[str, Any], candidate: Award | None) -> Award | None:
     """The award if this credential is one of ours *and* signed by that award's issuer."""
-    award = payload.award or own.award_for_url(str(document.get("id", "")))
-    if award is None or checks.issuer_id(document) != issuer_did(award.issuer):
+    if candidate is None or checks.issuer_id(document) != issuer_did(candidate.issuer):
         return None
-    return award
+    return candidate
 
 
 def verify_ob3(
@@ -187,8 +202,16 @@ def verify_ob3(
     payload: extract.Payload,
     email: str,
     jws: vcjwt.Decoded | None = None,
+    *,
+    trust_stored: bool = True,
 ) -> None:
-    """Every check of an OB 3.0 credential; ``jws`` when it came as a VC-JWT."""
+    """Every check of an OB 3.0 credential; ``jws`` when it came as a VC-JWT.
+
+    When the credential is exactly the signed text of one of our awards (and
+    ``trust_stored``), the database is the reference for its signature
+    (:func:`checks.proof_and_key`, ``stored_key``); every check still runs and the report is
+    the one the full path gives.
+    """
     now = report.checked_at
     if checks.VC_V1_CONTEXT in _contexts(document):
         report.add(
@@ -214,8 +237,16 @@ def verify_ob3(
         report.claims = claims(document, "")
         return
     key_how = ""
+    candidate = _candidate(document, payload)
+    stored = (
+        own.stored_award(document, candidate)
+        if jws is None and trust_stored and candidate is not None
+        else None
+    )
     if jws is None:
-        outcome = checks.proof_and_key(document, now=now)
+        outcome = checks.proof_and_key(
+            document, now=now, stored_key=stored.signing_key if stored is not None else None
+        )
         report.add(outcome.proof)
         report.add(outcome.key)
         key_how = outcome.resolved.how if outcome.resolved else ""
@@ -235,7 +266,7 @@ def verify_ob3(
     ):
         validity = Check("validity", Status.FAIL, "expired", _("The badge's token has expired."))
     report.add(validity)
-    award = _own_award(document, payload) if proven else None
+    award = _own_award(document, candidate) if proven else None
     if award is not None:
         report.own = own.platform_facts(award)
     if proven:
@@ -271,7 +302,9 @@ def _endorsement_count(document: dict[str, Any]) -> int:
     return count
 
 
-def verify_clr(report: Report, document: dict[str, Any], email: str) -> None:
+def verify_clr(
+    report: Report, document: dict[str, Any], email: str, *, trust_stored: bool = True
+) -> None:
     """CLR 2.0: the ClrCredential's own proof, then every credential inside it."""
     now = report.checked_at
     subject = document.get("credentialSubject")
@@ -301,7 +334,13 @@ def verify_clr(report: Report, document: dict[str, Any], email: str) -> None:
     too_complex = False
     for credential in inner:
         part = Report(checked_at=now, input_kind="clr", format="ob3")
-        verify_ob3(part, credential, extract.Payload("json", document=credential), "")
+        verify_ob3(
+            part,
+            credential,
+            extract.Payload("json", document=credential),
+            "",
+            trust_stored=trust_stored,
+        )
         if part.verdict is Verdict.VALID:
             verified += 1
         elif part.verdict not in COULD_NOT_CHECK:
@@ -380,6 +419,33 @@ def verify_ob2_hosted_gone(report: Report, document: dict[str, Any]) -> None:
     report.add(Check("status", Status.FAIL, "revoked", message))
 
 
+def runs_cheap(request: VerifyRequest) -> bool:
+    """Whether verifying ``request`` will make no fetch and no canonicalization: pasted JSON
+    that is exactly the stored signed text of one of our awards and carries no endorsements
+    (each would be a credential of its own to check). Its cost is then bounded like a public
+    badge page's (a parse and a few indexed reads), which is why
+    :mod:`verification.ratelimit` runs it without holding an in-flight slot. Remembers the
+    award on ``request``.
+    """
+    if not request.trust_stored or request.url or request.upload is not None:
+        return False
+    stripped = request.text.strip().lstrip("\ufeff")
+    if not stripped.startswith("{"):
+        return False
+    try:
+        document = extract.parse_json(stripped)
+    except extract.InputProblem:
+        return False
+    payload = extract.Payload("json", document=document)
+    if detect_format(payload) not in ("ob3", "ob3-vc1.1", "ob3-endorsement", "vc"):
+        return False
+    if _endorsement_count(document):
+        return False
+    request.award = own.stored_award(document)
+    request.parsed = document if request.award is not None else None
+    return request.award is not None
+
+
 def verify(request: VerifyRequest, *, now: datetime | None = None) -> Report:
     """Run every check on what a person gave. Never raises for bad input.
 
@@ -405,6 +471,9 @@ def _verify(request: VerifyRequest, *, now: datetime | None) -> Report:
             payload = extract.from_url(request.url)
         elif request.upload is not None:
             payload = extract.from_upload(request.upload, request.filename)
+        elif request.parsed is not None:
+            # runs_cheap parsed this text as from_text would (JSON: it starts with "{").
+            payload = extract.Payload("json", document=request.parsed)
         else:
             payload = extract.from_text(request.text)
     except extract.InputProblem as problem:
@@ -420,14 +489,16 @@ def _verify(request: VerifyRequest, *, now: datetime | None) -> Report:
         return report
     if report.format in ("ob3", "ob3-vc1.1", "ob3-endorsement", "vc") and document is not None:
         report.credential = document
-        verify_ob3(report, document, payload, request.email)
+        if request.award is not None and payload.award is None:
+            payload.award = own.stored_award(document, request.award)
+        verify_ob3(report, document, payload, request.email, trust_stored=request.trust_stored)
         return report
     if report.format == "vc-jwt":
         verify_jws(report, payload, request.email)
         return report
     if report.format == "clr2" and document is not None:
         report.credential = document
-        verify_clr(report, document, request.email)
+        verify_clr(report, document, request.email, trust_stored=request.trust_stored)
         return report
     if report.format == "ob2-hosted" and document is not None:
         ob2check.verify(report, document, request.email, now=report.checked_at)

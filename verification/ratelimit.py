@@ -11,6 +11,15 @@ Shedding: at most ``INSIGNIA_VERIFY_MAX_IN_FLIGHT`` verifications run at once pe
 and at most ``INSIGNIA_VERIFY_MAX_IN_FLIGHT_PER_CLIENT`` of one client's across all processes;
 one more is refused at once with 429 rather than queued behind the others.
 
+The per-client cap is against verifications that can hold a worker for seconds: those that
+fetch (a slow or tarpitting host, S-19) or canonicalize. A verification that does neither
+(:func:`verification.pipeline.runs_cheap`: pasted JSON that is exactly one of our stored
+credentials, checked against the database in a few milliseconds, like a badge page) does not
+take one of the client's slots: with only two, a single client sending 100 a second was
+refused whenever three happened to overlap (16 % on a busy machine), though none held a
+worker for long. It still counts against the client's per-minute and burst limits and still
+needs one of the process's slots, so an overload is shed as before.
+
 The verify page and the verify API both go through :func:`verify_within_limits`, so they
 apply the same limits in the same order. Every other way a person starts a verification —
 importing a badge into the backpack, adding evidence to a recognition case, re-checking
@@ -165,6 +174,9 @@ def verify_within_limits(request: HttpRequest, asked: pipeline.VerifyRequest) ->
 
 def _in_a_slot(key: str, asked: pipeline.VerifyRequest) -> Report:
     try:
+        if pipeline.runs_cheap(asked):
+            with slot():
+                return pipeline.verify(asked)
         with client_slot(key), slot():
             return pipeline.verify(asked)
     except Shed:

@@ -8,6 +8,11 @@
   (``revokedCredential``, also ``revokedCredentials``).
 
 Any failure to fetch or check is ``unknown`` — never "not revoked".
+
+A remote list is kept (:mod:`verification.cache`) for its ``ttl`` and ``max-age`` once its
+proof checked out, so the credentials of one issuer share one download and one check of the
+list's signature; a list that failed its check is never kept. The lists of our own issuers
+are not fetched at all for our awards, and otherwise answered in process.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from django.utils.translation import gettext as _
 from badges.models import Award
 from badges.state import State, award_state
 from openbadges import statuslist
+from verification import cache as vcache
 from verification import checks, fetcher
+from verification.keyresolve import is_own_origin
 from verification.report import Check, Status
 
 STATUS_LIST_MAX_BYTES: Final = 2**26 // 8  # 8 MiB of bits (vc-bitstring-status-list #208)
@@ -52,7 +59,8 @@ def own_award(award: Award, *, now: datetime) -> Check:
     )
 
 
-def _fetch_json(url: Any) -> dict[str, Any]:
+def _fetch_json(url: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The JSON object at ``url`` and the answer's headers."""
     if not isinstance(url, str) or not url:
         raise ValueError("no URL")
     response = fetcher.fetch(url)
@@ -61,33 +69,70 @@ def _fetch_json(url: Any) -> dict[str, Any]:
     document = json.loads(response.body)
     if not isinstance(document, dict):
         raise ValueError("not a JSON object")
-    return document
+    return document, response.headers
+
+
+def _kept(kind: str, url: Any) -> Any:
+    """What :mod:`verification.cache` holds for a remote ``url``, else ``None``."""
+    if not isinstance(url, str) or not url or is_own_origin(url):
+        return None
+    return vcache.get(kind, url)
+
+
+def _fetch_kept(kind: str, url: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """``(document, headers)`` fetched now; raises as :func:`_fetch_json`, also when the
+    host's failure is remembered (for a few seconds, :data:`cache.NEGATIVE_SECONDS`)."""
+    kept = _kept(kind, url)
+    if isinstance(kept, vcache.Failure):
+        raise fetcher.FetchError(kept.detail)
+    try:
+        return _fetch_json(url)
+    except (fetcher.OverBudget, fetcher.FetchTimeout, fetcher.BlockedURL):
+        raise  # our budget or deadline, or a refusal decided afresh each time (keyresolve)
+    except (fetcher.FetchError, ValueError) as error:
+        if isinstance(url, str) and url and not is_own_origin(url):
+            failure = vcache.Failure("STATUS_RETRIEVAL_ERROR", str(error)[:200])
+            vcache.put(kind, url, failure, vcache.NEGATIVE_SECONDS)
+        raise
+
+
+def _retrieval_failed(error: Exception) -> Check:
+    return _unknown(
+        "STATUS_RETRIEVAL_ERROR",
+        _("The issuer's status list could not be retrieved, so revocation is unknown."),
+        str(error)[:200],
+    )
 
 
 def bitstring(document: dict[str, Any], entry: dict[str, Any], *, now: datetime) -> Check:
     purpose = entry.get("statusPurpose", "revocation")
-    try:
-        listing = _fetch_json(entry.get("statusListCredential"))
-    except (fetcher.FetchError, ValueError) as error:
-        return _unknown(
-            "STATUS_RETRIEVAL_ERROR",
-            _("The issuer's status list could not be retrieved, so revocation is unknown."),
-            str(error)[:200],
-        )
+    url = entry.get("statusListCredential")
+    kept = _kept("status", url)
+    listing = kept if isinstance(kept, dict) else None
+    if listing is None:
+        try:
+            listing, headers = _fetch_kept("status", url)
+        except (fetcher.FetchError, ValueError) as error:
+            return _retrieval_failed(error)
     if checks.issuer_id(listing) != checks.issuer_id(document):
         return _unknown(
             "STATUS_VERIFICATION_ERROR",
             _("The status list was not published by this badge's issuer."),
         )
-    outcome = checks.proof_and_key(listing, now=now)
-    if outcome.proof.status is not Status.PASS or outcome.key.status is not Status.PASS:
-        return _unknown(
-            "STATUS_VERIFICATION_ERROR",
-            _("The issuer's status list is not properly signed, so revocation is unknown."),
-            outcome.proof.detail or outcome.key.detail,
-        )
     subject = listing.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
+    if kept is None:
+        # Checked on every download; a list kept in the cache passed this check when it was
+        # kept, and only then (never across a failed check of the list's own signature).
+        outcome = checks.proof_and_key(listing, now=now)
+        if outcome.proof.status is not Status.PASS or outcome.key.status is not Status.PASS:
+            return _unknown(
+                "STATUS_VERIFICATION_ERROR",
+                _("The issuer's status list is not properly signed, so revocation is unknown."),
+                outcome.proof.detail or outcome.key.detail,
+            )
+        if isinstance(url, str) and not is_own_origin(url):
+            vcache.put("status", url, listing, vcache.status_seconds(headers, subject.get("ttl")))
     if subject.get("statusPurpose") != purpose:
         return _unknown(
             "STATUS_VERIFICATION_ERROR", _("The status list is for a different purpose.")
@@ -123,14 +168,21 @@ def bitstring(document: dict[str, Any], entry: dict[str, Any], *, now: datetime)
 
 def revocation_list(document: dict[str, Any], entry: dict[str, Any]) -> Check:
     """1EdTech Revocation List Status Method (VCRL 1.0)."""
-    try:
-        listing = _fetch_json(entry.get("id"))
-    except (fetcher.FetchError, ValueError) as error:
-        return _unknown(
-            "STATUS_RETRIEVAL_ERROR",
-            _("The issuer's revocation list could not be retrieved, so revocation is unknown."),
-            str(error)[:200],
-        )
+    url = entry.get("id")
+    kept = _kept("revocation", url)
+    listing = kept if isinstance(kept, dict) else None
+    if listing is None:
+        try:
+            listing, headers = _fetch_kept("revocation", url)
+        except (fetcher.FetchError, ValueError) as error:
+            return _unknown(
+                "STATUS_RETRIEVAL_ERROR",
+                _("The issuer's revocation list could not be retrieved, so revocation is unknown."),
+                str(error)[:200],
+            )
+        if isinstance(url, str) and not is_own_origin(url):
+            # Not signed: kept for what its host allows (``max-age``), no ``ttl`` of its own.
+            vcache.put("revocation", url, listing, vcache.status_seconds(headers, None))
     if listing.get("issuer") not in (None, checks.issuer_id(document)):
         return _unknown(
             "STATUS_VERIFICATION_ERROR",

@@ -10,12 +10,14 @@ from django.core.cache import cache
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from tests.verification.servers import FakeWeb
+from verification import cache as vcache
 from verification import fetcher
 
 
 @pytest.fixture(autouse=True)
 def _fresh_limits() -> None:
     cache.clear()
+    vcache.clear_local()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from pytest_django.fixtures import Settings
@@ -27,6 +28,7 @@ from tests.verification import helpers
 from tests.verification.conftest import allow
 from tests.verification.servers import FakeWeb, Route
 from verification import budget, pipeline
+from verification import cache as vcache
 from verification.report import Report, Verdict
 
 KEY = Ed25519PrivateKey.generate()
@@ -183,6 +185,10 @@ def test_the_fetch_cap_gives_too_complex(web: FakeWeb, settings: Settings) -> No
     document = _endorsed_by_did_web(web, settings, count=4)
     assert _verify(document).verdict is Verdict.VALID
     settings.INSIGNIA_VERIFY_MAX_FETCHES = 2
+    # Cold again: the key documents fetched above are kept (verification.cache), and a
+    # verification that fetches nothing spends none of the cap.
+    cache.clear()
+    vcache.clear_local()
     report = _verify(document)
     assert report.verdict is Verdict.TOO_COMPLEX
     limit = report.check("budget")
