@@ -9,6 +9,8 @@ Without one, Pillow's built-in font draws Latin text only.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,12 +19,14 @@ from pathlib import Path
 
 import segno
 from django.conf import settings
+from django.core.cache import cache
 from PIL import Image, ImageDraw, ImageFont
 
 WIDTH, HEIGHT = 1200, 627
 INK = (26, 26, 26)
 MUTED = (85, 85, 85)
 WHITE = (255, 255, 255)
+QR_SECONDS = 7 * 24 * 3600  # an award's QR never changes; kept a week after its last draw
 
 FONT_CANDIDATES: dict[bool, Sequence[tuple[str, int]]] = {
     # (path, index in a TrueType collection): index 2 of Noto Sans CJK is Simplified Chinese.
@@ -97,7 +101,7 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int, lines: in
 
 def qr_image(url: str, size: int) -> Image.Image:
     """A QR code for ``url`` (error correction M, quiet zone 2) as a ``size``x``size`` image."""
-    code = segno.make(url, error="m")
+    code = _qr_code(url)
     rows = [list(row) for row in code.matrix_iter(scale=1, border=2)]
     modules = len(rows)
     image = Image.new("L", (modules, modules))
@@ -105,13 +109,33 @@ def qr_image(url: str, size: int) -> Image.Image:
     return image.resize((size, size), Image.Resampling.NEAREST).convert("RGB")
 
 
+@lru_cache(maxsize=256)
+def _qr_code(url: str) -> segno.QRCode:
+    # Encoding, most of it choosing the mask, is about 5 ms: done once per URL and process.
+    return segno.make(url, error="m")
+
+
+@lru_cache(maxsize=1024)
 def qr_svg(url: str) -> str:
-    """An inline SVG QR code for the page (scales with CSS, dark on light)."""
-    return str(
-        segno.make(url, error="m").svg_inline(
-            scale=4, border=2, dark="#111111", light="#ffffff", omitsize=True
-        )
+    """An inline SVG QR code for the page (scales with CSS, dark on light).
+
+    Drawn once per URL: an award's URL never changes, and drawing it was half of the badge
+    page's CPU. Kept per process and in the shared cache, so other processes and the page
+    in other languages reuse it.
+    """
+    key = "qr-svg:" + hashlib.sha256(url.encode("utf-8")).hexdigest()
+    try:
+        found = cache.get(key)
+    except Exception:  # the cache backend's own errors: draw it instead
+        found = None
+    if isinstance(found, str):
+        return found
+    drawn = str(
+        _qr_code(url).svg_inline(scale=4, border=2, dark="#111111", light="#ffffff", omitsize=True)
     )
+    with contextlib.suppress(Exception):  # as above: the drawing matters, not keeping it
+        cache.set(key, drawn, QR_SECONDS)
+    return drawn
 
 
 def emblem(title: str, colour: str, size: int = 400) -> Image.Image:

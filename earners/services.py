@@ -18,7 +18,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -38,9 +38,9 @@ from earners.models import (
     Kind,
     LearnerEmail,
     LearnerProfile,
-    ViewEvent,
     Visibility,
 )
+from earners.viewcounts import services as viewcounts
 from openbadges.ob3 import normalize_email
 
 log = logging.getLogger(__name__)
@@ -319,22 +319,19 @@ def record_view(
     kind: str = Kind.VIEW,
     organisation: str = "",
 ) -> None:
-    """Count one view or verification: a single INSERT in its own savepoint. Never raises,
-    so a counting problem can never break or slow the page that calls it."""
+    """Count one view or verification. Buffered in Redis when there is one and flushed into
+    ``ViewEvent`` rows by ``earners.tasks.flush_view_counts`` (``earners.viewcounts``), else
+    a single INSERT in its own savepoint. Never raises, so a counting problem can never
+    break or slow the page that calls it."""
     if channel not in Channel.values or kind not in Kind.values:
         return
-    try:
-        with transaction.atomic():
-            ViewEvent.objects.create(
-                award=award,
-                collection=collection,
-                day=timezone.localdate(),
-                channel=channel,
-                kind=kind,
-                organisation=" ".join(organisation.split())[:ORGANISATION_MAX],
-            )
-    except DatabaseError:
-        log.warning("could not record a view", exc_info=True)
+    viewcounts.count(
+        award=award,
+        collection=collection,
+        channel=channel,
+        kind=kind,
+        organisation=" ".join(organisation.split())[:ORGANISATION_MAX],
+    )
 
 
 @transaction.atomic

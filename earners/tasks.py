@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from earners.imports import selectors, services
+from earners.viewcounts import services as viewcounts
 
 log = logging.getLogger(__name__)
 
@@ -22,3 +23,10 @@ def recheck_imports() -> int:
         except Exception:  # one bad import must not stop the others
             log.warning("re-checking import %s failed", imported.pk, exc_info=True)
     return done
+
+
+@shared_task
+def flush_view_counts() -> int:
+    """Move buffered badge and collection views into the database (Celery beat, every few
+    seconds; ``earners.viewcounts``)."""
+    return viewcounts.flush()

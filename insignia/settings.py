@@ -298,6 +298,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env.int("WEBHOOK_SWEEP_SECONDS", 10)),
     },
     "emit-expired-awards": {"task": "webhooks.tasks.emit_expired", "schedule": 300.0},
+    # Status lists signed again an hour before a request would have to (badges.statuslists).
+    "sign-due-status-lists": {
+        "task": "badges.statuslists.tasks.sign_due_lists",
+        "schedule": 3600.0,
+    },
+    # Badge page views buffered in Redis become ViewEvent rows (earners.viewcounts).
+    "flush-view-counts": {
+        "task": "earners.tasks.flush_view_counts",
+        "schedule": float(env.int("VIEW_FLUSH_SECONDS", 10)),
+    },
     "prune-webhook-events": {"task": "webhooks.tasks.prune_events", "schedule": 3600.0},
     # Campus sign-on: identity providers' metadata re-read daily; SAML keys rotated in time.
     "refresh-signon-metadata": {"task": "signon.tasks.refresh_metadata", "schedule": 3600.0},
@@ -322,7 +332,10 @@ WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", 30)
 # Receivers must speak https in production (elsewhere http is allowed for trying things out).
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", PRODUCTION)
 RECOGNITION_RECHECK_HOURS = env.int("RECOGNITION_RECHECK_HOURS", 24)
-BULK_CHUNK = env.int("BULK_CHUNK", 100)  # rows per transaction, at most 100
+BULK_CHUNK = env.int("BULK_CHUNK", 250)  # rows per transaction, at most 1000
+# Threads per issuing task, each with its own connection: one signs while another waits on
+# PostgreSQL (awarding.bulk.services.issue_pending); 1 on SQLite whatever this says.
+BULK_LANES = env.int("BULK_LANES", 2)
 BULK_PARALLEL_TASKS = env.int("BULK_PARALLEL_TASKS", 2)  # tasks started per batch
 BULK_STALE_SECONDS = env.int("BULK_STALE_SECONDS", 120)  # quiet this long → re-enqueued
 BULK_MAX_ROWS = env.int("BULK_MAX_ROWS", 10_000)
@@ -425,6 +438,11 @@ CACHES: dict[str, Any] = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Badge page views are counted in this Redis and flushed into the database in batches
+# (earners.viewcounts); without one (make run, tests) each view is inserted directly.
+INSIGNIA_VIEW_BUFFER_URL = env.optional_str("INSIGNIA_VIEW_BUFFER_URL") or _cache_url or ""
+# Two deployments (or a benchmark beside a server) sharing one Redis database need their own.
+INSIGNIA_VIEW_BUFFER_KEY = env.str("INSIGNIA_VIEW_BUFFER_KEY", "insignia:views")
 
 # Verifier (verification app): per-client limits per minute, concurrent verifications per
 # process before shedding with 429, and the safe fetcher's total deadline in seconds.

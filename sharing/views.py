@@ -5,19 +5,36 @@ Each page is HTML for people and JSON for machines (content negotiation, DESIGN.
 credential's JSON is the exact stored text, served byte for byte. The badge page carries its
 live state, sharing (LinkedIn, QR, embed, WeChat card) and Open Graph tags; share cards are
 generated PNGs (``badges.preview``). The baked images are in ``badges.views``.
+
+The badge page and the award's cards are drawn once per (award, language, state version)
+and kept in the cache (Redis in production). The state version is read with one query on
+every request (``STATE_SQL``): it digests every row the page shows, so a revocation, a
+learner's choice or a new brand colour changes it at once, without any write path having to
+remember to. About 530 lines: the badge page's cache (state version, the stand-ins filled
+per request) sits with the pages that share its context and card drawing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
+from django.template import loader
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, timezone, translation
+from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -28,7 +45,19 @@ from badges.credentials import reader_language
 from badges.models import AchievementVersion, Award
 from badges.state import award_state
 from common import markdown
-from common.http import json_response, json_type, not_modified
+from common.http import (
+    BODY_SECONDS,
+    IMMUTABLE_TEXT,
+    PRIVATE_PAGE,
+    REVALIDATE,
+    SHARE_CARD,
+    cached_body,
+    fields_of,
+    fingerprint,
+    json_response,
+    json_type,
+    not_modified,
+)
 from earners import selectors as earner_selectors
 from earners import services as earner_services
 from frameworks.catalogue import export
@@ -36,33 +65,239 @@ from issuers.keys import issuer_did
 from issuers.models import Issuer
 from sharing import meta
 
-CARD_CACHE = "public, max-age=3600"
+# Stand-ins in a cached badge page for what differs per request: the reader's CSRF token
+# and path (base.html's language switch) and the time the status was read. Plain letters,
+# digits and dashes, so HTML escaping leaves them as they are.
+CSRF_MARK = "insignia-csrf-mark-5f0c7a"
+PATH_MARK = "/insignia-path-mark-5f0c7a"
+CHECKED_MARK = "insignia-checked-mark-5f0c7a"
+PAGE_TEMPLATES = (
+    "badges/credential.html",
+    "base.html",
+    "badges/_share_meta.html",
+    "partials/messages.html",
+)
+HTML_VARY = "Accept, Accept-Language, Cookie"
 
 
 def _html(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     response = render(request, template, context)
-    response["Vary"] = "Accept, Accept-Language, Cookie"
+    response["Vary"] = HTML_VARY
+    return response
+
+
+@functools.cache
+def _release() -> str:
+    """What a cached page was made with besides its data: the templates and the compiled
+    translations, so that a deploy that changes either serves new pages at once."""
+    parts: list[object] = [
+        loader.get_template(name).template.source  # type: ignore[attr-defined]
+        for name in PAGE_TEMPLATES
+    ]
+    for path in sorted(Path(p) for p in settings.LOCALE_PATHS):
+        parts.extend(mo.read_bytes() for mo in sorted(path.glob("*/LC_MESSAGES/*.mo")))
+    return fingerprint(*parts)
+
+
+# The state version in one round trip on PostgreSQL: every row a public page of the award
+# shows, whole (``row::text``: a column added later is covered too), and whether a learner
+# holds it, digested by the database. Compiling the equivalent ORM query cost more CPU than
+# serving the cached page.
+STATE_SQL = """
+SELECT a.status, a.valid_until, md5(concat_ws('|', a::text, i::text, n::text, v::text, c::text,
+    p::text,
+    EXISTS (SELECT 1 FROM earners_heldaward h WHERE h.award_id = a.id),
+    EXISTS (SELECT 1 FROM earners_learneremail e
+            WHERE e.email = a.recipient_email AND e.verified_at IS NOT NULL),
+    EXISTS (SELECT 1 FROM earners_institutionalidentity d
+            WHERE d.institution_id = i.institution_id
+              AND d.identity_type = a.recipient_identifier_type
+              AND d.value = a.recipient_identifier)))
+FROM badges_award a
+JOIN issuers_issuer i ON i.id = a.issuer_id
+JOIN issuers_institution n ON n.id = i.institution_id
+JOIN badges_achievementversion v ON v.id = a.achievement_version_id
+JOIN badges_achievement c ON c.id = v.achievement_id
+LEFT JOIN earners_awardpreference p ON p.award_id = a.id
+WHERE a.id = %s
+"""
+
+
+def _page_award(award_id: uuid.UUID) -> Award:
+    """The award with everything its public pages show: its row, issuer, institution,
+    version and achievement, and the learner's stored choices; 404 if none."""
+    found = (
+        Award.objects.select_related(
+            "issuer__institution", "achievement_version__achievement", "preference"
+        )
+        .filter(pk=award_id)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def _drawn_award(award_id: uuid.UUID, version: str, loaded: Award | None) -> Award:
+    """The award as its pages draw it, with the learner's effective choices read: loaded
+    once per state version and kept in the cache, so the page in another language, or its
+    cards, do not read it again."""
+    key = f"page:award:{award_id}:{version}"
+    with contextlib.suppress(Exception):  # a cache that fails is skipped, never fatal
+        found = loaded or cache.get(key)
+        if isinstance(found, Award):
+            return found
+    award = loaded or _page_award(award_id)
+    earner_selectors.effective_preference(award)  # read now, kept with the award
+    with contextlib.suppress(Exception):
+        cache.set(key, award, BODY_SECONDS)
+    return award
+
+
+def state_version(award: Award) -> str:
+    """Changes whenever anything a public page of ``award`` shows could: its status and
+    reason, expiry reached, the learner's choices (name, evidence, indexing, supersession),
+    whether a learner holds it, the issuer's and institution's branding, the version, and
+    the templates and translations. Read from the rows themselves, so no write path has to
+    remember to bump it. (Other databases than PostgreSQL: ``make run``'s SQLite.)"""
+    version = award.achievement_version
+    return fingerprint(
+        _release(),
+        settings.INSIGNIA_BASE_URL,
+        fields_of(award),
+        fields_of(award.issuer),
+        fields_of(award.issuer.institution),
+        fields_of(version),
+        fields_of(version.achievement),
+        # the stored choices, or the defaults once a learner holds it (``None``: no one)
+        fields_of(earner_selectors.effective_preference(award)),
+        award_state(award).state,
+    )
+
+
+def _state(award_id: uuid.UUID) -> tuple[str, Award | None]:
+    """The award's state version, with one query; the award itself when reading the version
+    loaded it (not on PostgreSQL: there the page loads it only when it is drawn). 404 if
+    there is no such award."""
+    if connection.vendor != "postgresql":
+        award = _page_award(award_id)
+        return state_version(award), award
+    with connection.cursor() as cursor:
+        cursor.execute(STATE_SQL, [award_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404
+    status, valid_until, digest = row
+    live = award_state(Award(status=status, valid_until=valid_until)).state  # expiry, now
+    return fingerprint(_release(), settings.INSIGNIA_BASE_URL, digest, live), None
+
+
+def _shareable(request: HttpRequest) -> bool:
+    """Whether the page this request gets is the one every anonymous reader gets: no
+    session (the header then shows who is signed in) and no flashed messages."""
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+
+
+def _count(request: HttpRequest, award: Award, *, is_json: bool) -> None:
+    # One anonymous count ("who viewed my badge"), buffered in Redis when there is one
+    # (earners.viewcounts); never raises. A write on GET on purpose: counting views is what
+    # the learner asked for (MISSION.md earner need 8).
+    channel = earner_services.channel_of(request, is_json=is_json)
+    if channel is not None:
+        earner_services.record_view(award=award, channel=channel)
+
+
+def _credential_json(
+    request: HttpRequest, award_id: uuid.UUID, media: str, *, canonical: bool
+) -> HttpResponse:
+    text = Award.objects.filter(pk=award_id).values_list("credential_json", flat=True).first()
+    if text is None:
+        raise Http404
+    _count(request, Award(pk=award_id), is_json=True)  # counting needs the award's key only
+    body = text.encode("utf-8")
+    # The signed text never changes, so the ETag is its digest. On the page's own URL
+    # (content negotiation) a cache must revalidate, so it never hands JSON to a browser.
+    control = IMMUTABLE_TEXT if canonical else REVALIDATE
+    etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+    response = not_modified(request, etag, control) or json_response(body, media)
+    response["ETag"] = etag
+    response["Cache-Control"] = control
+    response["Vary"] = "Accept"
     return response
 
 
 @require_safe
 def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False) -> HttpResponse:
-    """``/credentials/<id>``: the signed credential as it was issued, or a page about it."""
-    award = selectors.public_award(award_id)
+    """``/credentials/<id>``: the signed credential as it was issued, or a page about it.
+
+    The page is rendered once per (award, language, state version) and kept in the cache;
+    a request reads the state version (one query), counts the view and fills in its own
+    CSRF token, path and time (``CSRF_MARK``, ``PATH_MARK``, ``CHECKED_MARK``). A signed-in
+    reader's page (their name in the header) is rendered for them alone.
+    """
     media = "application/json" if as_json else json_type(request)
-    # One anonymous, bounded INSERT ("who viewed my badge"); never raises. A write on GET
-    # on purpose: counting views is what the learner asked for (MISSION.md earner need 8).
-    channel = earner_services.channel_of(request, is_json=media is not None)
-    if channel is not None:
-        earner_services.record_view(award=award, channel=channel)
     if media is not None:
-        return json_response(award.credential_json.encode("utf-8"), media)
+        return _credential_json(request, award_id, media, canonical=as_json)
+    version, loaded = _state(award_id)
+    _count(request, loaded or Award(pk=award_id), is_json=False)
+    if not _shareable(request):
+        award = loaded or _page_award(award_id)
+        response = _html(request, "badges/credential.html", _page_context(award, _now_text()))
+        response["Cache-Control"] = PRIVATE_PAGE
+        return response
+    key = f"page:credential:{award_id}:{translation.get_language()}:{version}"
+    secret = request.META.get("CSRF_COOKIE")
+    if secret:  # the reader's copy holds a token of this secret: it is theirs to keep
+        cached = not_modified(request, f'W/"{fingerprint(key, secret)}"', PRIVATE_PAGE)
+        if cached is not None:
+            cached["Vary"] = HTML_VARY
+            return cached
+
+    def draw() -> bytes:
+        context = _page_context(_drawn_award(award_id, version, loaded), CHECKED_MARK)
+        context["csrf_token"] = CSRF_MARK
+        context["request"] = _PathMark(request)
+        return render_to_string("badges/credential.html", context, request).encode("utf-8")
+
+    body = (
+        cached_body(key, draw)
+        .replace(CSRF_MARK.encode(), get_token(request).encode())
+        .replace(PATH_MARK.encode(), escape(request.get_full_path()).encode())
+        .replace(CHECKED_MARK.encode(), _now_text().encode())
+    )
+    response = HttpResponse(body, content_type="text/html; charset=utf-8")
+    response["Vary"] = HTML_VARY
+    response["ETag"] = f'W/"{fingerprint(key, request.META.get("CSRF_COOKIE"))}"'
+    response["Cache-Control"] = PRIVATE_PAGE
+    return response
+
+
+class _PathMark:
+    """The request as a cached page's template sees it: its path is a stand-in."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self._request = request
+
+    def get_full_path(self) -> str:
+        return PATH_MARK
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+
+def _now_text() -> str:
+    """When the status was read, as the page says it ("Last checked: …"), escaped."""
+    return escape(formats.date_format(timezone.localtime(), "DATETIME_FORMAT"))
+
+
+def _page_context(award: Award, checked_at: str) -> dict[str, Any]:
     document = award.credential
     subject = document.get("credentialSubject", {})
     achievement = subject.get("achievement", {})
     page_url = meta.badge_page_url(award)
     alignments = achievement.get("alignment", [])
-    context = {
+    return {
         "award": award,
         "document": document,
         "achievement": achievement,
@@ -79,6 +314,7 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
         "version": award.achievement_version,
         "content_language": award.language,
         "state": award_state(award),
+        "checked_at": checked_at,
         "recipient_name": meta.recipient_display_name(award),
         "skills": [str(tag) for tag in achievement.get("tag", [])],
         "alignments": alignments if isinstance(alignments, list) else [],
@@ -90,14 +326,13 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
         "linkedin_share_url": meta.linkedin_share_url(page_url),
         "share": meta.award_meta(award),
         # The QR opens the badge page (live status, verify button) marked ``src=qr`` so that
-        # scans are counted by channel.
+        # scans are counted by channel. Drawn once per URL and process.
         "qr_svg": preview.qr_svg(page_url + "?src=qr"),
         "embed_snippet": meta.embed_snippet(award),
         "download_name": f"badge-{award.pk}",
         "image_src": credentials.badge_image_path(award.achievement_version),
         "wechat_open": (translation.get_language() or "").startswith("zh"),
     }
-    return _html(request, "badges/credential.html", context)
 
 
 def _card(award: Award) -> preview.Card:
@@ -137,32 +372,56 @@ def _card_etag(card: preview.Card, kind: str) -> str:
     return f'"{digest.hexdigest()[:32]}"'
 
 
-def _card_response(request: HttpRequest, card: preview.Card, kind: str = "card") -> HttpResponse:
-    etag = _card_etag(card, kind)
-    cached = not_modified(request, etag)
-    if cached is not None:
-        return cached
+def _draw(card: preview.Card, kind: str) -> bytes:
     if kind == "wechat":
-        data = preview.wechat_png(card, _("Scan to view and verify this badge"))
-    else:
-        data = preview.card_png(card)
+        return preview.wechat_png(card, _("Scan to view and verify this badge"))
+    return preview.card_png(card)
+
+
+def _png_response(data: bytes, etag: str) -> HttpResponse:
     response = HttpResponse(data, content_type="image/png")
     response["ETag"] = etag
-    response["Cache-Control"] = CARD_CACHE
+    response["Cache-Control"] = SHARE_CARD
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _card_response(request: HttpRequest, card: preview.Card, kind: str = "card") -> HttpResponse:
+    """An achievement's or issuer's card: drawn once per content (its ETag names it)."""
+    etag = _card_etag(card, kind)
+    cached = not_modified(request, etag, SHARE_CARD)
+    if cached is not None:
+        return cached
+    language = translation.get_language()
+    data = cached_body(f"page:card:{language}:{etag}", lambda: _draw(card, kind))
+    return _png_response(data, etag)
+
+
+def _award_card(request: HttpRequest, award_id: uuid.UUID, kind: str) -> HttpResponse:
+    """An award's card, drawn once per state version; a revalidation costs the one query of
+    the state version. The WeChat caption is in the reader's language."""
+    version, loaded = _state(award_id)
+    etag = f'"{fingerprint(kind, translation.get_language(), version)}"'
+    cached = not_modified(request, etag, SHARE_CARD)
+    if cached is not None:
+        return cached
+
+    def draw() -> bytes:
+        return _draw(_card(_drawn_award(award_id, version, loaded)), kind)
+
+    return _png_response(cached_body(f"page:award-card:{award_id}:{etag}", draw), etag)
 
 
 @require_safe
 def credential_preview(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
     """``/credentials/<id>/preview.png``: the 1200x627 card crawlers show for a shared link."""
-    return _card_response(request, _card(selectors.public_award(award_id)))
+    return _award_card(request, award_id, "card")
 
 
 @require_safe
 def credential_wechat(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
     """``/credentials/<id>/wechat.png``: a card to save and send in WeChat (QR plus title)."""
-    return _card_response(request, _card(selectors.public_award(award_id)), "wechat")
+    return _award_card(request, award_id, "wechat")
 
 
 def _version_context(version: AchievementVersion) -> dict[str, Any]:
@@ -272,6 +531,4 @@ def issuer_profile(request: HttpRequest, slug: str) -> HttpResponse:
         "achievements": selectors.published_achievements(issuer),
         "share": meta.issuer_meta(issuer),
     }
-    response = render(request, "issuers/profile.html", context)
-    response["Vary"] = "Accept, Accept-Language, Cookie"
-    return response
+    return _html(request, "issuers/profile.html", context)

@@ -1,0 +1,2 @@
+"""View counting off the request path (``services``): views buffered in Redis and flushed
+into ``ViewEvent`` rows in batches."""
