@@ -5,6 +5,9 @@
 starts ``bench/_remote_host.py`` serving that badge's credential as ``http://remote.test/…`` and
 gunicorn as ``docker-compose.yml`` runs it, and writes the request files ``bench/load.py``
 reads (:data:`Stack.targets`).
+
+:func:`serve` is the gunicorn part alone, for a database that is already there
+(``bench/public_load.py`` on the one ``bench/seed_scale.py`` grew).
 """
 
 from __future__ import annotations
@@ -100,9 +103,9 @@ def setup(env: dict[str, str]) -> tuple[str, str, str]:
     return given.credential_json, str(given.pk), str(settings.CSRF_COOKIE_NAME)
 
 
-def http_get(port: int, path: str) -> tuple[int, bytes]:
+def http_get(port: int, path: str, timeout: float = 10) -> tuple[int, bytes]:
     """GET on loopback as through the TLS-terminating proxy."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request("GET", path, headers={"X-Forwarded-Proto": "https"})
         response = connection.getresponse()
@@ -189,7 +192,7 @@ class Stack:
     port: int
     remote_port: int
     server: subprocess.Popen[bytes]
-    remote: subprocess.Popen[str]
+    remote: subprocess.Popen[str] | None
     targets: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -226,9 +229,71 @@ class Stack:
 
     def stop(self) -> None:
         self.server.terminate()
-        self.remote.terminate()
-        self.server.wait(15)
-        self.remote.wait(5)
+        if self.remote is not None:
+            self.remote.terminate()
+        try:
+            self.server.wait(15)
+        except subprocess.TimeoutExpired:  # still working off a backlog: no graceful end
+            self.server.kill()
+            self.server.wait(5)
+        if self.remote is not None:
+            self.remote.wait(5)
+
+    def drain(self, limit: float = 180.0) -> float:
+        """Wait until the server answers ``/healthz`` within half a second again (a load
+        above its capacity leaves a backlog of requests their clients gave up on); returns
+        the seconds waited."""
+        started = time.monotonic()
+        while time.monotonic() - started < limit:
+            begun = time.monotonic()
+            try:
+                status = http_get(self.port, "/healthz")[0]
+            except OSError:
+                status = 0
+            if status == 200 and time.monotonic() - begun < 0.5:
+                break
+            time.sleep(1)
+        return round(time.monotonic() - started, 1)
+
+
+def gunicorn(
+    *, workdir: Path, port: int, env: dict[str, str], workers: int, threads: int
+) -> subprocess.Popen[bytes]:
+    """gunicorn as ``docker-compose.yml`` runs it (gthread), on loopback, logging to
+    ``workdir/gunicorn.log``."""
+    command = [sys.executable, "-m", "gunicorn", "insignia.wsgi:application"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    command += ["--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning"]
+    with (workdir / "gunicorn.log").open("wb") as log:
+        return subprocess.Popen(  # noqa: S603 - our own gunicorn, as docker-compose.yml runs it
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def serve(*, env: dict[str, str], workers: int, threads: int) -> Stack:
+    """Collect static files and start gunicorn with ``env`` (production settings, see
+    :func:`drill_env`) on a database that is already migrated; returns once it answers."""
+    workdir = Path(tempfile.mkdtemp(prefix="insignia-serve-"))
+    port = free_port()
+    env = {**env, "BENCH_STATIC_ROOT": str(workdir / "static")}
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+    server = gunicorn(workdir=workdir, port=port, env=env, workers=workers, threads=threads)
+    stack = Stack(workdir, port, 0, server, None)
+    try:
+        _wait_up(port, server)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
 
 
 def _wait_up(port: int, server: subprocess.Popen[bytes]) -> None:
@@ -270,17 +335,7 @@ def start(
         text=True,
     )
     assert remote.stdout is not None and remote.stdout.readline().strip() == "ready"
-    command = [sys.executable, "-m", "gunicorn", "insignia.wsgi:application"]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-    command += ["--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning"]
-    with (workdir / "gunicorn.log").open("wb") as log:
-        server = subprocess.Popen(  # noqa: S603 - our own gunicorn, as docker-compose.yml runs it
-            command,
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    server = gunicorn(workdir=workdir, port=port, env=env, workers=workers, threads=threads)
     stack = Stack(workdir, port, remote_port, server, remote)
     try:
         _wait_up(port, server)
