@@ -116,23 +116,25 @@ def _qr_code(url: str) -> segno.QRCode:
 
 
 @lru_cache(maxsize=1024)
-def qr_svg(url: str) -> str:
-    """An inline SVG QR code for the page (scales with CSS, dark on light).
+def qr_svg_document(url: str) -> bytes:
+    """A QR code of ``url`` as a standalone SVG file (dark on light), for an ``<img>``.
 
-    Drawn once per URL: an award's URL never changes, and drawing it was half of the badge
-    page's CPU. Kept per process and in the shared cache, so other processes and the page
-    in other languages reuse it.
-    """
-    key = "qr-svg:" + hashlib.sha256(url.encode("utf-8")).hexdigest()
+    The badge page links to it instead of inlining it: choosing the QR's mask is most of a
+    first view's CPU, and a reader's browser asks for the image only when it scrolls to it
+    (``loading="lazy"``). Drawn once per URL, kept per process and in the shared cache; the
+    response is cacheable by any browser or CDN (an award's URL never changes)."""
+    key = "qr-svg-doc:" + hashlib.sha256(url.encode("utf-8")).hexdigest()
     try:
         found = cache.get(key)
     except Exception:  # the cache backend's own errors: draw it instead
         found = None
-    if isinstance(found, str):
+    if isinstance(found, bytes):
         return found
-    drawn = str(
-        _qr_code(url).svg_inline(scale=4, border=2, dark="#111111", light="#ffffff", omitsize=True)
+    out = io.BytesIO()
+    _qr_code(url).save(
+        out, kind="svg", scale=4, border=2, dark="#111111", light="#ffffff", xmldecl=False
     )
+    drawn = out.getvalue()
     with contextlib.suppress(Exception):  # as above: the drawing matters, not keeping it
         cache.set(key, drawn, QR_SECONDS)
     return drawn

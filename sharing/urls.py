@@ -17,6 +17,7 @@ urlpatterns = [
         views.credential_preview,
         name="credential_preview",
     ),
+    path("credentials/<uuid:award_id>/qr.svg", views.credential_qr, name="credential_qr"),
     path(
         "credentials/<uuid:award_id>/wechat.png",
         views.credential_wechat,

@@ -41,6 +41,7 @@ from django.views.decorators.http import require_safe
 
 from achievements.diff import changes
 from badges import credentials, preview, selectors
+from badges.baked import IMAGE_CACHE, SVG_CSP
 from badges.credentials import reader_language
 from badges.models import AchievementVersion, Award
 from badges.state import award_state
@@ -325,9 +326,6 @@ def _page_context(award: Award, checked_at: str) -> dict[str, Any]:
         "linkedin_add_url": meta.linkedin_add_to_profile_url(award),
         "linkedin_share_url": meta.linkedin_share_url(page_url),
         "share": meta.award_meta(award),
-        # The QR opens the badge page (live status, verify button) marked ``src=qr`` so that
-        # scans are counted by channel. Drawn once per URL and process.
-        "qr_svg": preview.qr_svg(page_url + "?src=qr"),
         "embed_snippet": meta.embed_snippet(award),
         "download_name": f"badge-{award.pk}",
         "image_src": credentials.badge_image_path(award.achievement_version),
@@ -416,6 +414,25 @@ def _award_card(request: HttpRequest, award_id: uuid.UUID, kind: str) -> HttpRes
 def credential_preview(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
     """``/credentials/<id>/preview.png``: the 1200x627 card crawlers show for a shared link."""
     return _award_card(request, award_id, "card")
+
+
+@require_safe
+def credential_qr(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
+    """``/credentials/<id>/qr.svg``: the QR code the badge page shows. It opens the badge
+    page (live status, verify button) marked ``src=qr``, so that scans are counted by
+    channel. The image never changes for an award: any cache may keep it for a day."""
+    _state(award_id)  # 404 for an award that does not exist
+    url = credentials.absolute(reverse("credential", args=[award_id])) + "?src=qr"
+    etag = f'"{fingerprint("qr", url)}"'
+    cached = not_modified(request, etag, IMAGE_CACHE)
+    if cached is not None:
+        return cached
+    response = HttpResponse(preview.qr_svg_document(url), content_type="image/svg+xml")
+    response["ETag"] = etag
+    response["Cache-Control"] = IMAGE_CACHE
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = SVG_CSP
+    return response
 
 
 @require_safe

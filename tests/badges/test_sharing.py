@@ -12,6 +12,7 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import segno
 from django.test import Client, override_settings
 from django.utils import timezone
 from PIL import Image
@@ -63,8 +64,31 @@ def test_the_badge_page_shows_the_badge_its_issuer_and_that_it_is_valid(
     assert f'href="/credentials/{issued.pk}.png"' in html
     assert f'href="/credentials/{issued.pk}.svg"' in html
     assert f'href="/credentials/{issued.pk}.json"' in html
-    assert "<svg" in html  # the QR code, inline
+    assert f'<img src="/credentials/{issued.pk}/qr.svg"' in html  # the QR code, loaded lazily
     assert "learner@example.com" not in html.lower()
+
+
+@override_settings(INSIGNIA_BASE_URL=BASE)
+def test_the_qr_code_opens_the_badge_page_and_any_cache_may_keep_it(
+    client: Client, issued: Award
+) -> None:
+    response = client.get(f"/credentials/{issued.pk}/qr.svg")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert response["Cache-Control"].startswith("public")
+    # Exactly the symbol of the badge page's URL, marked so that scans are counted.
+    expected = io.BytesIO()
+    segno.make(f"{BASE}/credentials/{issued.pk}?src=qr", error="m").save(
+        expected, kind="svg", scale=4, border=2, dark="#111111", light="#ffffff", xmldecl=False
+    )
+    assert response.content == expected.getvalue()
+    assert response.content.startswith(b"<svg") and b"<script" not in response.content
+    again = client.get(f"/credentials/{issued.pk}/qr.svg", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+    missing = "/credentials/00000000-0000-4000-8000-000000000000/qr.svg"
+    assert client.get(missing).status_code == 404
 
 
 @override_settings(INSIGNIA_BASE_URL=BASE)
