@@ -335,6 +335,9 @@ def main() -> None:
         "DATABASE_URL": args.database_url or f"sqlite:///{workdir}/bench.sqlite3",
         "INSIGNIA_BASE_URL": f"http://127.0.0.1:{port}",
         "INSIGNIA_VERIFY_RATE_LIMIT": "100000000",
+        # Persistent connections, as production has them (a PostgreSQL backend forked for
+        # every request would be the figure otherwise).
+        "DATABASE_CONN_MAX_AGE": "60",
         "LOG_LEVEL": "WARNING",
     }
     if args.in_flight is not None:
