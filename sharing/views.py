@@ -421,7 +421,8 @@ def credential_qr(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
     """``/credentials/<id>/qr.svg``: the QR code the badge page shows. It opens the badge
     page (live status, verify button) marked ``src=qr``, so that scans are counted by
     channel. The image never changes for an award: any cache may keep it for a day."""
-    _state(award_id)  # 404 for an award that does not exist
+    if not Award.objects.filter(pk=award_id).exists():
+        raise Http404
     url = credentials.absolute(reverse("credential", args=[award_id])) + "?src=qr"
     etag = f'"{fingerprint("qr", url)}"'
     cached = not_modified(request, etag, IMAGE_CACHE)

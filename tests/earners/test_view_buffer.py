@@ -12,8 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -21,7 +19,7 @@ from django.db import connection
 from django.test import Client, override_settings
 
 from badges.models import Award
-from bench._celery_drill import ROOT, free_port, start_redis, stop
+from bench._celery_drill import ROOT, free_port
 from earners import selectors
 from earners.models import ViewEvent
 from earners.viewcounts import services as viewcounts
@@ -49,24 +47,6 @@ def stage(name):
 with override_settings(INSIGNIA_VIEW_BUFFER_URL=url, INSIGNIA_VIEW_BUFFER_KEY=key):
     viewcounts.flush(stage=stage)
 """
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    server = start_redis(port, tmp_path_factory.mktemp("redis"))
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        stop(server)
-
-
-@pytest.fixture
-def buffer(redis_url: str) -> Iterator[str]:
-    """Views of this test go to a buffer of its own in the test's Redis."""
-    key = f"test-views-{uuid.uuid4().hex}"
-    with override_settings(INSIGNIA_VIEW_BUFFER_URL=redis_url, INSIGNIA_VIEW_BUFFER_KEY=key):
-        yield key
 
 
 @pytest.fixture
@@ -123,7 +103,7 @@ def _flush_until_empty() -> None:
 
 @pytest.mark.django_db
 def test_buffered_views_reach_the_learners_counts(
-    client: Client, buffer: str, badge: Award
+    client: Client, view_buffer: str, badge: Award
 ) -> None:
     _view(client, badge)
     assert ViewEvent.objects.count() == 0  # nothing written on the request path
@@ -140,7 +120,7 @@ def test_buffered_views_reach_the_learners_counts(
 
 @pytest.mark.django_db
 def test_views_of_a_deleted_award_do_not_hold_up_the_others(
-    client: Client, buffer: str, cast: Cast, badge: Award
+    client: Client, view_buffer: str, cast: Cast, badge: Award
 ) -> None:
     gone = award(cast.awarder, badge.achievement_version, email="sam@example.com")
     client.get(f"/credentials/{gone.pk}")
@@ -170,13 +150,13 @@ def test_a_redis_that_does_not_answer_costs_no_view(client: Client, badge: Award
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("stage", ["recorded", "inserted", "committed"])
 def test_a_flusher_killed_mid_flush_loses_and_doubles_nothing(
-    client: Client, redis_url: str, buffer: str, badge: Award, stage: str
+    client: Client, redis_url: str, view_buffer: str, badge: Award, stage: str
 ) -> None:
     _view(client, badge)
     assert viewcounts.pending() == VIEWS  # counted before the kill
     assert ViewEvent.objects.count() == 0
 
-    _kill_at(_flusher(redis_url, buffer, stage), stage)
+    _kill_at(_flusher(redis_url, view_buffer, stage), stage)
     more = Client()
     more.get(f"/credentials/{badge.pk}")  # a view while the batch is stuck: a fresh buffer
     in_database = ViewEvent.objects.count()
@@ -187,7 +167,7 @@ def test_a_flusher_killed_mid_flush_loses_and_doubles_nothing(
 
     assert ViewEvent.objects.filter(award=badge).count() == VIEWS + 1
     assert selectors.award_stats(badge).total_views == VIEWS + 1
-    client_keys = redis.Redis.from_url(redis_url).keys(f"{buffer}*")
+    client_keys = redis.Redis.from_url(redis_url).keys(f"{view_buffer}*")
     assert client_keys == []
 
 

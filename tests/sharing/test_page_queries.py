@@ -9,8 +9,7 @@ fold it into the state query or the cached body, do not raise the number.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -18,30 +17,12 @@ import pytest
 from django.test import Client, override_settings
 
 from badges.models import Award
-from bench._celery_drill import free_port, start_redis, stop
 from tests.badges.helpers import award, make_published
 from tests.base import Cast, png_bytes
 
 pytestmark = pytest.mark.django_db
 
 Counter = Callable[..., AbstractContextManager[object]]
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    server = start_redis(port, tmp_path_factory.mktemp("redis"))
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        stop(server)
-
-
-@pytest.fixture
-def buffered(redis_url: str) -> Iterator[None]:
-    key = f"test-views-{uuid.uuid4().hex}"
-    with override_settings(INSIGNIA_VIEW_BUFFER_URL=redis_url, INSIGNIA_VIEW_BUFFER_KEY=key):
-        yield
 
 
 @pytest.fixture
@@ -78,7 +59,7 @@ PAGES = [
 
 @pytest.mark.parametrize(("path", "cold", "warm"), PAGES)
 def test_each_public_page_reads_one_row_once_cached(
-    buffered: None,
+    view_buffer: str,
     badge: Award,
     django_assert_num_queries: Counter,
     path: str,
@@ -93,7 +74,7 @@ def test_each_public_page_reads_one_row_once_cached(
 
 
 def test_a_revalidation_reads_one_row(
-    buffered: None, badge: Award, django_assert_num_queries: Counter
+    view_buffer: str, badge: Award, django_assert_num_queries: Counter
 ) -> None:
     reader = Client()
     for path, _cold, _warm in PAGES:
