@@ -217,3 +217,101 @@ class BulkRevokeForm(forms.Form):
             rules.start_of_day(start) if start else None,
             rules.end_of_day(end) if end else None,
         )
+
+
+class AwardFilterForm(forms.Form):
+    """The awards list's search, filters and sort: a GET form, so a filtered list is a link
+    that can be kept and shared. A value that does not validate is left out of the filter
+    (and shown as an error), never guessed."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        help_text=_("Learner name, e-mail address, student number or credential id."),
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    achievement = forms.ChoiceField(label=_("Micro-credential"), required=False)
+    issuer = forms.ChoiceField(label=_("Issuer"), required=False)
+    state = forms.ChoiceField(label=_("Status"), required=False)
+    awarded_from = forms.DateField(
+        label=_("Awarded on or after"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    awarded_until = forms.DateField(
+        label=_("Awarded on or before"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    batch = forms.ChoiceField(label=_("Bulk upload"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("newest", _("Newest first")),
+            ("oldest", _("Oldest first")),
+            ("name", _("Learner name")),
+        ],
+    )
+
+    STATE_CHOICES = [
+        ("", _("Any")),
+        ("issued", _("Issued, not claimed")),
+        ("claimed", _("Claimed")),
+        ("revoked", _("Revoked")),
+        ("suspended", _("Suspended")),
+        ("expired", _("Expired")),
+        ("superseded", _("Superseded")),
+    ]
+
+    def __init__(
+        self,
+        *args: Any,
+        achievements: list[tuple[str, str]],
+        issuers: list[tuple[str, str]],
+        batches: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choices = {
+            "achievement": achievements,
+            "issuer": issuers,
+            "batch": batches,
+        }
+        for name, options in choices.items():
+            cast(forms.ChoiceField, self.fields[name]).choices = [("", _("Any")), *options]
+        cast(forms.ChoiceField, self.fields["state"]).choices = self.STATE_CHOICES
+
+    def value(self, name: str) -> Any:
+        """The cleaned value of ``name``, or None when it is empty or did not validate."""
+        if not self.is_bound:
+            return None
+        self.is_valid()
+        return self.cleaned_data.get(name) or None if name not in self.errors else None
+
+
+class BulkActionForm(forms.Form):
+    """Confirm a bulk action on the awards list's selection or on every award matching its
+    filter: the reason (revoke, suspend), whether to tell the learners, and the number the
+    person was shown (``expected``), which must still be the number matched."""
+
+    ACTIONS = ("revoke", "suspend", "reinstate", "resend")
+
+    action = forms.ChoiceField(
+        choices=[
+            ("revoke", _("Revoke")),
+            ("suspend", _("Suspend")),
+            ("reinstate", _("Reinstate")),
+            ("resend", _("Resend e-mail")),
+        ]
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown on each badge page and to anyone who verifies the badges."),
+    )
+    notify_earner = forms.BooleanField(label=_("Tell the learners by e-mail"), required=False)
+    expected = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)

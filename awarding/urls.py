@@ -4,7 +4,7 @@
 
 from django.urls import path
 
-from awarding import views
+from awarding import list_views, views
 from awarding.bulk import views as bulk_views
 
 manage_patterns = [
@@ -13,7 +13,7 @@ manage_patterns = [
         views.award_create,
         name="award_create",
     ),
-    path("<slug:institution>/awards/", views.award_list, name="awards"),
+    path("<slug:institution>/awards/", list_views.award_list, name="awards"),
     path("<slug:institution>/awards/<uuid:award>/", views.award_detail, name="award_detail"),
     path(
         "<slug:institution>/awards/<uuid:award>/revoke/",
@@ -39,6 +39,19 @@ manage_patterns = [
         name="award_reissue",
     ),
     path("<slug:institution>/awards/revoke/", views.award_bulk_revoke, name="awards_revoke"),
+    path("<slug:institution>/awards/bulk/", list_views.awards_bulk, name="awards_bulk"),
+    path(
+        "<slug:institution>/awards/export.csv",
+        list_views.awards_export,
+        {"fmt": "csv"},
+        name="awards_export_csv",
+    ),
+    path(
+        "<slug:institution>/awards/export.xlsx",
+        list_views.awards_export,
+        {"fmt": "xlsx"},
+        name="awards_export_xlsx",
+    ),
     path(
         "<slug:institution>/awards/<uuid:award>/resend/",
         views.award_resend,

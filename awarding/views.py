@@ -1,6 +1,7 @@
-"""The staff console's award pages: award one badge, the awards list and one award (revoke,
-suspend, reinstate, re-issue, e-mail again), bulk revocation, and the review of a pathway
-credential whose counted badge was revoked."""
+"""The staff console's award pages: award one badge, one award (revoke after a confirmation,
+suspend, reinstate, re-issue, e-mail again), revocation by a list of ids, and the review of a
+pathway credential whose counted badge was revoked. The awards list, its bulk actions and
+exports are ``awarding.list_views``."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from awarding import rules, services
+from awarding import awards_list, rules, services
 from awarding.forms import AwardForm, BulkRevokeForm, StatusChangeForm
 from awarding.revocation import services as revocation
 from badges import selectors
 from badges.models import Achievement, Award, AwardStatus
-from badges.notifications import selectors as notification_selectors
 from badges.notifications import services as notification_services
 from badges.state import award_state
+from frameworks.catalogue import policies as catalogue_policies
 from frameworks.catalogue import selectors as catalogue_selectors
 from frameworks.pathways import selectors as pathway_selectors
 from frameworks.pathways import services as pathway_services
@@ -34,9 +35,6 @@ from issuers.console import apply_errors, console, console_context, request_user
 from issuers.keys import SigningUnavailable
 from issuers.models import Institution, Role
 from issuers.permissions import can_edit_some_issuer, has_role
-
-#: The awards list shows the latest this many awards.
-AWARDS_SHOWN = 200
 
 
 @console()
@@ -93,27 +91,16 @@ def award_create(
                     format_html('{} <a href="{}">{}</a>', done, link, _("Open the credential")),
                 )
                 return redirect("manage:awards", institution.slug)
-    context = console_context(request, institution, form=form, achievement=found, version=version)
+    context = console_context(
+        request,
+        institution,
+        form=form,
+        achievement=found,
+        version=version,
+        unmet=catalogue_policies.unmet_for(version),
+        can_fix_placement=has_role(user, institution, Role.EDITOR, found.issuer),
+    )
     return render(request, "badges/award_form.html", context, status=status)
-
-
-@console()
-def award_list(request: HttpRequest, institution: Institution) -> HttpResponse:
-    user = request_user(request)
-    awards = selectors.awards_visible_to(user, institution).prefetch_related("notifications")[
-        :AWARDS_SHOWN
-    ]
-    rows = [
-        {
-            "award": award,
-            "state": award_state(award),
-            "delivery": notification_selectors.delivery(award),
-        }
-        for award in awards
-    ]
-    can_revoke = can_edit_some_issuer(user, institution, Role.EDITOR)
-    context = console_context(request, institution, awards=awards, rows=rows, can_revoke=can_revoke)
-    return render(request, "badges/awards.html", context)
 
 
 _STATUS_ACTIONS: dict[str, Any] = {
@@ -163,6 +150,16 @@ def award_revoke(
     user = request_user(request)
     found = selectors.award_for(user, institution, award, Role.EDITOR)
     form = StatusChangeForm(request.POST)
+    if (
+        action == "revoke"
+        and request.POST.get("step") == "review"
+        and form.is_valid()
+        and form.cleaned_data["reason"].strip()
+    ):
+        # Revoking is final: first show whose badge it is, then revoke on a second press (an
+        # empty reason goes on to be refused by the service, nothing revoked).
+        context = _award_context(request, institution, found, form=form)
+        return render(request, "badges/award_revoke_confirm.html", context)
     if form.is_valid():
         try:
             _STATUS_ACTIONS[action](
@@ -203,9 +200,7 @@ def award_reissue(request: HttpRequest, institution: Institution, award: uuid.UU
 
 
 def _latest_name(achievement: Achievement) -> str:
-    versions = list(achievement.versions.all())  # prefetched in number order
-    published = [v for v in versions if v.is_published]
-    return (published[-1] if published else versions[-1]).name or achievement.slug
+    return awards_list.latest_name(achievement)  # versions prefetched in number order
 
 
 @console()

@@ -70,6 +70,19 @@ def csv_writer(stream: IO[str], **options: Any) -> SafeCsvWriter:
     return SafeCsvWriter(stream, **options)
 
 
+def xlsx_file(title: str, rows: Iterable[Iterable[Any]], target: IO[bytes]) -> None:
+    """Write ``rows`` to ``target`` as a one-sheet XLSX file (openpyxl's streaming writer),
+    every cell neutralised as :func:`csv_writer`'s are (openpyxl would store text starting
+    with ``=`` as a formula)."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(title=title[:31])
+    for row in rows:
+        sheet.append(neutralise_row(row))
+    book.save(target)
+
+
 # --------------------------------------------------------------------------------------------
 # Uploads
 # --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ Nothing here writes: ``parse_upload`` turns the file (read within bounds by
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -136,20 +137,33 @@ class ParsedRow:
 
 
 def template_csv(language: str) -> bytes:
-    """The downloadable template: headers in ``language`` and one example row, UTF-8 with a
-    BOM so spreadsheet programs open Chinese text correctly."""
+    """The downloadable template: the headers in ``language`` and no data row, UTF-8 with a
+    BOM so spreadsheet programs open Chinese text correctly. A sample row would be issued as a
+    real badge if it were left in; the upload page shows an example instead."""
     zh = language.lower().startswith("zh")
-    headers = HEADERS["zh" if zh else "en"]
-    example = (
-        ["li.hua@example.com", "李华", "https://example.com/portfolio/li-hua", "期末项目报告"]
-        if zh
-        else ["lee@example.com", "Lee Learner", "https://example.com/portfolio/lee", "Report"]
-    )
     buffer = io.StringIO()
-    writer = spreadsheets.csv_writer(buffer)
-    writer.writerow(headers)
-    writer.writerow([*example, "", "", "zh" if zh else "en", "", "", ""])
+    spreadsheets.csv_writer(buffer).writerow(HEADERS["zh" if zh else "en"])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# The sample rows earlier templates carried (e-mail, name, evidence link): a file made from one
+# of those templates may still hold its sample, which must not become a real badge.
+_TEMPLATE_SAMPLES = frozenset(
+    {
+        ("lee@example.com", "Lee Learner", "https://example.com/portfolio/lee"),
+        ("li.hua@example.com", "李华", "https://example.com/portfolio/li-hua"),
+    }
+)
+
+#: An address at a domain reserved for documentation and testing (RFC 2606, RFC 6761), where
+#: no e-mail arrives; the same pattern in Python and in PostgreSQL (``selectors``).
+EXAMPLE_ADDRESS = r"@(.*\.)?(example\.com|example\.org|example\.net|example|test|invalid)\.?$"
+
+
+def is_example_address(email: str) -> bool:
+    """Whether ``email`` is at a domain reserved for examples (``lee@example.com``,
+    ``a@uni.test``): the dry run flags such rows, since no e-mail reaches them."""
+    return re.search(EXAMPLE_ADDRESS, email.strip(), re.IGNORECASE) is not None
 
 
 def _header_key(text: str) -> str | None:
@@ -234,6 +248,8 @@ def _check_row(
     if len(row.name) > 200:
         row.error("name", _("The name is longer than 200 characters."))
     row.evidence_url = str(raw.get("evidence_url", "")).strip()
+    if (row.email, row.name, row.evidence_url) in _TEMPLATE_SAMPLES:
+        row.error("email", _("This is the template's example row; delete it."))
     if row.evidence_url:
         _check(row, "evidence_url", lambda: rules.check_evidence_url(row.evidence_url))
     row.evidence_narrative = str(raw.get("evidence_narrative", "")).strip()

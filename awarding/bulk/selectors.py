@@ -7,13 +7,14 @@ import io
 import uuid
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from awarding.bulk import parse
 from badges import credentials
 from badges.models import (
     Achievement,
@@ -95,6 +96,37 @@ def active_awards(rows: list[BulkRow], batch: BulkBatch) -> dict[tuple[str, str]
         ):
             found.setdefault(key, []).append(award)
     return found
+
+
+def holds_badge(batch: BulkBatch) -> Q:
+    """A filter on the batch's rows: the row's learner already holds an active award of the
+    achievement (any version, not from this batch), by e-mail or by identifier, as
+    :func:`active_awards` finds them when issuing. The dry run says which rows duplicate
+    handling will skip or replace."""
+    awards = Award.objects.filter(
+        achievement_version__achievement_id=batch.achievement_version.achievement_id,
+        status=AwardStatus.ACTIVE,
+    ).exclude(bulk_row__batch=batch)
+    by_email = Exists(awards.filter(recipient_email=OuterRef("email")))
+    by_identifier = Exists(
+        awards.filter(
+            recipient_identifier_type=OuterRef("identifier_type"),
+            recipient_identifier=OuterRef("identifier"),
+        )
+    )
+    return (~Q(email="") & by_email) | (~Q(identifier="") & by_identifier)
+
+
+def dry_run_counts(batch: BulkBatch) -> dict[str, int]:
+    """In one query, how many rows of a dry run: name a learner who already holds the badge
+    (``holding``; 0 when duplicates are allowed) and are at an example address
+    (``example``)."""
+    wanted = {"example": Count("pk", filter=Q(email__iregex=parse.EXAMPLE_ADDRESS))}
+    if batch.duplicates != DuplicateHandling.ALLOW:
+        wanted["holding"] = Count("pk", filter=holds_badge(batch))
+    counts: dict[str, int] = {"holding": 0}
+    counts.update(BulkRow.objects.filter(batch=batch).aggregate(**wanted))
+    return counts
 
 
 def earlier_awards(row: BulkRow, active: dict[tuple[str, str], list[Award]]) -> list[Award]:

@@ -4,12 +4,14 @@ result file, cancel and retry. Every URL is in the tenant-isolation test."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
+from django.db.models import BooleanField, ExpressionWrapper
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -19,13 +21,17 @@ from django.views.decorators.http import require_POST
 from awarding.bulk import parse, selectors, services
 from awarding.bulk.forms import BulkUploadForm
 from badges import selectors as badge_selectors
-from badges.models import BatchState, BulkBatch, Language
+from badges.models import BatchState, BulkBatch, DuplicateHandling, Language
+from frameworks.catalogue import policies
 from issuers.console import console, console_context, request_user
 from issuers.keys import SigningUnavailable
 from issuers.models import Institution, Role
 from issuers.permissions import has_role
 
 ROWS_PER_PAGE = 500
+
+#: A row's language as its speakers write it (the dry run shows it beside the badge's name).
+LANGUAGE_LABELS: dict[str, str] = {Language.EN: "English", Language.ZH_HANS: "中文"}
 
 
 @console()
@@ -39,10 +45,15 @@ def bulk_upload(
         messages.error(request, _("Publish this micro-credential before awarding it."))
         return redirect("manage:achievement_detail", institution.slug, found.pk)
     status = 200
+    unmet = policies.unmet_for(version)  # shown before a file is chosen; nothing can be issued
     form = BulkUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if unmet:
+            form.add_error(
+                None, _("This micro-credential does not meet your institution's policies.")
+            )
+        elif form.is_valid():
             upload = form.cleaned_data["file"]
             try:
                 if isinstance(upload, UploadedFile):
@@ -66,6 +77,7 @@ def bulk_upload(
         achievement=found,
         version=version,
         batches=selectors.recent_batches(found),
+        unmet=unmet,
     )
     return render(request, "badges/bulk_upload.html", context, status=status)
 
@@ -83,9 +95,26 @@ def bulk_template(
     return response
 
 
+def _credits_text(value: Decimal | None) -> str:
+    """Credits as people write them: ``8.00`` → "8", ``7.50`` → "7.5"."""
+    return "" if value is None else policies.format_decimal(value)
+
+
+def _evidence_link(url: str, columns: set[str]) -> str:
+    """The evidence URL to render as a link, or "": only an accepted http(s) URL is ever a
+    link (a refused ``javascript:`` one is shown as inert text)."""
+    if "evidence_url" in columns or not url.lower().startswith(("https://", "http://")):
+        return ""
+    return url
+
+
 def _rows_context(request: HttpRequest, batch: BulkBatch) -> dict[str, Any]:
     version = batch.achievement_version
+    draft = batch.state == BatchState.DRAFT
     rows = batch.rows.select_related("award").order_by("number")
+    if draft and batch.duplicates != DuplicateHandling.ALLOW:
+        holds = ExpressionWrapper(selectors.holds_badge(batch), output_field=BooleanField())
+        rows = rows.annotate(holds_badge=holds)
     if request.GET.get("show") == "problems":
         rows = rows.exclude(errors=[]) | rows.filter(state__in=["failed"])
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
@@ -95,24 +124,38 @@ def _rows_context(request: HttpRequest, batch: BulkBatch) -> dict[str, Any]:
     shown = []
     for row in page.object_list:
         expiry = row.valid_until
+        columns = {e["column"] for e in row.errors}
         shown.append(
             {
                 "row": row,
                 "badge_name": names.get(row.language, names[Language.EN]),
+                "language": LANGUAGE_LABELS.get(row.language, ""),
+                "credits": _credits_text(row.credits_earned),
+                "evidence_link": _evidence_link(row.evidence_url, columns),
                 "valid_until": expiry,
                 "default_validity": version.validity_days if expiry is None else None,
-                "errors": {e["column"]: e["message"] for e in row.errors},
+                "errors": [
+                    (parse.COLUMN_LABELS.get(e["column"], ""), e["message"]) for e in row.errors
+                ],
+                "holds_badge": bool(getattr(row, "holds_badge", False)),
+                "example_address": bool(row.email) and parse.is_example_address(row.email),
             }
         )
+    counts = selectors.dry_run_counts(batch) if draft else {}
+    skipped = counts.get("holding", 0) if batch.duplicates == DuplicateHandling.SKIP else 0
     return {
         "batch": batch,
         "version": version,
         "page": page,
         "shown": shown,
-        "progress": selectors.progress(batch),
+        "progress": None if draft else selectors.progress(batch),
         "is_running": batch.state == BatchState.RUNNING,
-        "column_labels": parse.COLUMN_LABELS,
-        "show_credits": batch.rows.filter(credits_earned__isnull=False).exists(),
+        "will_skip": skipped,
+        "will_issue": batch.total_rows - skipped,
+        "will_replace": counts.get("holding", 0)
+        if batch.duplicates == DuplicateHandling.REPLACE
+        else 0,
+        "example_rows": counts.get("example", 0),
     }
 
 

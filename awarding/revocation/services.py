@@ -261,6 +261,60 @@ def bulk_revoke(
     )
 
 
+_BULK_CHANGES: Final = {
+    "suspend": (AwardStatus.ACTIVE, AwardStatus.SUSPENDED, StatusAction.SUSPENDED, True),
+    "reinstate": (AwardStatus.SUSPENDED, AwardStatus.ACTIVE, StatusAction.REINSTATED, False),
+}
+
+
+@transaction.atomic
+def bulk_change_status(
+    *,
+    actor: User | None,
+    awards: QuerySet[Award],
+    action: str,
+    reason: str,
+    notify_earner: bool = False,
+    via: str = "bulk",
+    expected: int | None = None,
+) -> int:
+    """Suspend (``action="suspend"``) the active awards among ``awards``, or reinstate
+    (``"reinstate"``) the suspended ones, in one transaction with one reason and batch id, as
+    :func:`bulk_revoke` revokes: owners and editors of every issuer involved, at most
+    :data:`MAX_BULK`, and with ``expected`` the number of awards locked must be that, else
+    :class:`CountChanged` and nothing changes. Returns how many changed."""
+    allowed_from, status, status_action, reason_required = _BULK_CHANGES[action]
+    reason = _reason(reason, required=reason_required)
+    rows = list(
+        awards.select_for_update(of=("self",))
+        .select_related("issuer__institution", "achievement_version")
+        .order_by("pk")[: MAX_BULK + 1]
+    )
+    if expected is not None and len(rows) != expected:
+        raise CountChanged(len(rows))
+    if len(rows) > MAX_BULK:
+        raise ValidationError(
+            _("At most %(n)s badges can be changed at once; narrow the selection.")
+            % {"n": MAX_BULK}
+        )
+    for issuer in {award.issuer for award in rows}:
+        if actor is not None and not has_role(actor, issuer.institution, Role.EDITOR, issuer):
+            raise PermissionDenied
+    changing = [award for award in rows if award.status == allowed_from]
+    if changing:
+        _apply(
+            awards=changing,
+            actor=actor,
+            status=status,
+            action=status_action,
+            reason=reason,
+            via=via,
+            notify_earner=notify_earner,
+            batch=uuid.uuid4(),
+        )
+    return len(changing)
+
+
 @transaction.atomic(durable=True)
 def revoke_pathway_credential(
     *, actor: User, completion: PathwayCompletion, reason: str, notify_earner: bool = True

@@ -119,6 +119,31 @@ class Award(models.Model):
                 condition=~Q(recipient_identifier=""),
                 name="award_recipient_identifier",
             ),
+            # The console's awards list (``awarding.awards_list``): keyset pages by award date
+            # or learner name, each filter with the date order behind it. Name search and
+            # e-mail prefixes have PostgreSQL-only indexes of their own (migration 0012).
+            models.Index(fields=["awarded_at", "id"], name="award_list_date"),
+            models.Index(fields=["recipient_name", "id"], name="award_list_name"),
+            models.Index(fields=["issuer", "awarded_at", "id"], name="award_list_issuer"),
+            models.Index(
+                fields=["achievement_version", "awarded_at", "id"], name="award_list_version"
+            ),
+            models.Index(
+                fields=["status", "awarded_at", "id"],
+                condition=~Q(status="active"),
+                name="award_list_status",
+            ),
+            models.Index(
+                fields=["claimed_at"], condition=Q(claimed_at__isnull=False), name="award_claimed"
+            ),
+            models.Index(
+                fields=["valid_until"], condition=Q(valid_until__isnull=False), name="award_expiry"
+            ),
+            models.Index(
+                fields=["recipient_identifier"],
+                condition=~Q(recipient_identifier=""),
+                name="award_identifier_only",
+            ),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             # An award names its learner by e-mail, by identifier, or both.

@@ -111,7 +111,14 @@ class BulkRow(models.Model):
             models.UniqueConstraint(fields=["batch", "number"], name="bulkrow_number")
         ]
         indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["batch", "state"], name="bulkrow_batch_state")
+            models.Index(fields=["batch", "state"], name="bulkrow_batch_state"),
+            # A chunk claims the next pending rows in order: only those are read, however
+            # many rows of the batch are already done.
+            models.Index(
+                fields=["batch", "number"],
+                condition=models.Q(state="pending"),
+                name="bulkrow_pending",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ only key."""
 from __future__ import annotations
 
 import base64
+from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,8 +26,10 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def claim(request: HttpRequest, token: str) -> HttpResponse:
-    """The badge the e-mail announced, with a button to accept it (POST) and a link to keep
-    it in a learner account."""
+    """The badge the e-mail announced, with a button to accept it and a link to keep it in a
+    learner account. The page's form posts to the learner side (``earners:claim_accept``),
+    which also stores whether the public page shows the learner's name; a bare POST here
+    still accepts (the name then stays hidden)."""
     award_id = links.award_for_token(token)
     if award_id is None:
         raise Http404
@@ -42,7 +45,11 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
         "name": credentials.credential_name(award),
         "issuer_name": credentials.issuer_name(award),
         "image": credentials.badge_image_path(award.achievement_version),
-        "signup_url": reverse("earners:signup"),
+        "token": token,
+        "accept_url": reverse("earners:claim_accept", args=[token]),
+        "signup_url": f"{reverse('earners:signup')}?{urlencode({'claim': token})}",
+        "login_url": f"{reverse('earners:login')}?{urlencode({'next': request.path})}",
+        "backpack_url": reverse("earners:backpack"),
         "credential_path": reverse("credential", args=[award.pk]),
         # Following the link counts as opening the e-mail: the page loads the e-mail's
         # pixel, so this GET itself writes nothing.
