@@ -7,6 +7,7 @@ from accounts.otp_urls import manage_patterns as two_step_patterns
 from accounts.otp_views import TwoStepAdminSite
 from accounts.urls import manage_patterns as account_patterns
 from achievements.urls import manage_patterns as achievement_patterns
+from analytics.urls import manage_patterns as analytics_patterns
 from awarding.urls import manage_patterns as awarding_patterns
 from badges.urls import manage_patterns as badge_patterns
 from earners.urls import manage_patterns as earner_patterns
@@ -25,6 +26,7 @@ manage_patterns = [
     *two_step_patterns,
     *institution_patterns,
     path("<slug:institution>/", views.dashboard, name="dashboard"),
+    *analytics_patterns,
     *achievement_patterns,
     *awarding_patterns,
     *badge_patterns,
@@ -45,6 +47,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("manage/", include((manage_patterns, "manage"))),
     path("admin/", admin.site.urls),
+    path("", include("analytics.urls")),
     path("", include("sharing.urls")),
     path("", include("badges.urls")),
     path("", include("integrations.urls")),

@@ -4,18 +4,25 @@ badges and learners' apps)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from badges import selectors as badge_selectors
-from earners.selectors import issuer_totals
+from analytics import reports
+from analytics import selectors as analytics_selectors
+from analytics.models import Metric
+from analytics.selectors import Period, Scope
 from issuers import selectors as issuer_selectors
 from issuers.console import console, console_context, request_user
 from issuers.models import Image, Institution
+from issuers.permissions import visible_issuers
 
 
 @require_safe
@@ -46,11 +53,36 @@ def image(request: HttpRequest, image_id: UUID) -> HttpResponse:
 
 @console()
 def dashboard(request: HttpRequest, institution: Institution) -> HttpResponse:
-    """The institution's console home: its issuers, and totals over all its badges (awards,
-    page views, verifications); issuers never see who looked."""
-    awards = badge_selectors.awards_visible_to(request_user(request), institution)
-    reach = {"awards": awards.count(), **issuer_totals(awards)}
+    """The institution's console home: its issuers, totals over all its badges (awarded,
+    claimed, page views, verifications) and the last twelve months, read from the analytics
+    rollups (a few queries however many awards); issuers never see who looked."""
+    scope = Scope(
+        institution=institution, visible=visible_issuers(request_user(request), institution)
+    )
+    totals = analytics_selectors.all_time(scope)
+    end = timezone.localdate()
+    start = (end.replace(day=1) - dt.timedelta(days=334)).replace(day=1)
+    figures = analytics_selectors.figures(scope, start, end, Period.MONTH)
+    chart = reports.over_time(
+        "awards",
+        _("Issued and claimed in the last 12 months"),
+        figures,
+        [Metric.ISSUED, Metric.CLAIMED],
+    )
+    reach = {
+        "awards": totals.get(Metric.ISSUED, 0),
+        "claimed": totals.get(Metric.CLAIMED, 0),
+        "views": totals.get(Metric.VIEWED, 0),
+        "verifications": totals.get(Metric.VERIFIED, 0),
+    }
     context = console_context(
-        request, institution, issuers=issuer_selectors.issuers_of(institution), reach=reach
+        request,
+        institution,
+        issuers=issuer_selectors.issuers_of(institution),
+        reach=reach,
+        chart=chart,
+        query=urlencode(
+            {"period": Period.MONTH, "start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}"}
+        ),
     )
     return render(request, "manage/dashboard.html", context)

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from verification import pipeline, ratelimit, services
 from verification.extract import TEXT_MAX_BYTES, UPLOAD_MAX_BYTES
+from verification.models import OwnVerificationChannel
 from verification.report import Verdict
 
 
@@ -148,6 +149,7 @@ class VerifyAPI(APIView):
             report = ratelimit.verify_within_limits(request, asked)
         except ratelimit.Limited as limited:
             return _too_many(limited.retry_after)
+        services.count_own_verification(report, OwnVerificationChannel.API)
         body = report.as_json()
         if data.get("receipt"):
             receipt = services.create_receipt(

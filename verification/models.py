@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class PlatformKey(models.Model):
@@ -56,3 +57,31 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"receipt {self.pk} ({self.verdict})"
+
+
+class OwnVerificationChannel(models.TextChoices):
+    """Where one of this platform's own credentials was verified."""
+
+    PAGE_URL = "page_url", _("Verify page: link")
+    PAGE_JSON = "page_json", _("Verify page: pasted JSON")
+    PAGE_IMAGE = "page_image", _("Verify page: badge image")
+    API = "api", _("Verify API")
+
+
+class OwnVerification(models.Model):
+    """One verification of one of our own awards on the verify page or the verify API: one
+    INSERT each, counted for the learner's "who viewed" and the console's analytics (never
+    who verified: nothing about the verifier is kept)."""
+
+    award = models.ForeignKey("badges.Award", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    channel = models.CharField(max_length=12, choices=OwnVerificationChannel.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["award", "day"], name="ownverification_award_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} {self.award_id}"

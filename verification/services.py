@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import Any
 
 import jwt
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from issuers import keys
 from issuers.models import SigningKey
 from openbadges import didweb, multikey
-from verification.models import PlatformKey, Receipt
+from verification.models import OwnVerification, PlatformKey, Receipt
+from verification.report import Report
+
+log = logging.getLogger(__name__)
 
 RECEIPT_TYPE = "InsigniaVerificationReceipt"
 
@@ -116,3 +121,19 @@ def create_receipt(*, report_json: dict[str, Any], digest: str) -> Receipt:
     )
     receipt.save()
     return receipt
+
+
+def count_own_verification(report: Report, channel: str) -> None:
+    """One row when ``report`` proved one of our own awards (``report.own``): the learner's
+    "who viewed" and the console's analytics count it. A plain INSERT in the caller's
+    autocommit; a failure to count never fails the verification."""
+    award_id = (report.own or {}).get("award_id")
+    if not award_id:
+        return
+    try:
+        with transaction.atomic():
+            OwnVerification.objects.create(
+                award_id=award_id, day=timezone.localdate(), channel=channel
+            )
+    except DatabaseError:
+        log.warning("could not count a verification", exc_info=True)

@@ -20,6 +20,7 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from achievements import services as achievement_services
+from analytics import services as analytics_services
 from awarding import services as awarding_services
 from badges import selectors as badge_selectors
 from badges.models import Achievement, AchievementVersion, Award, BulkBatch, IssuerApiToken
@@ -383,6 +384,7 @@ def _completion(cast: Cast) -> str:
 
 SCOPED: dict[str, Kwargs] = {
     "dashboard": lambda cast, slug, inv: {"institution": slug},
+    "analytics": lambda cast, slug, inv: {"institution": slug},
     "settings": lambda cast, slug, inv: {"institution": slug},
     "issuers": lambda cast, slug, inv: {"institution": slug},
     "issuer_create": lambda cast, slug, inv: {"institution": slug},
@@ -422,6 +424,9 @@ SCOPED: dict[str, Kwargs] = {
     "award_reinstate": lambda cast, slug, inv: {"institution": slug, "award": _award(cast)},
     "award_reissue": lambda cast, slug, inv: {"institution": slug, "award": _award(cast)},
     "awards_revoke": lambda cast, slug, inv: {"institution": slug},
+    "awards_bulk": lambda cast, slug, inv: {"institution": slug},
+    "awards_export_csv": lambda cast, slug, inv: {"institution": slug},
+    "awards_export_xlsx": lambda cast, slug, inv: {"institution": slug},
     # Issue #9: learners' identity-change requests, decided by the issuer.
     "identity_changes": lambda cast, slug, inv: {"institution": slug},
     # Issue #8: bulk issuing and resends.
@@ -659,6 +664,13 @@ def _names() -> list[str]:
     return [p.name for p in manage_patterns if isinstance(p, URLPattern) and p.name]
 
 
+def _body(response: Any) -> str:
+    """A page's text; a streamed download (the awards export) read whole, a binary one
+    (XLSX) as far as it is text."""
+    data = b"".join(response.streaming_content) if response.streaming else response.content
+    return str(data.decode(errors="replace"))
+
+
 def test_every_console_url_is_covered_here() -> None:
     uncovered = sorted(set(_names()) - PUBLIC - PERSONAL - set(SCOPED))
     assert uncovered == [], f"Add these console URLs to the tenant-isolation test: {uncovered}"
@@ -703,7 +715,7 @@ def test_an_outsider_gets_nothing_from_another_institution(
         assert response.status_code in {403, 404, 405}, (url, response.status_code)
     # The requested URL itself (echoed in the language switch's "next") is what the outsider
     # typed, not something the page disclosed.
-    body = response.content.decode().replace(url, "")
+    body = _body(response).replace(url, "")
     for secret in SECRETS:
         assert secret not in body, (url, secret)
     after = (
@@ -814,6 +826,9 @@ DEFINITION = Sibling(
 
 SIBLING: dict[str, Sibling] = {
     "dashboard": Sibling(OWN_ONLY, OWN_ONLY, "its figures count the colleague's own issuers only"),
+    "analytics": Sibling(
+        OWN_ONLY, OWN_ONLY, "its figures and choices cover the colleague's own issuers only"
+    ),
     "settings": OWNERS,
     "issuers": Sibling(SHARED, SHARED, "the issuers' public profiles (each has a public page)"),
     "issuer_create": OWNERS,
@@ -846,6 +861,13 @@ SIBLING: dict[str, Sibling] = {
     "award_reinstate": RECORD,
     "award_reissue": RECORD,
     "award_resend": RECORD,
+    "awards_bulk": Sibling(
+        REFUSED, OWN_ONLY, "POST only; counts and acts on the colleague's own issuers' awards"
+    ),
+    "awards_export_csv": Sibling(OWN_ONLY, OWN_ONLY, "exports the colleague's own issuers' awards"),
+    "awards_export_xlsx": Sibling(
+        OWN_ONLY, OWN_ONLY, "exports the colleague's own issuers' awards"
+    ),
     "awards_revoke": Sibling(
         OWN_ONLY, OWN_ONLY, "offers and matches the awards of issuers the colleague edits for only"
     ),
@@ -917,6 +939,7 @@ SIBLING_POST: dict[str, dict[str, str]] = {
     "achievement_create": {"issuer": "poly-engineering", "slug": "hijack"},
     # Without "confirm": the page counts what matched (a count is an answer too).
     "awards_revoke": {"references": "victim-learner@poly.example", "confirm": ""},
+    "awards_bulk": {"action": "revoke", "scope": "all", "q": "victim-learner@poly.example"},
     "recognition": {"learner_email": "victim-learner@poly.example"},
 }
 # Asked of the pages that look a learner up: the victim issuer's learner.
@@ -1050,7 +1073,7 @@ def sibling_column(client: Client, cast: Cast, inv: Invitation) -> tuple[list[st
                     found.append(f"{where}: an open page did not open")
                 # What the colleague typed (the URL, echoed in the language switch, and a
                 # posted address) is not something the page disclosed.
-                body = response.content.decode().replace(url, "")
+                body = _body(response).replace(url, "")
                 shown = secrets if status == 200 else everything
                 shown = [s for s in shown if s not in sent.values()]
                 leaked = [s for s in shown if s in body]
@@ -1066,6 +1089,7 @@ def sibling_column(client: Client, cast: Cast, inv: Invitation) -> tuple[list[st
     Membership.objects.filter(pk=membership.pk).update(role=Role.VIEWER)
     listed = client.get(reverse("manage:awards", args=[cast.institution.slug]))
     assert "own-learner@poly.example" in listed.content.decode()
+    analytics_services.fold(now=timezone.now() + timedelta(minutes=5))  # the figures settle
     dashboard = client.get(reverse("manage:dashboard", args=[cast.institution.slug]))
     assert dashboard.context["reach"]["awards"] == 1
     # The victim issuer's own staff do reach every URL: the refusals are about the issuer.
