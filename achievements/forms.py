@@ -153,6 +153,7 @@ class NewAchievementForm(AchievementForm):
         self.issuers = {issuer.slug: issuer for issuer in issuers}
         field = cast(forms.ChoiceField, self.fields["issuer"])
         field.choices = [(issuer.slug, issuer.name) for issuer in issuers]
+        del self.fields["change_note"]  # a first version has nothing to compare with
 
     def chosen_issuer(self) -> Issuer:
         return self.issuers[self.cleaned_data["issuer"]]

@@ -10,9 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from achievements import services
+from achievements import diff, services
 from achievements.forms import AchievementForm, NewAchievementForm
 from badges import selectors
 from badges.models import Achievement, AchievementVersion
@@ -36,6 +37,15 @@ def _latest(versions: list[AchievementVersion]) -> AchievementVersion | None:
 
 def _draft(versions: list[AchievementVersion]) -> AchievementVersion | None:
     return next((v for v in versions if not v.is_published), None)
+
+
+def _state(version: AchievementVersion, latest: AchievementVersion | None) -> str:
+    """A version's place in the history, for the console: draft, current or previous."""
+    if not version.is_published:
+        return str(_("Draft"))
+    if latest is not None and version.pk == latest.pk:
+        return str(pgettext("version", "Current"))
+    return str(pgettext("version", "Previous"))
 
 
 @console()
@@ -101,11 +111,18 @@ def achievement_detail(
     found = selectors.achievement_for(user, institution, achievement, None)
     versions = _versions(found)
     draft = _draft(versions)
+    latest = _latest(versions)
+    rows = [
+        {"version": version, "state": _state(version, latest), "changes": found_changes}
+        for version, found_changes in zip(versions, diff.version_history(versions), strict=True)
+    ]
     context = console_context(
         request,
         institution,
         achievement=found,
         versions=list(reversed(versions)),
+        rows=list(reversed(rows)),
+        shown=draft or latest or versions[-1],
         draft=draft,
         latest=_latest(versions),
         problems=services.publish_problems(draft) if draft else [],

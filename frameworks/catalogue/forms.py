@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from badges.models import AchievementType
+from frameworks.catalogue.policies import Scope, format_decimal
 from frameworks.catalogue.services import PLACEMENT_FIELDS, Credit
 from frameworks.models import (
+    AssessmentType,
     CreditSystem,
     MicroCredentialPolicy,
+    Participation,
     Placement,
+    PolicyChoice,
     QualificationsFramework,
+    Stackability,
 )
+from issuers.models import Issuer
 
 
 class PlacementForm(forms.ModelForm[Placement]):
@@ -58,17 +66,58 @@ class PlacementForm(forms.ModelForm[Placement]):
                 max_digits=7,
                 decimal_places=2,
             )
+        for name, options in (
+            ("assessment_type", AssessmentType.choices),
+            ("participation", Participation.choices),
+            ("stackability", Stackability.choices),
+        ):
+            choice = self.fields[name]
+            if isinstance(choice, forms.ChoiceField):  # no "---------": say what empty means
+                choice.choices = [("", _("Not stated")), *options]
         primary = self.fields["primary_credit"]
         if not isinstance(primary, forms.ChoiceField):  # pragma: no cover - declared above
             raise TypeError(primary)
         primary.choices = [("", _("The first one given"))] + [(s.code, s.name) for s in systems]
         if self.instance.pk:
+            if self.instance.notional_hours is not None:  # "150", not "150.00"
+                self.initial["notional_hours"] = format_decimal(self.instance.notional_hours)
             for placed in self.instance.levels.all():
                 self.initial[f"level_{placed.level.framework.code}"] = str(placed.level_id)
             for credit in self.instance.credits.all():
                 self.initial[f"credits_{credit.credit_system.code}"] = credit.amount.normalize()
                 if credit.is_primary:
                     self.initial["primary_credit"] = credit.credit_system.code
+
+    def groups(self) -> list[tuple[str, list[Any]]]:
+        """The fields in sections, as the template shows them."""
+        return [
+            (
+                str(_("Levels")),
+                [self[f"level_{f.code}"] for f in self.frameworks],
+            ),
+            (
+                str(_("Credits and workload")),
+                [
+                    *(self[f"credits_{s.code}"] for s in self.systems),
+                    self["primary_credit"],
+                    self["notional_hours"],
+                ],
+            ),
+            (str(_("Learning outcomes")), [self["outcomes_en"], self["outcomes_zh"]]),
+            (
+                str(_("EU Annex I elements")),
+                [
+                    self[name]
+                    for name in (
+                        "assessment_type",
+                        "participation",
+                        "quality_assurance",
+                        "prerequisites",
+                        "stackability",
+                    )
+                ],
+            ),
+        ]
 
     def level_ids(self) -> list[int]:
         return [
@@ -92,22 +141,85 @@ class PlacementForm(forms.ModelForm[Placement]):
         return {name: self.cleaned_data[name] for name in PLACEMENT_FIELDS}
 
 
-def _policy_label(policy: MicroCredentialPolicy) -> str:
-    return policy.name
-
-
 class PolicyForm(forms.Form):
-    policies = forms.ModelMultipleChoiceField(
-        label=_("Micro-credential policies"),
-        queryset=MicroCredentialPolicy.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    """One row per policy the institution may choose: apply it or not, and where
+    (``scope_<code>``: every micro-credential, one issuer's, or every achievement of a type)."""
 
-    def __init__(self, *args: Any, available: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        available: Sequence[MicroCredentialPolicy],
+        issuers: Sequence[Issuer],
+        chosen: Sequence[PolicyChoice],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["policies"]
-        if not isinstance(field, forms.ModelMultipleChoiceField):  # pragma: no cover
-            raise TypeError(field)
-        field.queryset = available
-        field.label_from_instance = _policy_label  # type: ignore[method-assign,assignment]
+        self.available = list(available)
+        self.issuers = {str(issuer.pk): issuer for issuer in issuers}
+        scopes: list[tuple[str, Any]] = [("", _("Every micro-credential of the institution"))]
+        scopes += [
+            (f"issuer:{issuer.pk}", _("Micro-credentials of %(issuer)s") % {"issuer": issuer.name})
+            for issuer in issuers
+        ]
+        scopes += [
+            (f"type:{value}", _("Every achievement of the type “%(type)s”") % {"type": label})
+            for value, label in AchievementType.choices
+            if value != AchievementType.MICRO_CREDENTIAL
+        ]
+        current = {choice.policy_id: choice for choice in chosen}
+        for policy in self.available:
+            self.fields[f"apply_{policy.code}"] = forms.BooleanField(
+                label=policy.name, required=False
+            )
+            self.fields[f"scope_{policy.code}"] = forms.ChoiceField(
+                label=_("Applies to"), required=False, choices=scopes
+            )
+            choice = current.get(policy.pk)
+            if choice is not None:
+                self.initial[f"apply_{policy.code}"] = True
+                self.initial[f"scope_{policy.code}"] = scope_value(
+                    choice.issuer_id, choice.achievement_type
+                )
+
+    def rows(self) -> list[tuple[MicroCredentialPolicy, Any, Any]]:
+        """(policy, its tick box, its scope) for the template."""
+        return [
+            (policy, self[f"apply_{policy.code}"], self[f"scope_{policy.code}"])
+            for policy in self.available
+        ]
+
+    def chosen(self) -> list[tuple[MicroCredentialPolicy, Scope]]:
+        """The ticked policies with their scopes (after ``is_valid``)."""
+        found = []
+        for policy in self.available:
+            if not self.cleaned_data.get(f"apply_{policy.code}"):
+                continue
+            value = self.cleaned_data.get(f"scope_{policy.code}") or ""
+            kind, _sep, rest = value.partition(":")
+            if kind == "issuer" and rest in self.issuers:
+                found.append((policy, Scope(issuer_id=self.issuers[rest].pk)))
+            elif kind == "type" and rest in AchievementType.values:
+                found.append((policy, Scope(achievement_type=rest)))
+            else:
+                found.append((policy, Scope()))
+        return found
+
+
+def scope_label(form: PolicyForm, policy: MicroCredentialPolicy) -> str:
+    """Where the ticked ``policy`` applies, as the form offered it."""
+    field = form.fields[f"scope_{policy.code}"]
+    value = form.cleaned_data.get(f"scope_{policy.code}") or ""
+    if isinstance(field, forms.ChoiceField):
+        for choice, text in field.choices:  # type: ignore[misc,union-attr]
+            if choice == value:
+                return str(text)
+    return ""
+
+
+def scope_value(issuer_id: int | None, achievement_type: str) -> str:
+    """A scope as the form's choice value."""
+    if issuer_id is not None:
+        return f"issuer:{issuer_id}"
+    if achievement_type:
+        return f"type:{achievement_type}"
+    return ""

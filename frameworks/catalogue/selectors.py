@@ -11,16 +11,20 @@ import datetime
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from badges.models import AchievementVersion
+from badges.models import AchievementVersion, VersionStatus
 from frameworks.models import (
+    CompetencyAlignment,
     CreditConversion,
     CreditSystem,
+    CreditValue,
     FrameworkLevel,
+    LevelPlacement,
     MicroCredentialPolicy,
     Placement,
+    PolicyChoice,
     QualificationsFramework,
 )
 from issuers.models import Institution
@@ -69,12 +73,56 @@ def policies_available(institution: Institution) -> QuerySet[MicroCredentialPoli
 
 
 def policies_of(institution: Institution) -> list[MicroCredentialPolicy]:
-    """The policies ``institution`` has chosen to apply to its micro-credentials."""
+    """The policies ``institution`` has chosen, whatever their scope."""
     return list(
         policies_available(institution).filter(
             pk__in=institution.policy_choices.values("policy_id")
         )
     )
+
+
+def policy_choices_by_id(institution_id: int) -> list[PolicyChoice]:
+    """The institution's chosen policies with their scope (issuer, achievement type)."""
+    return list(
+        PolicyChoice.objects.filter(institution_id=institution_id)
+        .select_related("policy__framework", "policy__credit_system", "issuer")
+        .order_by("policy__code")
+    )
+
+
+def versions_to_check(institution_id: int) -> list[AchievementVersion]:
+    """The institution's achievements that a policy change can affect, one version each: the
+    latest published version (the one awarded) or, never published, the latest draft; with
+    their placements prefetched (``placement_or_none``)."""
+    versions = (
+        AchievementVersion.objects.filter(
+            achievement__issuer__institution_id=institution_id,
+            status__in=[VersionStatus.PUBLISHED, VersionStatus.DRAFT],
+        )
+        .select_related("achievement__issuer")
+        .prefetch_related(
+            "placement__levels__level__framework",
+            "placement__credits__credit_system",
+            "placement__competencies__item__framework",
+        )
+        .order_by("achievement_id", "-number")
+    )
+    chosen: dict[object, AchievementVersion] = {}
+    for version in versions:
+        kept = chosen.get(version.achievement_id)
+        if kept is None or (
+            kept.status != VersionStatus.PUBLISHED and version.status == VersionStatus.PUBLISHED
+        ):
+            chosen[version.achievement_id] = version
+    return sorted(chosen.values(), key=lambda v: v.name.casefold())
+
+
+def placement_or_none(version: AchievementVersion) -> Placement | None:
+    """The placement prefetched by ``versions_to_check`` (no query)."""
+    try:
+        return version.placement
+    except Placement.DoesNotExist:
+        return None
 
 
 def placement_of(version: AchievementVersion) -> Placement | None:
@@ -90,6 +138,23 @@ def placement_of(version: AchievementVersion) -> Placement | None:
         )
         .first()
     )
+
+
+def placements_of(versions: Sequence[AchievementVersion]) -> dict[int, Placement | None]:
+    """The placements of many versions by version id (``None`` for a version without one),
+    prefetched as ``placement_of`` does, in a fixed number of queries."""
+    found: dict[int, Placement | None] = {v.pk: None for v in versions}
+    placements = Placement.objects.filter(version__in=[v.pk for v in versions]).prefetch_related(
+        Prefetch("levels", queryset=LevelPlacement.objects.select_related("level__framework")),
+        Prefetch("credits", queryset=CreditValue.objects.select_related("credit_system")),
+        Prefetch(
+            "competencies",
+            queryset=CompetencyAlignment.objects.select_related("item__framework"),
+        ),
+    )
+    for placement in placements:
+        found[placement.version_id] = placement
+    return found
 
 
 class NoConversionRule(LookupError):

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from badges.models import AchievementVersion, VersionStatus
-from frameworks.catalogue import reference_data, selectors
+from frameworks.catalogue import policies, reference_data, selectors
+from frameworks.catalogue.policies import PolicyIssue, Scope
 from frameworks.competencies import selectors as competency_selectors
 from frameworks.models import (
     CompetencyAlignment,
@@ -182,26 +183,75 @@ def copy_placement(*, source: AchievementVersion, target: AchievementVersion) ->
 
 @transaction.atomic(durable=True)
 def choose_policies(
-    *, actor: User, institution: Institution, chosen: Sequence[MicroCredentialPolicy]
+    *,
+    actor: User,
+    institution: Institution,
+    chosen: Sequence[MicroCredentialPolicy | tuple[MicroCredentialPolicy, Scope]],
 ) -> None:
-    """Set which micro-credential policies apply to the institution. Owners only."""
+    """Set which micro-credential policies apply to the institution, each with its scope
+    (a bare policy: every micro-credential of the institution). Owners only."""
     require_role(actor, institution, Role.OWNER)
     allowed = set(selectors.policies_available(institution).values_list("pk", flat=True))
-    wanted = {p.pk for p in chosen if p.pk in allowed}
+    issuers = set(institution.issuers.values_list("pk", flat=True))
+    wanted: dict[int, Scope] = {}
+    for entry in chosen:
+        policy, scope = entry if isinstance(entry, tuple) else (entry, Scope())
+        if policy.pk not in allowed:
+            continue
+        if scope.issuer_id is not None and scope.issuer_id not in issuers:
+            raise ValidationError(_("Choose one of your institution's issuers."))
+        wanted[policy.pk] = scope
     PolicyChoice.objects.filter(institution=institution).exclude(policy_id__in=wanted).delete()
-    existing = set(
-        PolicyChoice.objects.filter(institution=institution).values_list("policy_id", flat=True)
-    )
-    PolicyChoice.objects.bulk_create(
-        PolicyChoice(institution=institution, policy_id=pk, chosen_by=actor)
-        for pk in sorted(wanted - existing)
-    )
+    for pk in sorted(wanted):
+        scope = wanted[pk]
+        PolicyChoice.objects.update_or_create(
+            institution=institution,
+            policy_id=pk,
+            defaults={"issuer_id": scope.issuer_id, "achievement_type": scope.achievement_type},
+            create_defaults={
+                "issuer_id": scope.issuer_id,
+                "achievement_type": scope.achievement_type,
+                "chosen_by": actor,
+            },
+        )
+    codes = dict(MicroCredentialPolicy.objects.filter(pk__in=wanted).values_list("pk", "code"))
     record_audit(
         institution_id=institution.pk,
         actor=actor,
         action=AuditAction.POLICIES_CHOSEN,
-        target=", ".join(p.code for p in chosen if p.pk in wanted) or "-",
+        target=", ".join(
+            codes[pk] + (f" ({wanted[pk].describe()})" if wanted[pk] != Scope() else "")
+            for pk in sorted(wanted, key=lambda p: codes[p])
+        )
+        or "-",
     )
+
+
+@transaction.atomic
+def check_placement(
+    *,
+    actor: User,
+    version: AchievementVersion,
+    levels: Sequence[FrameworkLevel] = (),
+    credits: Sequence[Credit] = (),
+    competencies: Sequence[CompetencyItem] = (),
+    **fields: object,
+) -> list[PolicyIssue]:
+    """What the institution's policies would find with the draft ``version`` placed as given,
+    without saving anything (the placement is saved and rolled back): the check before a
+    save, and the impact a save would have. Raises ``ValidationError`` as ``save_placement``
+    does."""
+    placement = save_placement(
+        actor=actor,
+        version=version,
+        levels=levels,
+        credits=credits,
+        competencies=competencies,
+        **fields,
+    )
+    issues = policies.check_version(version, selectors.placement_of(placement.version))
+    transaction.set_rollback(True)
+    return issues
 
 
 @transaction.atomic

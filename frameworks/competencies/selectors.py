@@ -42,6 +42,31 @@ def competency_frameworks(institution: Institution) -> QuerySet[CompetencyFramew
     return CompetencyFramework.objects.filter(owner=institution).annotate(item_count=Count("items"))
 
 
+@dataclass(frozen=True)
+class FrameworkContents:
+    """A competency framework as a search that found nothing describes it."""
+
+    title: str
+    count: int
+    examples: tuple[str, ...]
+
+
+def framework_contents(institution: Institution, examples: int = 3) -> list[FrameworkContents]:
+    """Each of the institution's competency frameworks with its number of items (not retired)
+    and the first few of them, for a search that matched nothing."""
+    found = []
+    for framework in CompetencyFramework.objects.filter(owner=institution).order_by("title"):
+        items = framework.items.filter(retired_at__isnull=True).order_by("label")
+        found.append(
+            FrameworkContents(
+                title=framework.title,
+                count=items.count(),
+                examples=tuple(items.values_list("label", flat=True)[:examples]),
+            )
+        )
+    return found
+
+
 def competency_framework_for(
     user: User,
     institution: Institution,

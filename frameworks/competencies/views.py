@@ -73,11 +73,18 @@ def competencies_search(request: HttpRequest, institution: Institution) -> HttpR
         if not items:
             raise Http404
         return render(request, "frameworks/competency_chip.html", {"item": items[0]})
-    results = selectors.search_competencies(institution, request.GET.get("q", ""))
+    query = request.GET.get("q", "").strip()
+    results = selectors.search_competencies(institution, query)
     return render(
         request,
         "frameworks/competency_results.html",
-        {"results": results, "institution": institution},
+        {
+            "results": results,
+            "institution": institution,
+            "query": query,
+            # Nothing matched: say what there is to find.
+            "contents": [] if results else selectors.framework_contents(institution),
+        },
     )
 
 

@@ -15,7 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from issuers.models import Institution, badge_text, localized
+from badges.models import AchievementType
+from issuers.models import Institution, Issuer, badge_text, localized
 
 
 class QualificationsFramework(models.Model):
@@ -189,12 +190,28 @@ class MicroCredentialPolicy(models.Model):
 
 
 class PolicyChoice(models.Model):
-    """An institution applies ``policy`` to every micro-credential it publishes and awards."""
+    """An institution applies ``policy`` to the micro-credentials it publishes and awards.
+
+    The scope narrows or moves it: ``issuer`` set, only that issuer's achievements;
+    ``achievement_type`` set, achievements of that type instead of micro-credentials. Both
+    empty (every choice made before scopes existed) means every micro-credential of the
+    institution."""
 
     institution = models.ForeignKey(
         Institution, on_delete=models.CASCADE, related_name="policy_choices"
     )
     policy = models.ForeignKey(MicroCredentialPolicy, on_delete=models.CASCADE, related_name="+")
+    issuer = models.ForeignKey(
+        Issuer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issuer"),
+    )
+    achievement_type = models.CharField(
+        _("achievement type"), max_length=40, blank=True, choices=AchievementType.choices
+    )
     chosen_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -24,9 +24,9 @@ pytestmark = pytest.mark.django_db
 def test_an_owner_chooses_the_nzqcf_policy_in_the_console(client: Client, cast: Cast) -> None:
     client.force_login(cast.owner)
     url = reverse("manage:frameworks", args=[cast.institution.slug])
-    policy = MicroCredentialPolicy.objects.get(code="nzqcf-micro")
+    assert MicroCredentialPolicy.objects.filter(code="nzqcf-micro").exists()
 
-    response = client.post(url, {"policies": [policy.pk]}, follow=True)
+    response = client.post(url, {"apply_nzqcf-micro": "on", "confirm": "yes"}, follow=True)
 
     assert "The policies were saved." in response.content.decode()
     assert list(cast.institution.policy_choices.values_list("policy__code", flat=True)) == [
