@@ -50,3 +50,14 @@ class OrganisationForm(forms.Form):
         max_length=120,
         required=False,
     )
+
+
+class ClaimForm(forms.Form):
+    """The claim page's choice (its radios are in ``badges/claim.html``)."""
+
+    show_name = forms.TypedChoiceField(
+        choices=[("yes", _("Show my name")), ("no", _("Keep my name hidden"))],
+        coerce=lambda value: value == "yes",
+        error_messages={"required": _("Choose whether the badge page shows your name.")},
+    )
+    then = forms.ChoiceField(choices=[("", ""), ("signup", "signup")], required=False)

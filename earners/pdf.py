@@ -1,9 +1,12 @@
 """PDF certificates (one badge, A4, Chinese and English) and collection transcripts.
 
 Drawn with fpdf2 and Noto Sans CJK (Debian ``fonts-noto-cjk``), so Chinese text renders
-everywhere. A certificate carries the issuer's colour and logo, a QR code to the verify page,
-and the exact signed credential as an embedded file (PDF 1.7 §7.11.4), so the PDF alone is
-enough to check the badge.
+everywhere. Without the system font (``INSIGNIA_PDF_FONT``/``INSIGNIA_PDF_FONT_BOLD`` override
+it), the subset bundled in ``static/fonts`` (GB 2312, OFL) is used: a PDF never fails for a
+missing font. Labels are bilingual; values (state, institution) are in the badge's language.
+A certificate carries the issuer's colour and logo, a QR code to the verify page, and the
+exact signed credential as an embedded file (PDF 1.7 §7.11.4), so the PDF alone is enough to
+check the badge.
 """
 
 from __future__ import annotations
@@ -15,33 +18,47 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import segno
+from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.http import urlencode
 from fpdf import FPDF
 
 from badges import baked
 from badges.credentials import absolute
 from badges.models import Award
-from badges.state import award_state
+from badges.state import STATE_LABELS, award_state
+from frameworks.catalogue.selectors import placement_of
 
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/noto-cjk"))
 FONT_FILE = "NotoSansCJK-Regular.ttc"
 BOLD_FILE = "NotoSansCJK-Bold.ttc"
 SC_INDEX = 2  # Noto Sans CJK collections: JP, KR, SC, TC, HK — SC is the third face
+# Noto Sans CJK SC cut to GB 2312 (see static/fonts/OFL.txt): about 1.6 MB per weight.
+BUNDLED_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
+BUNDLED = {FONT_FILE: "NotoSansSC-Regular-GB2312.otf", BOLD_FILE: "NotoSansSC-Bold-GB2312.otf"}
 FAMILY = "NotoSansSC"
 # fontTools logs every subsetting step at INFO; keep the server log readable.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
-def _font(name: str) -> Path:
-    for folder in FONT_DIRS:
-        if (folder / name).exists():
-            return folder / name
-    raise FileNotFoundError(f"{name} (install fonts-noto-cjk)")
+def _font(name: str) -> tuple[Path, int]:
+    """The font file for ``name`` and its face number: the configured file, else the system's
+    Noto Sans CJK, else the bundled subset (always there)."""
+    configured = (
+        settings.INSIGNIA_PDF_FONT_BOLD if name == BOLD_FILE else settings.INSIGNIA_PDF_FONT
+    )
+    candidates = [Path(configured)] if configured else []
+    candidates += [folder / name for folder in FONT_DIRS]
+    for path in candidates:
+        if path.is_file():
+            return path, SC_INDEX if path.suffix.lower() == ".ttc" else 0
+    return BUNDLED_DIR / BUNDLED[name], 0
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -54,8 +71,9 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 def _document() -> FPDF:
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.add_font(FAMILY, "", str(_font(FONT_FILE)), collection_font_number=SC_INDEX)
-    pdf.add_font(FAMILY, "B", str(_font(BOLD_FILE)), collection_font_number=SC_INDEX)
+    for style, name in (("", FONT_FILE), ("B", BOLD_FILE)):
+        path, face = _font(name)
+        pdf.add_font(FAMILY, style, str(path), collection_font_number=face)
     pdf.set_creator("Insignia")
     return pdf
 
@@ -64,6 +82,48 @@ def verify_url(award: Award) -> str:
     document = json.loads(award.credential_json)
     target = str(document.get("id") or absolute(reverse("credential", args=[award.pk])))
     return absolute(reverse("verify")) + "?" + urlencode({"url": target})
+
+
+def readable_url(url: str) -> str:
+    """The QR code's target as people read it: no percent-encoding, no scheme."""
+    return unquote(url).removeprefix("https://").removeprefix("http://")
+
+
+def _is_zh(award: Award) -> bool:
+    return award.language.lower().startswith("zh")
+
+
+def _bilingual(label: Promise, between: str = " · ") -> str:
+    """A translatable label in Chinese and English (``有效 · Valid``), like the PDF's labels."""
+    with translation.override("zh-hans"):
+        chinese = str(label)
+    with translation.override("en"):
+        english = str(label)
+    return english if chinese == english else f"{chinese}{between}{english}"
+
+
+def _institution_name(award: Award) -> str:
+    institution = award.issuer.institution
+    if _is_zh(award):
+        return institution.name_zh or institution.name_en
+    return institution.name_en
+
+
+def credits_text(award: Award, credits: object) -> str:
+    """The credits with their framework's unit, in both languages: ``10 NZQCF credits /
+    10 新西兰资历学分``; without a placement, ``10 credits / 学分``."""
+    placement = placement_of(award.achievement_version)
+    values = list(placement.credits.all()) if placement is not None else []
+    if not values:
+        return f"{credits} credits / 学分"
+    parts = []
+    for value in values:
+        system = value.credit_system
+        amount = f"{value.amount.normalize():f}"
+        english = f"{amount} {system.unit_en}"
+        chinese = f"{amount} {system.unit_zh}" if system.unit_zh else ""
+        parts.append(f"{english} / {chinese}" if chinese and chinese != english else english)
+    return "; ".join(parts)
 
 
 def _qr_png(url: str) -> bytes:
@@ -105,7 +165,7 @@ def certificate(award: Award) -> bytes:
     pdf.cell(0, 7, str(document.get("issuer", {}).get("name") or award.issuer.name))
     pdf.set_xy(15, 16)
     pdf.set_font(FAMILY, "", 10)
-    pdf.cell(0, 6, institution.name)
+    pdf.cell(0, 6, _institution_name(award))
     logo = institution.logo
     if logo is not None and logo.content_type in ("image/png", "image/jpeg"):
         pdf.image(io.BytesIO(bytes(logo.data)), x=165, y=4, w=35, h=20, keep_aspect_ratio=True)
@@ -135,7 +195,7 @@ def certificate(award: Award) -> bytes:
             "有效期至 · Valid until",
             f"{award.valid_until:%Y-%m-%d}" if award.valid_until else "—",
         ),
-        ("状态 · Status", award_state(award).label),
+        ("状态 · Status", _bilingual(STATE_LABELS[award_state(award).state])),
     ]
     tags = [str(t) for t in achievement.get("tag", []) if isinstance(t, str)]
     if tags:
@@ -143,7 +203,10 @@ def certificate(award: Award) -> bytes:
     credits = achievement.get("creditsAvailable")
     if credits:
         earned = document.get("credentialSubject", {}).get("creditsEarned")
-        shown = f"{earned} / {credits}" if isinstance(earned, int | float) else str(credits)
+        if isinstance(earned, int | float) and earned != credits:
+            shown = f"{earned} / {credits_text(award, credits)}"
+        else:
+            shown = credits_text(award, credits)
         facts.append(("学分 · Credits", shown))
     pdf.set_font(FAMILY, "", 10)
     for label, value in facts:
@@ -163,7 +226,7 @@ def certificate(award: Award) -> bytes:
     pdf.cell(0, 5, "扫码验证 · Scan to verify", new_x="LMARGIN", new_y="NEXT")
     pdf.set_x(58)
     pdf.set_font(FAMILY, "", 8)
-    pdf.multi_cell(137, 4, url, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(137, 4, readable_url(url), new_x="LMARGIN", new_y="NEXT", link=url)
     pdf.set_x(58)
     pdf.multi_cell(
         137,
@@ -199,13 +262,15 @@ def transcript(title: str, owner_name: str, awards: Iterable[Award]) -> bytes:
         pdf.multi_cell(0, 6, str(achievement.get("name", "")), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FAMILY, "", 9)
         issuer = str(document.get("issuer", {}).get("name") or award.issuer.name)
-        line = f"{issuer} · {award.valid_from:%Y-%m-%d} · {state.label}"
+        state_text = _bilingual(STATE_LABELS[state.state], " / ")
+        line = f"{issuer} · {award.valid_from:%Y-%m-%d} · {state_text}"
         credits = achievement.get("creditsAvailable")
         if credits:
-            line += f" · {credits} credits / 学分"
+            line += f" · {credits_text(award, credits)}"
         pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(60, 60, 60)
-        pdf.multi_cell(0, 4, verify_url(award), new_x="LMARGIN", new_y="NEXT")
+        url = verify_url(award)
+        pdf.multi_cell(0, 4, readable_url(url), new_x="LMARGIN", new_y="NEXT", link=url)
         pdf.set_text_color(20, 20, 20)
         pdf.ln(4)
     return bytes(pdf.output())
@@ -230,7 +295,9 @@ def _facts(award: Award) -> list[str]:
         institution.brand_colour,
         str(institution.logo_id),
         award.recipient_name,
-        institution.name,
+        institution.name_en,
+        institution.name_zh,
+        award.language,
     ]
 
 

@@ -36,6 +36,7 @@ from earners.models import (
     Visibility,
 )
 from issuers.models import Membership
+from verification.models import OwnVerification
 
 
 def is_learner(user: User) -> bool:
@@ -226,6 +227,15 @@ def effective_preference(award: Award) -> AwardPreference | None:
     return preference
 
 
+def remember_owner(award: Award, owner: int | None) -> None:
+    """Set what ``effective_preference`` reads, when the caller read ``owner_of(award)``
+    along with the award (the public badge page does, in its one query)."""
+    found = preference_of(award)
+    if found is None and owner is not None:
+        found = AwardPreference(award=award, user_id=owner)
+    award.__dict__["_effective_preference"] = found
+
+
 def is_indexable(award: Award) -> bool:
     """Search engines may index the page only if the learner made the badge public (or no
     learner has claimed it yet, when the issuer's page stays as issued)."""
@@ -276,7 +286,10 @@ class Stats:
         ]
 
 
-def _stats(events: QuerySet[ViewEvent], days: int) -> Stats:
+def _stats(
+    events: QuerySet[ViewEvent], days: int, own: QuerySet[OwnVerification] | None = None
+) -> Stats:
+    """``own``: verifications on this platform's verify page and API (no organisation)."""
     today = timezone.localdate()
     start = today - dt.timedelta(days=days - 1)
     span = [start + dt.timedelta(days=i) for i in range(days)]
@@ -297,6 +310,11 @@ def _stats(events: QuerySet[ViewEvent], days: int) -> Stats:
             checks[row["day"]] += row["n"]
             if row["organisation"]:
                 organisations[row["organisation"]] += row["n"]
+    if own is not None:
+        for day, n in (
+            own.filter(day__gte=start).order_by().values_list("day").annotate(n=Count("id"))
+        ):
+            checks[day] += n
     return Stats(
         days=span,
         views_by_day=[views[d] for d in span],
@@ -307,7 +325,11 @@ def _stats(events: QuerySet[ViewEvent], days: int) -> Stats:
 
 
 def award_stats(award: Award, days: int = 30) -> Stats:
-    return _stats(ViewEvent.objects.filter(award=award), days)
+    """Views and verifications of ``award``: also those on the platform's own verify page
+    and API."""
+    return _stats(
+        ViewEvent.objects.filter(award=award), days, OwnVerification.objects.filter(award=award)
+    )
 
 
 def collection_stats(collection: Collection, days: int = 30) -> Stats:
@@ -315,12 +337,15 @@ def collection_stats(collection: Collection, days: int = 30) -> Stats:
 
 
 def issuer_totals(award_ids: QuerySet[Award]) -> dict[str, int]:
-    """What an issuer may see: totals over many awards, never per learner or organisation."""
+    """What an issuer may see: totals over many awards, never per learner or organisation.
+    Scans the events of every award given: for a few awards; the console reads the
+    ``analytics`` rollups instead."""
     counts = ViewEvent.objects.filter(award__in=award_ids).aggregate(
         views=Count("id", filter=Q(kind=Kind.VIEW)),
         verifications=Count("id", filter=Q(kind=Kind.VERIFICATION)),
     )
-    return {"views": counts["views"], "verifications": counts["verifications"]}
+    own = OwnVerification.objects.filter(award__in=award_ids).count()
+    return {"views": counts["views"], "verifications": counts["verifications"] + own}
 
 
 def superseded_by(award: Award) -> Award | None:

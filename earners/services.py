@@ -1,7 +1,11 @@
 """Every write of the learner's side. Keyword-only, typed, atomic; e-mail on commit.
 
 Learners act only on their own rows: each function takes the acting ``user`` and refuses
-(``PermissionDenied``) anything that is not theirs.
+(``PermissionDenied``) anything that is not theirs. The one-step claim (the end of the
+module) acts on the word of a claim link instead: the link was e-mailed to the address.
+
+About 480 lines: sign-up and addresses, privacy, collections, view counts, account deletion
+and the one-step claim share the address and preference rules kept here.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import create_user
-from badges.models import Award
+from badges import services as award_services
+from badges.models import Award, AwardNotification, AwardStatus
 from common.mail import send_templated_mail
 from earners import selectors
 from earners.models import (
@@ -47,6 +52,8 @@ log = logging.getLogger(__name__)
 
 VERIFY_SALT = "earners.email-verification"
 VERIFY_MAX_AGE = 3 * 24 * 3600
+# How long after the award e-mail was sent its claim link still proves the address.
+CLAIM_PROVES_FOR = dt.timedelta(days=90)
 MAX_ADDRESSES = 10
 ORGANISATION_MAX = 120
 
@@ -364,3 +371,107 @@ def confirm_address_from_claim(*, user: User, email: str) -> LearnerEmail:
         address.verified_at = timezone.now()
         address.save(update_fields=["verified_at"])
     return address
+
+
+# --- One-step claim ------------------------------------------------------------------------
+
+
+def claim_link_proves(award: Award, email: str) -> bool:
+    """Whether holding ``award``'s claim link proves control of ``email``: the award is
+    not revoked, ``email`` is the very address it was made to, and an e-mail with the link
+    was sent there within ``CLAIM_PROVES_FOR`` (an award never e-mailed proves nothing)."""
+    email = normalize_email(email)
+    if not email or award.status == AwardStatus.REVOKED:
+        return False
+    if email != normalize_email(award.recipient_email):
+        return False
+    since = timezone.now() - CLAIM_PROVES_FOR
+    return AwardNotification.objects.filter(award=award, sent_at__gte=since).exists()
+
+
+@transaction.atomic
+def sign_up_from_claim(*, award: Award, email: str, password: str, name: str = "") -> User | None:
+    """Create a learner account from ``award``'s claim link with its address already
+    confirmed: the link went to that address, so no second e-mail is needed and the badge
+    is in the backpack at once. Only for the award's own recipient address, while
+    :func:`claim_link_proves`, and only for an address no account has; else ``None`` and
+    the caller takes the ordinary sign-up (:func:`request_sign_up`).
+
+    Raises ``ValidationError`` ({"password"}) for a password the validators refuse."""
+    email = normalize_email(email)
+    try:
+        validate_password(password, User(email=email, name=name.strip()))
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from None
+    if not claim_link_proves(award, email):
+        return None
+    if User.objects.filter(email=email).exists():
+        return None
+    if LearnerEmail.objects.filter(email=email, verified_at__isnull=False).exists():
+        return None
+    try:
+        with transaction.atomic():
+            user = create_user(email=email, password=password, name=name)
+            LearnerProfile.objects.create(user=user, display_name=user.name)
+            LearnerEmail.objects.create(user=user, email=email, verified_at=timezone.now())
+            # The choice made while accepting without an account is theirs now.
+            AwardPreference.objects.filter(award=award, user__isnull=True).update(user=user)
+    except (ValidationError, IntegrityError):
+        return None  # the address got an account meanwhile
+    # Learner accounts have no audit table: the confirmation is logged (no address in it).
+    log.info(
+        "learner %s: sign-in address confirmed by the claim link of award %s", user.pk, award.pk
+    )
+    return user
+
+
+@transaction.atomic
+def accept_claim_signed_in(*, user: User, award: Award) -> bool:
+    """A signed-in learner follows ``award``'s claim link: the address is confirmed when it
+    is already one of their account's addresses (the link proves it); an address they never
+    added is not taken over this way. True when the award is in their backpack now."""
+    if selectors.owns_award(user, award):
+        return True
+    address = LearnerEmail.objects.filter(
+        user=user, email=normalize_email(award.recipient_email), verified_at__isnull=True
+    ).first()
+    if address is None or not claim_link_proves(award, address.email):
+        return False
+    if LearnerEmail.objects.filter(email=address.email, verified_at__isnull=False).exists():
+        return False
+    address.verified_at = timezone.now()
+    address.save(update_fields=["verified_at"])
+    log.info("learner %s: address confirmed by the claim link of award %s", user.pk, award.pk)
+    return True
+
+
+@transaction.atomic
+def record_claim_choice(
+    *, award: Award, show_name: bool, user: User | None = None
+) -> AwardPreference:
+    """Store what the learner chose while accepting ``award``: whether the public page shows
+    their name. The other choices keep their protective defaults. ``user`` is ``None`` when
+    they accepted without an account (the link is the only key)."""
+    preference, created = AwardPreference.objects.select_for_update().get_or_create(
+        award=award, defaults={"user": user, "show_name": show_name}
+    )
+    if not created:
+        preference.show_name = show_name
+        if preference.user is None and user is not None:
+            preference.user = user
+        preference.save()
+    return preference
+
+
+@transaction.atomic
+def accept_claim(*, award: Award, show_name: bool, user: User | None = None) -> bool:
+    """The claim page's "Accept": the award is accepted (``claimed_at``, once), and the
+    first acceptance stores whether its public page shows the learner's name. For a
+    signed-in ``user``, the badge joins their backpack when the link proves the address
+    (:func:`accept_claim_signed_in`). True when it is in ``user``'s backpack."""
+    first = award.claimed_at is None
+    award = award_services.claim_award(award=award)
+    mine = user is not None and accept_claim_signed_in(user=user, award=award)
+    if first:
+        record_claim_choice(award=award, show_name=show_name, user=user if mine else None)
+    return mine

@@ -28,6 +28,7 @@ urlpatterns = [
     path("backpack/account/export.zip", views.export_data, name="export"),
     path("backpack/collections/", views.collections, name="collections"),
     path("backpack/collections/<uuid:collection_id>/", views.collection, name="collection"),
+    path("claim/<str:token>/accept", views.accept_claim, name="claim_accept"),
     path("shared/<str:token>", views.shared, name="shared"),
     path("shared/<str:token>/transcript.pdf", views.transcript, name="transcript"),
     path("learners/<str:slug>", views.public_profile, name="public_profile"),

@@ -4,8 +4,9 @@ Every page under ``/backpack/`` shows only the signed-in learner's own rows (sel
 by user; another learner's ids answer 404). ``/shared/<token>`` and ``/learners/<slug>`` are
 public and show only what the learner chose to share.
 
-About 480 lines: every page of the learner's own side is here (imports and identity changes
-have their own subpackages); they share the ``learner`` decorator and the backpack filters.
+About 600 lines: every page of the learner's own side is here, with the one-step claim
+(imports and identity changes have their own subpackages); they share the ``learner``
+decorator and the backpack filters.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -23,21 +25,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import throttling
 from accounts.models import User
 from accounts.views import SignInForm
 from badges.credentials import credential_name, credential_url, issuer_name
-from badges.models import Award
+from badges.models import Award, AwardStatus
+from badges.notifications import links
 from badges.state import STATE_LABELS, State, award_state
 from earners import chart, export, pdf, selectors, services
 from earners.forms import (
     AddEmailForm,
+    ClaimForm,
     CollectionForm,
     OrganisationForm,
     PreferenceForm,
@@ -74,8 +78,11 @@ def learner(view: View) -> View:
 
 
 def _claim_url(token: str) -> str:
-    """The claim page for ``token``."""
-    return reverse("claim", args=[token])
+    """The claim page for ``token`` ("" for one no claim link can hold)."""
+    try:
+        return reverse("claim", args=[token])
+    except NoReverseMatch:
+        return ""
 
 
 def _local_path(request: HttpRequest, target: str) -> str:
@@ -87,28 +94,59 @@ def _local_path(request: HttpRequest, target: str) -> str:
     return ""
 
 
+def _claimed_award(token: str) -> Award | None:
+    """The award a claim link names, or ``None`` for a forged or unknown one."""
+    award_id = links.award_for_token(token) if token else None
+    return Award.objects.filter(pk=award_id).first() if award_id else None
+
+
+def _is_learner_signed_in(request: HttpRequest) -> bool:
+    return isinstance(request.user, User) and request.user.is_authenticated
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
     """Create a learner account. The page answers the same whether the address has an account
     or not ("check your e-mail"), so it tells nobody who has one; the e-mail says which it
     was. The confirmation link signs the new learner in and continues to ``?claim=<token>``'s
-    claim page, or to a local ``?next=``."""
+    claim page, or to a local ``?next=``.
+
+    From a claim link (``?claim=<token>``) the form is filled in with the award's name and
+    address, and signing up with that very address needs no confirmation e-mail: the link
+    went there (``services.sign_up_from_claim``). The learner is signed in at once and the
+    badge is in the backpack."""
     claim = request.GET.get("claim", "") or request.POST.get("claim", "")
     target = request.GET.get("next", "") or request.POST.get("next", "")
+    claimed = _claimed_award(claim)
+    claim = claim if _claim_url(claim) else ""
     next_path = _claim_url(claim) if claim else _local_path(request, target)
-    form = SignUpForm(request.POST or None)
+    if claimed is not None and _is_learner_signed_in(request):
+        return redirect(next_path)
+    initial = {"name": claimed.recipient_name, "email": claimed.recipient_email} if claimed else {}
+    form = SignUpForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         email = normalize_email(form.cleaned_data["email"])
         retry = throttling.mail_limit(request, scope="signup", email=email)
         if retry is not None:
             return throttling.too_many(request, retry)
         try:
-            services.request_sign_up(
-                email=email,
-                password=form.cleaned_data["password"],
-                name=form.cleaned_data["name"],
-                next_path=next_path,
+            created = (
+                services.sign_up_from_claim(
+                    award=claimed,
+                    email=email,
+                    password=form.cleaned_data["password"],
+                    name=form.cleaned_data["name"],
+                )
+                if claimed is not None
+                else None
             )
+            if created is None:
+                services.request_sign_up(
+                    email=email,
+                    password=form.cleaned_data["password"],
+                    name=form.cleaned_data["name"],
+                    next_path=next_path,
+                )
         except ValidationError as failure:
             if hasattr(failure, "error_dict"):
                 for name, errors in failure.error_dict.items():
@@ -116,6 +154,14 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error("password", failure)
         else:
+            if created is not None and claimed is not None:
+                login(request, created, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(
+                    request, _("Your account is ready. The badge is in your backpack.")
+                )
+                if claimed.claimed_at is None:
+                    return redirect(next_path)
+                return redirect("earners:badge", award_id=claimed.pk)
             messages.success(
                 request,
                 _("We sent a message to %(email)s. Follow the link in it to continue.")
@@ -125,9 +171,46 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "earners/signup.html",
-        {"form": form, "claim": claim, "next": "" if claim else next_path},
+        {"form": form, "claim": claim, "claimed": claimed, "next": "" if claim else next_path},
         status=400 if form.errors else 200,
     )
+
+
+@require_POST
+def accept_claim(request: HttpRequest, token: str) -> HttpResponse:
+    """The claim page's "Accept" (its form posts here): accept the badge, store whether its
+    public page shows the learner's name, and, for a signed-in learner, put it in the
+    backpack when the link proves the address (``services.accept_claim_signed_in``). With
+    ``then=signup`` the learner continues to the pre-filled sign-up."""
+    award = _claimed_award(token)
+    if award is None:
+        raise Http404
+    claim_page = _claim_url(token)
+    if award.status == AwardStatus.REVOKED:
+        return redirect(claim_page)
+    form = ClaimForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors.get("show_name", [])))
+        return redirect(claim_page)
+    user = (
+        request.user if isinstance(request.user, User) and request.user.is_authenticated else None
+    )
+    mine = services.accept_claim(award=award, show_name=form.cleaned_data["show_name"], user=user)
+    if mine:
+        messages.success(request, _("The badge is in your backpack."))
+        return redirect("earners:badge", award_id=award.pk)
+    if user is not None:
+        messages.info(
+            request,
+            _(
+                "This badge was sent to an address your account has not confirmed. Add it "
+                "under E-mail addresses and confirm it to keep the badge here."
+            ),
+        )
+        return redirect(claim_page)
+    if form.cleaned_data["then"] == "signup":
+        return redirect(f"{reverse('earners:signup')}?{urlencode({'claim': token})}")
+    return redirect(claim_page)
 
 
 @require_safe

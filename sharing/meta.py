@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from badges.credentials import absolute, credential_name, issuer_name
 from badges.models import AchievementVersion, Award
-from earners.selectors import show_name
+from earners.selectors import effective_preference
 from issuers.models import Issuer
 
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
@@ -37,11 +37,14 @@ def badge_page_url(award: Award) -> str:
 def recipient_display_name(award: Award) -> str:
     """The learner's name as the issuer recorded it, shown on public surfaces.
 
-    The single place for the name: hidden when the learner chose so in their backpack
-    (``earners.AwardPreference.show_name``); an award issued without a name shows none, and
-    the e-mail address never appears anywhere public.
+    The single place for the name, with one rule for claimed and unclaimed badges: shown
+    only once the learner chose to show it (``earners.AwardPreference.show_name``, asked
+    when they claim it and in their privacy settings); until then, and for an award issued
+    without a name, none. The e-mail address never appears anywhere public.
     """
-    return award.recipient_name.strip() if show_name(award) else ""
+    preference = effective_preference(award)
+    shown = preference is not None and preference.show_name
+    return award.recipient_name.strip() if shown else ""
 
 
 def linkedin_add_to_profile_url(award: Award) -> str:
@@ -99,10 +102,8 @@ def _shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def award_meta(award: Award) -> ShareMeta:
-    name = credential_name(award)
-    issuer = issuer_name(award)
-    recipient = recipient_display_name(award)
+def award_description(name: str, issuer: str, recipient: str) -> str:
+    """The share card's description of an award (``recipient``: the name shown, or "")."""
     if recipient:
         description = _("%(recipient)s earned “%(badge)s” from %(issuer)s.") % {
             "recipient": recipient,
@@ -111,16 +112,33 @@ def award_meta(award: Award) -> ShareMeta:
         }
     else:
         description = _("“%(badge)s”, issued by %(issuer)s.") % {"badge": name, "issuer": issuer}
-    description += " " + _("A signed Open Badge anyone can verify.")
+    return _shorten(description + " " + _("A signed Open Badge anyone can verify."))
+
+
+def award_share_meta(
+    *, award_id: object, name: str, issuer: str, description: str, language: str
+) -> ShareMeta:
     return ShareMeta(
         title=name,
-        description=_shorten(description),
-        url=badge_page_url(award),
-        image=absolute(reverse("credential_preview", args=[award.pk])),
+        description=description,
+        url=absolute(reverse("credential", args=[award_id])),
+        image=absolute(reverse("credential_preview", args=[award_id])),
         image_alt=_("Badge card: %(badge)s, issued by %(issuer)s")
         % {"badge": name, "issuer": issuer},
-        locale=_locale(award.language),
+        locale=_locale(language),
         type="article",
+    )
+
+
+def award_meta(award: Award) -> ShareMeta:
+    name = credential_name(award)
+    issuer = issuer_name(award)
+    return award_share_meta(
+        award_id=award.pk,
+        name=name,
+        issuer=issuer,
+        description=award_description(name, issuer, recipient_display_name(award)),
+        language=award.language,
     )
 
 
@@ -153,10 +171,13 @@ def issuer_meta(issuer: Issuer) -> ShareMeta:
 
 def embed_snippet(award: Award) -> str:
     """HTML a learner pastes into their own page: the badge image linked to its page."""
-    page = badge_page_url(award) + "?src=embed"  # counted as an embed view
-    image = absolute(reverse("credential_baked_png", args=[award.pk]))
-    name = credential_name(award)
-    alt = _("%(badge)s, issued by %(issuer)s") % {"badge": name, "issuer": issuer_name(award)}
+    return embed_snippet_for(award.pk, name=credential_name(award), issuer=issuer_name(award))
+
+
+def embed_snippet_for(award_id: object, *, name: str, issuer: str) -> str:
+    page = absolute(reverse("credential", args=[award_id])) + "?src=embed"  # an embed view
+    image = absolute(reverse("credential_baked_png", args=[award_id]))
+    alt = _("%(badge)s, issued by %(issuer)s") % {"badge": name, "issuer": issuer}
     return (
         f'<a href="{escape(page)}" title="{escape(_("Verify this badge"))}">'
         f'<img src="{escape(image)}" alt="{escape(alt)}" width="160" height="160"></a>'

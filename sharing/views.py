@@ -7,39 +7,33 @@ live state, sharing (LinkedIn, QR, embed, WeChat card) and Open Graph tags; shar
 generated PNGs (``badges.preview``). The baked images are in ``badges.views``.
 
 The badge page and the award's cards are drawn once per (award, language, state version)
-and kept in the cache (Redis in production). The state version is read with one query on
-every request (``STATE_SQL``): it digests every row the page shows, so a revocation, a
-learner's choice or a new brand colour changes it at once, without any write path having to
-remember to. About 530 lines: the badge page's cache (state version, the stand-ins filled
-per request) sits with the pages that share its context and card drawing.
+and kept in the cache (Redis in production); a first view draws the page from a skeleton
+shared by awards of the same content (``sharing.page``). The state version is read with one
+query on every request (``STATE_SQL``): it digests every row the page shows, so a
+revocation, a learner's choice or a new brand colour changes it at once, without any write
+path having to remember to. About 470 lines: the badge page's cache (state version, the
+stand-ins filled per request) sits with the pages that share its card drawing.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
-from django.template import loader
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.html import escape
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from achievements.diff import changes
+from achievements.diff import version_history
 from badges import credentials, preview, selectors
 from badges.baked import IMAGE_CACHE, SVG_CSP
 from badges.credentials import reader_language
@@ -47,7 +41,6 @@ from badges.models import AchievementVersion, Award
 from badges.state import award_state
 from common import markdown
 from common.http import (
-    BODY_SECONDS,
     IMMUTABLE_TEXT,
     PRIVATE_PAGE,
     REVALIDATE,
@@ -64,20 +57,14 @@ from earners import services as earner_services
 from frameworks.catalogue import export
 from issuers.keys import issuer_did
 from issuers.models import Issuer
-from sharing import meta
+from sharing import meta, page
 
 # Stand-ins in a cached badge page for what differs per request: the reader's CSRF token
 # and path (base.html's language switch) and the time the status was read. Plain letters,
 # digits and dashes, so HTML escaping leaves them as they are.
 CSRF_MARK = "insignia-csrf-mark-5f0c7a"
 PATH_MARK = "/insignia-path-mark-5f0c7a"
-CHECKED_MARK = "insignia-checked-mark-5f0c7a"
-PAGE_TEMPLATES = (
-    "badges/credential.html",
-    "base.html",
-    "badges/_share_meta.html",
-    "partials/messages.html",
-)
+CHECKED_MARK = page.CHECKED_MARK
 HTML_VARY = "Accept, Accept-Language, Cookie"
 
 
@@ -85,19 +72,6 @@ def _html(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpR
     response = render(request, template, context)
     response["Vary"] = HTML_VARY
     return response
-
-
-@functools.cache
-def _release() -> str:
-    """What a cached page was made with besides its data: the templates and the compiled
-    translations, so that a deploy that changes either serves new pages at once."""
-    parts: list[object] = [
-        loader.get_template(name).template.source  # type: ignore[attr-defined]
-        for name in PAGE_TEMPLATES
-    ]
-    for path in sorted(Path(p) for p in settings.LOCALE_PATHS):
-        parts.extend(mo.read_bytes() for mo in sorted(path.glob("*/LC_MESSAGES/*.mo")))
-    return fingerprint(*parts)
 
 
 # The state version in one round trip on PostgreSQL: every row a public page of the award
@@ -127,32 +101,13 @@ WHERE a.id = %s
 def _page_award(award_id: uuid.UUID) -> Award:
     """The award with everything its public pages show: its row, issuer, institution,
     version and achievement, and the learner's stored choices; 404 if none."""
-    found = (
-        Award.objects.select_related(
-            "issuer__institution", "achievement_version__achievement", "preference"
-        )
-        .filter(pk=award_id)
-        .first()
-    )
-    if found is None:
-        raise Http404
-    return found
+    return page.load(award_id)
 
 
-def _drawn_award(award_id: uuid.UUID, version: str, loaded: Award | None) -> Award:
-    """The award as its pages draw it, with the learner's effective choices read: loaded
-    once per state version and kept in the cache, so the page in another language, or its
-    cards, do not read it again."""
-    key = f"page:award:{award_id}:{version}"
-    with contextlib.suppress(Exception):  # a cache that fails is skipped, never fatal
-        found = loaded or cache.get(key)
-        if isinstance(found, Award):
-            return found
-    award = loaded or _page_award(award_id)
-    earner_selectors.effective_preference(award)  # read now, kept with the award
-    with contextlib.suppress(Exception):
-        cache.set(key, award, BODY_SECONDS)
-    return award
+def _drawn_award(award_id: uuid.UUID, loaded: Award | None) -> Award:
+    """The award as its pages draw it, with the learner's effective choices read (one
+    query: ``page.load``)."""
+    return loaded or _page_award(award_id)
 
 
 def state_version(award: Award) -> str:
@@ -163,7 +118,7 @@ def state_version(award: Award) -> str:
     remember to bump it. (Other databases than PostgreSQL: ``make run``'s SQLite.)"""
     version = award.achievement_version
     return fingerprint(
-        _release(),
+        page.release(),
         settings.INSIGNIA_BASE_URL,
         fields_of(award),
         fields_of(award.issuer),
@@ -190,7 +145,7 @@ def _state(award_id: uuid.UUID) -> tuple[str, Award | None]:
         raise Http404
     status, valid_until, digest = row
     live = award_state(Award(status=status, valid_until=valid_until)).state  # expiry, now
-    return fingerprint(_release(), settings.INSIGNIA_BASE_URL, digest, live), None
+    return fingerprint(page.release(), settings.INSIGNIA_BASE_URL, digest, live), None
 
 
 def _shareable(request: HttpRequest) -> bool:
@@ -244,7 +199,12 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
     _count(request, loaded or Award(pk=award_id), is_json=False)
     if not _shareable(request):
         award = loaded or _page_award(award_id)
-        response = _html(request, "badges/credential.html", _page_context(award, _now_text()))
+        body = page.page_body(award, request, get_token(request), shared=False)
+        response = HttpResponse(
+            body.replace(CHECKED_MARK.encode(), _now_text().encode()),
+            content_type="text/html; charset=utf-8",
+        )
+        response["Vary"] = HTML_VARY
         response["Cache-Control"] = PRIVATE_PAGE
         return response
     key = f"page:credential:{award_id}:{translation.get_language()}:{version}"
@@ -256,10 +216,8 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
             return cached
 
     def draw() -> bytes:
-        context = _page_context(_drawn_award(award_id, version, loaded), CHECKED_MARK)
-        context["csrf_token"] = CSRF_MARK
-        context["request"] = _PathMark(request)
-        return render_to_string("badges/credential.html", context, request).encode("utf-8")
+        award = _drawn_award(award_id, loaded)
+        return page.page_body(award, _PathMark(request), CSRF_MARK, shared=True)  # type: ignore[arg-type]
 
     body = (
         cached_body(key, draw)
@@ -290,47 +248,6 @@ class _PathMark:
 def _now_text() -> str:
     """When the status was read, as the page says it ("Last checked: …"), escaped."""
     return escape(formats.date_format(timezone.localtime(), "DATETIME_FORMAT"))
-
-
-def _page_context(award: Award, checked_at: str) -> dict[str, Any]:
-    document = award.credential
-    subject = document.get("credentialSubject", {})
-    achievement = subject.get("achievement", {})
-    page_url = meta.badge_page_url(award)
-    alignments = achievement.get("alignment", [])
-    return {
-        "award": award,
-        "document": document,
-        "achievement": achievement,
-        "criteria_html": markdown.render(achievement.get("criteria", {}).get("narrative", "")),
-        "issuer": award.issuer,
-        "institution": award.issuer.institution,
-        "brand_text": preview.hex_colour(
-            preview.brand_text(preview.rgb(award.issuer.institution.brand_colour))
-        ),
-        "evidence": document.get("evidence", []) if earner_selectors.show_evidence(award) else [],
-        "noindex": not earner_selectors.is_indexable(award),
-        "superseded_by": earner_selectors.superseded_by(award),
-        "narrative": subject.get("narrative", ""),
-        "version": award.achievement_version,
-        "content_language": award.language,
-        "state": award_state(award),
-        "checked_at": checked_at,
-        "recipient_name": meta.recipient_display_name(award),
-        "skills": [str(tag) for tag in achievement.get("tag", [])],
-        "alignments": alignments if isinstance(alignments, list) else [],
-        "credits": achievement.get("creditsAvailable"),
-        "credits_earned": subject.get("creditsEarned"),
-        "page_url": page_url,
-        "verify_url": reverse("verify") + "?" + urlencode({"url": document.get("id", page_url)}),
-        "linkedin_add_url": meta.linkedin_add_to_profile_url(award),
-        "linkedin_share_url": meta.linkedin_share_url(page_url),
-        "share": meta.award_meta(award),
-        "embed_snippet": meta.embed_snippet(award),
-        "download_name": f"badge-{award.pk}",
-        "image_src": credentials.badge_image_path(award.achievement_version),
-        "wechat_open": (translation.get_language() or "").startswith("zh"),
-    }
 
 
 def _card(award: Award) -> preview.Card:
@@ -405,7 +322,7 @@ def _award_card(request: HttpRequest, award_id: uuid.UUID, kind: str) -> HttpRes
         return cached
 
     def draw() -> bytes:
-        return _draw(_card(_drawn_award(award_id, version, loaded)), kind)
+        return _draw(_card(_drawn_award(award_id, loaded)), kind)
 
     return _png_response(cached_body(f"page:award-card:{award_id}:{etag}", draw), etag)
 
@@ -471,8 +388,8 @@ def achievement(request: HttpRequest, achievement_id: uuid.UUID) -> HttpResponse
             media,
         )
     history = [
-        {"version": v, "changes": changes(versions[i - 1], v) if i else []}
-        for i, v in enumerate(versions)
+        {"version": v, "changes": found}
+        for v, found in zip(versions, version_history(versions), strict=True)
     ]
     context = {**_version_context(latest), "history": list(reversed(history)), "is_latest": True}
     context["share"] = meta.achievement_meta(

@@ -20,7 +20,7 @@ from issuers.models import SigningKey
 from openbadges import dataintegrity, jsonld, ob3, ob3check, suites, vcjwt
 from verification import jwtcheck
 from verification.keyresolve import KeyProblem, ResolvedKey, resolve
-from verification.report import Check, Status
+from verification.report import Check, Status, when
 
 VC_V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 SUPPORTED_SUITES = {
@@ -366,21 +366,21 @@ def validity(document: dict[str, Any], *, now: datetime) -> Check:
             "validity",
             Status.FAIL,
             "not_yet_valid",
-            _("The badge only becomes valid on %(date)s.") % {"date": start},
+            _("The badge only becomes valid on %(date)s.") % {"date": when(start)},
         )
     if end_at is not None and end_at <= now:
         return Check(
             "validity",
             Status.FAIL,
             "expired",
-            _("The badge expired on %(date)s.") % {"date": end},
+            _("The badge expired on %(date)s.") % {"date": when(end)},
         )
     if end_at is not None:
         return Check(
             "validity",
             Status.PASS,
             "ok",
-            _("Within its validity period (valid until %(date)s).") % {"date": end},
+            _("Within its validity period (valid until %(date)s).") % {"date": when(end)},
         )
     return Check("validity", Status.PASS, "ok", _("Valid from its issue date, with no expiry."))
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.db import connections, models, router
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
@@ -26,9 +27,21 @@ from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
 from badges import selectors
+from badges.credentials import credential_url
 from badges.models import Achievement, Award
 from badges.state import award_state
 from verification.keyresolve import is_own_origin
+from verification.report import Check, Report, Status, when
+
+
+def successor_is_public(award: Award) -> bool:
+    """May the verify page link to this (re-issued) award? The learner's privacy choices live
+    in a higher layer, whose app config answers (``is_public_award``); without one, no."""
+    for config in apps.get_app_configs():
+        answer = getattr(config, "is_public_award", None)
+        if callable(answer):
+            return bool(answer(award))
+    return False
 
 
 def award_for_url(url: str) -> Award | None:
@@ -140,10 +153,11 @@ class _Prepared:
 def _award_query(award_id: uuid.UUID) -> QuerySet[Award]:
     # The signing key (and its issuer) come in the same query: a stored credential's key
     # is then checked without another round trip (keyresolve.resolve, ``known``). No
-    # ORDER BY: it is a primary-key lookup.
+    # ORDER BY: it is a primary-key lookup. Its re-issue, if any, comes along too
+    # (:func:`note_superseded`).
     return (
         Award.objects.select_related(
-            "issuer", "achievement_version__achievement", "signing_key__issuer"
+            "issuer", "achievement_version__achievement", "signing_key__issuer", "reissued_as"
         )
         .filter(pk=award_id)
         .order_by()
@@ -224,3 +238,21 @@ def platform_facts(award: Award) -> dict[str, Any]:
         "state": str(state.state),
         "state_reason": state.reason,
     }
+
+
+def note_superseded(report: Report, award: Award) -> None:
+    """A warning when ``award`` was re-issued (identity change, renewal): it still verifies,
+    but a newer copy exists. The newer copy is linked only if its learner made it public."""
+    try:
+        successor = award.reissued_as  # fetched with the award by :func:`award_by_id`
+    except Award.DoesNotExist:
+        return
+    message = _("Superseded by a re-issue on %(date)s.") % {"date": when(successor.created_at)}
+    superseded: dict[str, Any] = {"reissued_at": successor.created_at.isoformat()}
+    if successor_is_public(successor):
+        superseded["current_url"] = credential_url(successor.pk)
+    else:
+        message += " " + _("Ask the holder for the current badge.")
+    report.add(Check("superseded", Status.WARN, "superseded", message))
+    if report.own is not None:
+        report.own["superseded"] = superseded

@@ -269,6 +269,7 @@ def verify_ob3(
     award = _own_award(document, candidate) if proven else None
     if award is not None:
         report.own = own.platform_facts(award)
+        own.note_superseded(report, award)
     if proven:
         report.add(status.check(document, award=award, now=now))
     else:

@@ -12,11 +12,16 @@ or not applicable). A check that could not run is ``unknown`` and makes the verd
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from django.utils import translation
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy
+
+from badges.models import AchievementType
 
 
 class Status(enum.StrEnum):
@@ -60,7 +65,130 @@ CHECK_TITLES = {
     "endorsements": gettext_lazy("Endorsements"),
     "contents": gettext_lazy("Credentials inside"),
     "budget": gettext_lazy("Verification limits"),
+    "superseded": gettext_lazy("Re-issue"),
 }
+
+#: What each status is called next to a check's title.
+STATUS_WORDS = {
+    Status.PASS: gettext_lazy("passed"),
+    Status.FAIL: gettext_lazy("failed"),
+    Status.WARN: gettext_lazy("warning"),
+    Status.UNKNOWN: gettext_lazy("could not check"),
+    Status.SKIP: gettext_lazy("not checked"),
+}
+
+#: The sentence of a check outcome by (check id, code), for a receipt, which keeps only the
+#: codes: the same sentences as the verify page, without the details (dates, problems).
+OUTCOMES = {
+    ("input", ""): gettext_lazy("Nothing to verify: we could not find a badge in what you gave."),
+    ("structure", "ok"): gettext_lazy("Well-formed Open Badges 3.0 credential."),
+    ("structure", "older_format"): gettext_lazy(
+        "An older form of Open Badges 3.0 (Verifiable Credentials 1.1)."
+    ),
+    ("structure", "structure"): gettext_lazy("The credential is not a well-formed Open Badge."),
+    ("proof", "ok"): gettext_lazy(
+        "The issuer's signature is intact: nothing was changed after signing."
+    ),
+    ("proof", "legacy_suite"): gettext_lazy(
+        "The issuer's signature is intact: nothing was changed after signing."
+    ),
+    ("proof", "hosted"): gettext_lazy(
+        "The issuer's website serves this badge (Open Badges 2.0 hosted verification)."
+    ),
+    ("proof", "tampered"): gettext_lazy(
+        "The signature does not match: the content was changed after it was signed."
+    ),
+    ("proof", "bad_proof"): gettext_lazy("The signature is malformed."),
+    ("proof", "key_unavailable"): gettext_lazy(
+        "The signature could not be checked without the issuer's key."
+    ),
+    ("issuer_key", "platform"): gettext_lazy("Signed with a key the issuer publishes."),
+    ("issuer_key", "listed"): gettext_lazy("Signed with a key the issuer publishes."),
+    ("issuer_key", "in_scope"): gettext_lazy("Hosted on the issuer's own website."),
+    ("issuer_key", "not_issuer_key"): gettext_lazy(
+        "The signing key is not one of the issuer's keys."
+    ),
+    ("validity", "ok"): gettext_lazy("Within its validity period."),
+    ("validity", "expired"): gettext_lazy("The badge has expired."),
+    ("validity", "not_yet_valid"): gettext_lazy("The badge is not valid yet."),
+    ("validity", "bad_date"): gettext_lazy("The badge's dates are malformed."),
+    ("status", "not_revoked"): gettext_lazy("Not revoked or suspended."),
+    ("status", "not_suspended"): gettext_lazy("Not suspended."),
+    ("status", "revoked"): gettext_lazy("Revoked by the issuer."),
+    ("status", "suspended"): gettext_lazy("Suspended by the issuer."),
+    ("status", "no_status"): gettext_lazy(
+        "The issuer publishes no revocation status for this badge."
+    ),
+    ("recipient", "not_asked"): gettext_lazy(
+        "No e-mail address or student number was given, so the recipient was not compared."
+    ),
+    ("recipient", "match"): gettext_lazy("Issued to the recipient that was entered."),
+    ("recipient", "no_match"): gettext_lazy(
+        "Not this recipient: the badge was not issued to the recipient that was entered."
+    ),
+    ("endorsements", "none"): gettext_lazy("No endorsements."),
+    ("endorsements", "ok"): gettext_lazy("All endorsements verified."),
+    ("superseded", "superseded"): gettext_lazy(
+        "Superseded by a re-issue: the issuer has issued a newer copy of this badge."
+    ),
+}
+
+#: OB 3.0 ``achievementType`` terms (OB 3.0 §B.3.1) that ``badges`` does not offer to issuers.
+MORE_TYPES = {
+    "ApprenticeshipCertificate": gettext_lazy("Apprenticeship certificate"),
+    "AssociateDegree": gettext_lazy("Associate degree"),
+    "BachelorDegree": gettext_lazy("Bachelor's degree"),
+    "DoctoralDegree": gettext_lazy("Doctoral degree"),
+    "GeneralEducationDevelopment": gettext_lazy("General education development (GED)"),
+    "JourneymanCertificate": gettext_lazy("Journeyman certificate"),
+    "MasterCertificate": gettext_lazy("Master certificate"),
+    "MasterDegree": gettext_lazy("Master's degree"),
+    "ProfessionalDoctorate": gettext_lazy("Professional doctorate"),
+    "QualityAssuranceCredential": gettext_lazy("Quality assurance credential"),
+    "ResearchDoctorate": gettext_lazy("Research doctorate"),
+    "SecondarySchoolDiploma": gettext_lazy("Secondary school diploma"),
+}
+
+
+def type_label(value: Any) -> str:
+    """A human label for an ``achievementType``: ``MicroCredential`` is "Micro-credential"
+    (微证书); an ``ext:`` term or an unknown one is split into words."""
+    if not isinstance(value, str) or not value:
+        return ""
+    if value in AchievementType.values:
+        return str(AchievementType(value).label)
+    if value in MORE_TYPES:
+        return str(MORE_TYPES[value])
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", value.removeprefix("ext:")).strip()
+    return words[:1].upper() + words[1:].lower()
+
+
+def when(value: Any) -> str:
+    """A date and time as people read it, one unambiguous form per language, in UTC:
+    ``2026-12-02 17:54 UTC`` or ``2026年12月2日 17:54 UTC``; a date alone without the time.
+    Text that is not a date is returned as it is."""
+    moment: datetime | date | None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            moment = parse_datetime(text) or parse_date(text)
+        except ValueError:
+            moment = None
+        if moment is None:
+            return value
+    else:
+        return "" if value is None else str(value)
+    chinese = (translation.get_language() or "en").lower().startswith("zh")
+    if not isinstance(moment, datetime):
+        if chinese:
+            return f"{moment.year}年{moment.month}月{moment.day}日"
+        return moment.isoformat()
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if chinese:
+        return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M} UTC"
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 @dataclass
@@ -76,6 +204,22 @@ class Check:
     @property
     def title(self) -> str:
         return str(CHECK_TITLES.get(self.id, self.id))
+
+    @property
+    def status_word(self) -> str:
+        return str(STATUS_WORDS.get(self.status, self.status))
+
+    @classmethod
+    def from_receipt(cls, data: dict[str, Any]) -> Check:
+        """A check as a receipt stores it (id, status, code), with its sentence in the
+        reader's language."""
+        check_id, code = str(data.get("id", "")), str(data.get("code", ""))
+        try:
+            status = Status(str(data.get("status", "")))
+        except ValueError:
+            status = Status.UNKNOWN
+        outcome = OUTCOMES.get((check_id, code)) or OUTCOMES.get((check_id, ""))
+        return cls(check_id, status, code, str(outcome) if outcome is not None else "")
 
     def as_json(self) -> dict[str, str]:
         data = {
@@ -110,6 +254,23 @@ class Report:
 
     def check(self, check_id: str) -> Check | None:
         return next((c for c in self.checks if c.id == check_id), None)
+
+    @property
+    def checked_at_text(self) -> str:
+        return when(self.checked_at)
+
+    @property
+    def type_text(self) -> str:
+        achievement = self.claims.get("achievement")
+        return type_label(achievement.get("type")) if isinstance(achievement, dict) else ""
+
+    @property
+    def valid_from_text(self) -> str:
+        return when(self.claims.get("valid_from"))
+
+    @property
+    def valid_until_text(self) -> str:
+        return when(self.claims.get("valid_until"))
 
     @property
     def verdict(self) -> Verdict:

@@ -22,8 +22,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from common.http import json_type
 from verification import pipeline, ratelimit, services
 from verification.extract import UPLOAD_MAX_BYTES
-from verification.models import Receipt
-from verification.report import HEADLINES, Report, Verdict
+from verification.models import OwnVerificationChannel, Receipt
+from verification.report import HEADLINES, Check, Report, Verdict, when
 
 REPORT_TTL = 30 * 60
 
@@ -71,6 +71,12 @@ def _request_from(request: HttpRequest) -> pipeline.VerifyRequest | str | None:
     return _("Paste a badge link, its JSON, or choose a badge image.")
 
 
+def _channel(asked: pipeline.VerifyRequest) -> str:
+    if asked.upload is not None:
+        return OwnVerificationChannel.PAGE_IMAGE
+    return OwnVerificationChannel.PAGE_URL if asked.url else OwnVerificationChannel.PAGE_JSON
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     asked = _request_from(request)
@@ -92,6 +98,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             return _too_many(request, limited.retry_after)
         context["report"] = report
         context["token"] = _remember(report)
+        services.count_own_verification(report, _channel(asked))
         if report.verdict is Verdict.BAD_INPUT:
             status = 422
     partial = request.headers.get("HX-Request") == "true" and request.method == "POST"
@@ -127,11 +134,16 @@ def receipt(request: HttpRequest, receipt_id: uuid.UUID, as_json: bool = False) 
         headline = str(HEADLINES[Verdict(found.verdict)])
     except ValueError:
         headline = found.verdict
+    document = found.document
     context = {
         "receipt": found,
         "headline": headline,
-        "document": found.document,
-        "document_text": json.dumps(found.document, ensure_ascii=False, indent=2),
+        "document": document,
+        "checks": [Check.from_receipt(c) for c in document.get("checks", [])],
+        "checked_at": when(document.get("checked_at")),
+        "permalink": document.get("id") or request.build_absolute_uri(),
+        "signed_with": f"{document.get('verifier', '')}#{found.key.key_id}",
+        "document_text": json.dumps(document, ensure_ascii=False, indent=2),
     }
     return render(request, "verification/receipt.html", context)
 

@@ -81,6 +81,8 @@ def decide_identity_change(
         language=original.language,
         awarded_date=original.awarded_at,
         notify=False,
+        # Linked for the verify page's "superseded" warning; an award is re-issued only once.
+        reissued_from=None if Award.objects.filter(reissued_from=original).exists() else original,
     )
     preference, _created = AwardPreference.objects.get_or_create(award=original)
     preference.superseded_by = reissued

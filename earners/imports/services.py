@@ -7,6 +7,11 @@ transaction; only storing the result is atomic.
 
 A wallet can also add a credential through the Open Badges API (``upsert_credential``): the
 caller verifies it first, and an equal credential already imported is replaced.
+
+Each import is also checked against the learner: is it issued to one of their confirmed
+addresses or identifiers (``report["recipient"]``, :func:`recipient_of`)? The imports page
+refuses a badge issued to someone else; one kept otherwise (a wallet's, or an address the
+learner removed since) is shown as "not issued to you", never as plainly valid.
 """
 
 from __future__ import annotations
@@ -20,12 +25,55 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from earners import selectors as earner_selectors
 from earners.imports import selectors
 from earners.models import ImportedBadge, ImportSource
-from verification import pipeline, ratelimit
-from verification.report import Report, Verdict
+from openbadges import ob2verify, ob3
+from verification import checks, pipeline, ratelimit
+from verification.report import Report, Status, Verdict
 
 MAX_IMPORTS = 200
+
+# What ``report["recipient"]`` says about the learner: the badge names one of their confirmed
+# addresses or identifiers; names someone else; or names nobody that can be checked.
+YOURS, NOT_YOURS, UNKNOWN = "yours", "not_yours", "unknown"
+# The formats issued to a person (an endorsement or a CLR is checked as it is).
+_PERSONAL = ("ob3", "ob3-vc1.1", "vc", "vc-jwt")
+
+
+def _ob2_matches(recipient: object, typed: str) -> bool:
+    if ob2verify.recipient_matches(typed, recipient):
+        return True
+    if not isinstance(recipient, dict) or ob3.identifier_kind(recipient.get("type")) is None:
+        return False
+    identity = {
+        "identityType": ob3.identifier_kind(recipient.get("type")),
+        "hashed": recipient.get("hashed"),
+        "identityHash": recipient.get("identity"),
+        "salt": recipient.get("salt"),
+    }
+    return ob3.identifier_matches(typed, identity)
+
+
+def recipient_of(user: User, report: Report) -> str:
+    """Whether the verified badge was issued to ``user``: each confirmed address and each
+    identifier an institution vouched for is hashed with the badge's salt, as the verify
+    page does with what a person types (nothing is stored but the outcome)."""
+    document = report.credential
+    fmt = str(report.format)
+    if not isinstance(document, dict) or not (fmt in _PERSONAL or fmt.startswith("ob2")):
+        return ""
+    keys = earner_selectors.learner_keys(user)
+    typed = [*keys.emails, *(value for _institution, _kind, value in keys.identities)]
+    if fmt.startswith("ob2"):
+        recipient = document.get("recipient")
+        if not isinstance(recipient, dict):
+            return UNKNOWN
+        return YOURS if any(_ob2_matches(recipient, t) for t in typed) else NOT_YOURS
+    outcomes = {checks.recipient(document, t).status for t in typed}
+    if Status.PASS in outcomes:
+        return YOURS
+    return NOT_YOURS if outcomes == {Status.FAIL} else UNKNOWN
 
 
 def _run(imported: ImportedBadge, *, by_learner: bool = True) -> Report:
@@ -47,6 +95,7 @@ def _run(imported: ImportedBadge, *, by_learner: bool = True) -> Report:
 
 def _apply(imported: ImportedBadge, report: Report) -> None:
     data = report.as_json()
+    data["recipient"] = recipient_of(imported.user, report)
     claims = data.get("claims") or {}
     imported.verdict = str(report.verdict)
     imported.headline = report.headline[:300]
@@ -80,6 +129,15 @@ def import_badge(
     if report.verdict in (Verdict.BAD_INPUT,) or report.format == "unknown":
         raise ValidationError(report.headline)
     _apply(imported, report)
+    if imported.report.get("recipient") == NOT_YOURS:
+        raise ValidationError(
+            _(
+                "This badge was issued to someone else: none of your confirmed e-mail "
+                "addresses or student identifiers matches its recipient. If it is yours, add "
+                "and confirm the address it was sent to under E-mail addresses, then import it "
+                "again."
+            )
+        )
     return _store(imported=imported)
 
 

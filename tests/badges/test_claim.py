@@ -87,4 +87,4 @@ def test_the_claim_page_offers_a_learner_account_when_there_is_one(
 
     assert ("Create an account to keep it" in page) == bool(signup)
     if signup:
-        assert f'href="{signup}?next=' in page
+        assert f'href="{signup}?claim=' in page or 'value="signup"' in page

@@ -59,7 +59,8 @@ def test_people_get_a_page_about_the_credential(client: Client, issued: Award, a
     body = response.content.decode()
     assert response["Content-Type"].startswith("text/html")
     assert "Data Literacy" in body
-    assert "Awarded to Lee Learner" in body
+    # the learner's name only once they choose to show it (issue 20, D13)
+    assert "Awarded to a learner identified by a hashed e-mail address" in body
     assert "Built a dashboard." in body
     assert "https://portfolio.example/lee" in body
     assert f"/credentials/{issued.pk}.json" in body
@@ -113,7 +114,7 @@ def test_the_achievement_page_lists_every_version_and_what_changed(
     assert "Shorter validity; new name." in body
     assert "2 fields changed" in body
     assert "<del>Data Literacy</del> → <ins>Data Literacy Plus</ins>" in body
-    assert "<del>730</del> → <ins>365</ins>" in body
+    assert "<del>730 days</del> → <ins>365 days</ins>" in body
     # The old version stays at its URL, with a pointer to the current one.
     old = client.get(f"/achievements/{achievement.pk}/v/1", HTTP_ACCEPT=BROWSER).content.decode()
     assert "This is version 1." in old

@@ -102,7 +102,8 @@ def test_once_the_learner_holds_the_number_the_public_page_protects_them(
     client: Client, cast: Cast
 ) -> None:
     mine = _to_number(cast, name="Lee Learner")
-    assert "Awarded to Lee Learner" in client.get(f"/credentials/{mine.pk}").content.decode()
+    before = client.get(f"/credentials/{mine.pk}").content.decode()
+    assert 'content="noindex"' not in before  # the issuer's page; never the name (D13)
 
     make_identity(make_learner("lee@example.com"), cast.institution, "20261234")
 

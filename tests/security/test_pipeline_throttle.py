@@ -99,7 +99,7 @@ def test_the_periodic_recheck_is_not_held_to_a_persons_limit(
     from earners import tasks
     from earners.models import ImportedBadge
 
-    learner = make_learner("lee@example.com")
+    learner = make_learner("learner@example.com")  # the badge's own learner (not refused)
     client.force_login(learner)
     assert client.post("/backpack/imports/", {"text": demo.credential_json}).status_code == 302
     for _ in range(LIMIT):

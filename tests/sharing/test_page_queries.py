@@ -37,19 +37,19 @@ def _get(client: Client, url: str, status: int = 200, **headers: Any) -> None:
 
 # (path after /credentials/<id> or the OB 2.0 URL, cold queries, warm queries). Cold: the
 # state row, the signed text (left out of the state row: it never changes), and what the
-# body needs besides (the learner's choices when none are stored, the badge image).
+# body needs besides (the badge image). The badge page's and cards' award row carries who
+# holds the award (sharing.page.load).
 PAGES = [
-    # the state row, the signed text, whether a learner confirmed the address (protective
-    # defaults, read by earners.selectors when no choices are stored)
-    ("/credentials/{id}", 3, 1),
+    # the state row, the award with all its page shows (the drawn skeleton is shared)
+    ("/credentials/{id}", 2, 1),
     # the signed text only: it is the answer
     ("/credentials/{id}.json", 1, 1),
     # the state row, the signed text, the badge image
     ("/credentials/{id}.png", 3, 1),
     ("/credentials/{id}.svg", 3, 1),
-    # the state row, the signed text, the badge image, whether a learner holds it
-    ("/credentials/{id}/preview.png", 4, 1),
-    ("/credentials/{id}/wechat.png", 4, 1),
+    # the state row, the award with who holds it, the badge image
+    ("/credentials/{id}/preview.png", 3, 1),
+    ("/credentials/{id}/wechat.png", 3, 1),
     # the state row and the signed text
     ("/ob2/assertions/{id}", 2, 1),
     # the state row, the signed text, the badge image

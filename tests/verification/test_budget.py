@@ -249,7 +249,7 @@ def test_the_cli_reports_too_complex(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 @pytest.mark.django_db
 def test_a_backpack_import_keeps_the_too_complex_verdict(client: Client) -> None:
-    client.force_login(make_learner("lee@example.com"))
+    client.force_login(make_learner(helpers.LEARNER))  # the badge's own learner (not refused)
     response = client.post("/backpack/imports/", {"text": json.dumps(_poison())})
     assert response.status_code == 302
     assert ImportedBadge.objects.get().verdict == "too_complex"
