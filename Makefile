@@ -5,6 +5,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# make run installs what running needs; make test (and lint, types...) adds the dev tools
+DEV_STAMP := $(VENV)/.installed-dev
 SEMGREP := var/tools/semgrep/bin/semgrep
 
 .PHONY: run test install system-deps interop-deps lint imports types migrations-check messages-check pytest messages clean semgrep supply-chain fuzz
@@ -14,10 +16,14 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# setuptools pinned past the venv's 65.5.0, which CVE-2022-40897 affects (make supply-chain)
 	$(BIN)/pip install --quiet --upgrade pip setuptools==84.2.1
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(DEV_STAMP)
+
+install: $(DEV_STAMP)
 
 ## run: install, migrate an SQLite database under var/, load demo data and serve on 127.0.0.1:$(PORT)
 run: $(STAMP)
@@ -36,7 +42,7 @@ run: $(STAMP)
 	INSIGNIA_ENV=development $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## test: lint, import contracts, types, migrations check and the whole suite on PostgreSQL (with a real browser)
-test: $(STAMP) system-deps lint imports types migrations-check messages-check interop-deps pytest
+test: $(DEV_STAMP) system-deps lint imports types migrations-check messages-check interop-deps pytest
 
 system-deps:
 	scripts/ensure-system-deps
@@ -50,24 +56,24 @@ tests/interop/node_modules/.package-lock.json: tests/interop/package-lock.json
 tests/idp/oidc/node_modules/.package-lock.json: tests/idp/oidc/package-lock.json
 	cd tests/idp/oidc && npm ci --no-audit --no-fund --loglevel=error
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
 ## imports: the import contracts between apps (pyproject.toml [tool.importlinter])
-imports: $(STAMP)
+imports: $(DEV_STAMP)
 	INSIGNIA_ENV=test $(BIN)/lint-imports
 
-types: $(STAMP)
+types: $(DEV_STAMP)
 	INSIGNIA_ENV=test $(BIN)/mypy .
 
-migrations-check: $(STAMP)
+migrations-check: $(DEV_STAMP)
 	INSIGNIA_ENV=test $(BIN)/python manage.py makemigrations --check --dry-run
 
-messages-check: $(STAMP)
+messages-check: $(DEV_STAMP)
 	INSIGNIA_ENV=test $(BIN)/python scripts/check_messages.py
 
-pytest: $(STAMP)
+pytest: $(DEV_STAMP)
 	INSIGNIA_ENV=test $(BIN)/python scripts/with_postgres.py $(BIN)/pytest $(PYTEST_ARGS)
 
 # semgrep in an environment of its own: its pins (click, jsonschema, opentelemetry) would move ours
@@ -78,15 +84,15 @@ $(SEMGREP):
 semgrep: $(SEMGREP)
 
 ## supply-chain: bandit, semgrep (our rules, offline), version floors, the offline advisory check, the SBOM (var/sbom.json)
-supply-chain: $(STAMP) $(SEMGREP)
+supply-chain: $(DEV_STAMP) $(SEMGREP)
 	$(BIN)/python scripts/supply_chain.py
 
 ## fuzz: the S-30 fuzz pass (verify API and page, bulk CSV/XLSX parser, baking extractors, status lists) within INSIGNIA_FUZZ_SECONDS (120); INSIGNIA_FUZZ_SEED replays a failure
-fuzz: $(STAMP)
+fuzz: $(DEV_STAMP)
 	INSIGNIA_ENV=test INSIGNIA_FUZZ=1 $(BIN)/python scripts/with_postgres.py $(BIN)/pytest -s -p no:cacheprovider tests/fuzz $(PYTEST_ARGS)
 
 ## messages: extract new strings into the catalogues and compile them (needs GNU gettext)
-messages: $(STAMP)
+messages: $(DEV_STAMP)
 	INSIGNIA_ENV=test $(BIN)/python manage.py makemessages -l zh_Hans -l en --no-location --no-obsolete -i var -i node_modules
 	INSIGNIA_ENV=test $(BIN)/python manage.py compilemessages -i .venv -i var -i node_modules
 

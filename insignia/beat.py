@@ -43,8 +43,13 @@ def serving_runserver(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
 
 
 def should_start(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
-    """Run the schedule here: ``runserver``'s serving process, and no broker to send it to."""
-    return bool(settings.CELERY_TASK_ALWAYS_EAGER) and serving_runserver(argv, environ)
+    """Run the schedule here: ``runserver``'s serving process under development settings, and
+    no broker to send it to."""
+    return (
+        settings.DEVELOPMENT
+        and bool(settings.CELERY_TASK_ALWAYS_EAGER)
+        and serving_runserver(argv, environ)
+    )
 
 
 @dataclass

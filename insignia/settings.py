@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "integrations",
     "ob3api",
     "lti",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -309,6 +310,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env.int("VIEW_FLUSH_SECONDS", 10)),
     },
     "prune-webhook-events": {"task": "webhooks.tasks.prune_events", "schedule": 3600.0},
+    # Console analytics: what happened since the last fold added to the daily rollups.
+    "fold-analytics": {
+        "task": "analytics.tasks.fold_analytics",
+        "schedule": float(env.int("ANALYTICS_FOLD_SECONDS", 60)),
+    },
     # Campus sign-on: identity providers' metadata re-read daily; SAML keys rotated in time.
     "refresh-signon-metadata": {"task": "signon.tasks.refresh_metadata", "schedule": 3600.0},
     "rotate-signon-keys": {"task": "signon.tasks.rotate_sp_keys", "schedule": 86400.0},
@@ -451,6 +457,10 @@ INSIGNIA_TRUSTED_PROXIES = env.int("INSIGNIA_TRUSTED_PROXIES", 0)
 # Fonts for the generated share cards; empty means Noto Sans CJK from the system.
 INSIGNIA_CARD_FONT = env.optional_str("INSIGNIA_CARD_FONT") or ""
 INSIGNIA_CARD_FONT_BOLD = env.optional_str("INSIGNIA_CARD_FONT_BOLD") or ""
+# Fonts for the PDF certificates; empty means Noto Sans CJK from the system, else the bundled
+# subset in static/fonts (earners.pdf).
+INSIGNIA_PDF_FONT = env.optional_str("INSIGNIA_PDF_FONT") or ""
+INSIGNIA_PDF_FONT_BOLD = env.optional_str("INSIGNIA_PDF_FONT_BOLD") or ""
 INSIGNIA_VERIFY_RATE_LIMIT = env.int("INSIGNIA_VERIFY_RATE_LIMIT", 60)
 INSIGNIA_RECIPIENT_RATE_LIMIT = env.int("INSIGNIA_RECIPIENT_RATE_LIMIT", 10)
 INSIGNIA_VERIFY_MAX_IN_FLIGHT = env.int("INSIGNIA_VERIFY_MAX_IN_FLIGHT", 4)
@@ -486,13 +496,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# The Content-Security-Policy of every page (insignia.middleware): no framing, no plugins, no
-# <base>. Inline scripts are still allowed (no script-src yet). The pages an LMS opens in a
-# frame (the LTI login, launch and dynamic registration, @xframe_options_exempt) may be framed
-# from any https page: an LMS frames them from its own host, which may be none of the URLs it
-# registered (Canvas's issuer is canvas.instructure.com, its pages each school's host); a test
-# LMS on this machine serves plain http.
-INSIGNIA_CSP = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
+# The Content-Security-Policy of every page (insignia.middleware): scripts, requests, frames
+# and fonts from this server only, no inline script and no eval (every script is a file under
+# static/js; htmx's eval and injected styles are off, base.html), images also as data: URLs,
+# styles also inline (style= attributes), no plugins, no <base>, no framing. No form-action:
+# the auto-posting pages (templates/auto_post.html) send a deep-linking answer to the LMS, and
+# sign-in forms are redirected to the campus identity provider, which form-action would block.
+# The pages an LMS opens in a frame (the LTI login, launch and dynamic registration,
+# @xframe_options_exempt) may be framed from any https page: an LMS frames them from its own
+# host, which may be none of the URLs it registered (Canvas's issuer is canvas.instructure.com,
+# its pages each school's host); a test LMS on this machine serves plain http.
+# Images also from the base URL's origin: badge images are linked by absolute URL (credentials).
+INSIGNIA_CSP = (
+    "default-src 'self'; script-src 'self'; connect-src 'self'; "
+    f"img-src 'self' data: {_base.scheme}://{_base.netloc}; style-src 'self' 'unsafe-inline'; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
 INSIGNIA_LMS_FRAME_ANCESTORS = "https:" if PRODUCTION else "http: https:"
 # Cookies: the session's, the CSRF token's and the language's are read by the server only
 # (the CSRF token reaches htmx from the page, base.html), never sent on another site's POST

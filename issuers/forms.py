@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -20,6 +21,19 @@ from issuers.models import (
 )
 
 
+def _limits_text(message: str | Promise) -> str:
+    """``message`` with the upload limits filled in, in the language of the request."""
+    return str(message) % {
+        "kb": settings.INSIGNIA_MAX_IMAGE_BYTES // 1024,
+        "px": settings.INSIGNIA_MAX_IMAGE_PIXELS,
+    }
+
+
+# Lazy: the fields are built when the forms module is imported, before any request has chosen a
+# language, so the help text is translated (and the limits read) only when a page shows it.
+_limits = lazy(_limits_text, str)
+
+
 class ImageField(forms.FileField):
     """A PNG or JPEG upload; the content is checked by ``issuers.images.check_image``."""
 
@@ -28,12 +42,7 @@ class ImageField(forms.FileField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault(
-            "help_text",
-            _("PNG or JPEG, at most %(kb)s KB and %(px)s pixels per side.")
-            % {
-                "kb": settings.INSIGNIA_MAX_IMAGE_BYTES // 1024,
-                "px": settings.INSIGNIA_MAX_IMAGE_PIXELS,
-            },
+            "help_text", _limits(_("PNG or JPEG, at most %(kb)s KB and %(px)s pixels per side."))
         )
         super().__init__(**kwargs)
 
@@ -46,12 +55,7 @@ class BadgeImageField(ImageField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
-            "help_text",
-            _("PNG or SVG, at most %(kb)s KB and %(px)s pixels per side.")
-            % {
-                "kb": settings.INSIGNIA_MAX_IMAGE_BYTES // 1024,
-                "px": settings.INSIGNIA_MAX_IMAGE_PIXELS,
-            },
+            "help_text", _limits(_("PNG or SVG, at most %(kb)s KB and %(px)s pixels per side."))
         )
         super().__init__(**kwargs)
 

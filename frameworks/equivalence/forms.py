@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from frameworks.equivalence.services import StatementData
 from frameworks.models import EquivalenceStatement, FrameworkLevel
+from frameworks.pathways.trees import achievement_name
 
 
 class EquivalenceForm(forms.ModelForm[EquivalenceStatement]):
@@ -70,6 +71,9 @@ class EquivalenceForm(forms.ModelForm[EquivalenceStatement]):
         level = self.fields["level"]
         if isinstance(level, forms.ModelChoiceField):
             level.label_from_instance = _level_label  # type: ignore[method-assign,assignment]
+        local = self.fields["local_achievement"]
+        if isinstance(local, forms.ModelChoiceField):
+            local.label_from_instance = achievement_name  # type: ignore[method-assign,assignment]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -26,6 +26,7 @@ from frameworks.catalogue import selectors as catalogue_selectors
 from frameworks.equivalence import selectors, services
 from frameworks.equivalence.forms import EquivalenceForm, WithdrawForm
 from frameworks.models import EquivalenceStatement
+from frameworks.pathways.trees import achievement_name
 from issuers.console import apply_errors, console, console_context, request_user
 from issuers.models import Institution, Role
 from issuers.permissions import has_role
@@ -52,13 +53,22 @@ def _form(
 def statement_list(request: HttpRequest, institution: Institution) -> HttpResponse:
     """The institution's statements, drafts and withdrawn ones included."""
     statements = list(
-        selectors.statements_of(institution).order_by("status", "provider_name", "title")
+        selectors.statements_of(institution)
+        .prefetch_related("local_achievement__versions")
+        .order_by("status", "provider_name", "title")
     )
     today = timezone.localdate()
     context = console_context(
         request,
         institution,
-        statements=[(s, s.is_current(today)) for s in statements],
+        statements=[
+            (
+                s,
+                s.is_current(today),
+                achievement_name(s.local_achievement) if s.local_achievement else "",
+            )
+            for s in statements
+        ],
         can_edit=has_role(request_user(request), institution, Role.EDITOR),
     )
     return render(request, "manage/equivalences.html", context)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from badges.models import Achievement
 from frameworks.models import CreditSystem, EquivalenceStatement, RecognitionDecision
+from frameworks.pathways.trees import achievement_name
 
 
 class CaseForm(forms.Form):
@@ -26,6 +27,7 @@ class CaseForm(forms.Form):
         if not isinstance(field, forms.ModelChoiceField):  # pragma: no cover
             raise TypeError(field)
         field.queryset = modules
+        field.label_from_instance = achievement_name  # type: ignore[method-assign,assignment]
 
 
 class EvidenceForm(forms.Form):

@@ -40,7 +40,11 @@ def cases_of(institution: Institution, user: User) -> QuerySet[RecognitionCase]:
     visible = visible_issuers(user, institution)
     if visible is not None:
         found = found.filter(module__issuer_id__in=visible)
-    return found.select_related("module").order_by("-needs_review", "-opened_at")
+    return (
+        found.select_related("module")
+        .prefetch_related("module__versions")
+        .order_by("-needs_review", "-opened_at")
+    )
 
 
 def case_for(

@@ -28,6 +28,7 @@ from frameworks.catalogue import selectors as catalogue_selectors
 from frameworks.equivalence import selectors as equivalence_selectors
 from frameworks.equivalence.selectors import Suggestion
 from frameworks.models import EquivalenceStatement, RecognitionCase
+from frameworks.pathways.trees import achievement_name
 from frameworks.recognition import selectors, services
 from frameworks.recognition.forms import CaseForm, DecisionForm, EvidenceForm, ReviewForm
 from issuers.console import apply_errors, console, console_context, request_user
@@ -66,6 +67,7 @@ def case_list(request: HttpRequest, institution: Institution) -> HttpResponse:
         institution,
         form=form,
         cases=cases,
+        rows=[(case, achievement_name(case.module)) for case in cases],
         flagged=sum(1 for c in cases if c.needs_review),
         statements_published=equivalence_selectors.statements_of(institution)
         .filter(status=EquivalenceStatement.Status.PUBLISHED)

@@ -9,9 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from oauth2_provider.models import Application
 
 from accounts.models import User
+from badges import services as badge_services
+from badges.models import Award
+from earners.models import LearnerEmail, LearnerProfile
 from insignia.demo.badges import seed_badges
 from insignia.demo.frameworks import seed_frameworks_demo
 from integrations.models import ApiClient
@@ -28,6 +32,9 @@ DEMO_USERS = {
         Role.AWARDER,
     ),
 }
+# The demo learner: a backpack with the badges and the pathway credential awarded to this
+# address (insignia.demo.frameworks), already claimed. Signs in at /backpack/login/.
+DEMO_LEARNER = ("aroha.learner@demo.insignia.test", "Aroha Learner", "insignia-learner-demo")
 DEMO_INSTITUTION = {
     "slug": "demo-poly",
     "name_en": "Demo Polytechnic",
@@ -79,6 +86,25 @@ def _seed_client(institution: Institution, owner: User) -> None:
         scopes=" ".join(sorted(INSTITUTION_SCOPES)),
         created_by=owner,
     )
+
+
+@transaction.atomic
+def seed_demo_learner() -> User:
+    """The demo learner: an account whose address is confirmed and whose badges are claimed.
+    Run after :func:`seed_demo` has committed: the pathway credential is awarded then."""
+    email, name, password = DEMO_LEARNER
+    learner, created = User.objects.get_or_create(email=email, defaults={"name": name})
+    if created:
+        learner.set_password(password)
+        learner.save()
+    LearnerProfile.objects.get_or_create(user=learner, defaults={"display_name": name})
+    address, _created = LearnerEmail.objects.get_or_create(user=learner, email=email)
+    if address.verified_at is None:
+        address.verified_at = timezone.now()
+        address.save(update_fields=["verified_at"])
+    for award in Award.objects.filter(recipient_email=email, claimed_at__isnull=True):
+        badge_services.claim_award(award=award)
+    return learner
 
 
 @dataclass(frozen=True)

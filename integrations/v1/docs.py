@@ -7,6 +7,7 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any, Final
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -112,7 +113,10 @@ def reference(request: HttpRequest) -> HttpResponse:
         schema,
         script,
     )
-    return HttpResponse(page)
+    response = HttpResponse(page)
+    # Redoc's search runs in a Web Worker it makes from a blob: URL; only this page allows it.
+    response["Content-Security-Policy"] = f"{settings.INSIGNIA_CSP}; worker-src 'self' blob:"
+    return response
 
 
 @require_GET

@@ -7,7 +7,8 @@ settings (read from ``manage.py`` started with ``INSIGNIA_ENV=production``, once
 ``check --deploy --fail-level WARNING`` has passed) and over https:
 
 - every answer has a Content-Security-Policy with ``frame-ancestors 'none'`` (the pages an LMS
-  frames: the explicit list), ``X-Content-Type-Options: nosniff``, a Referrer-Policy and HSTS
+  frames: the explicit list), every HTML answer one whose ``script-src`` is ``'self'`` alone
+  (no inline script, no eval), ``X-Content-Type-Options: nosniff``, a Referrer-Policy and HSTS
   of at least a year with includeSubDomains;
 - every cookie set is HttpOnly, SameSite=Lax (None only for the LTI launch's, which a
   cross-site POST must carry) and Secure, Django's own (session, CSRF, language) ``__Host-``;
@@ -17,7 +18,7 @@ settings (read from ``manage.py`` started with ``INSIGNIA_ENV=production``, once
   another browser's, is refused with 403 everywhere except the deliberately exempt views
   (``CSRF_EXEMPT``).
 
-Run with ``-s`` to see the figures. About 710 lines: one file holds the seeded world (every
+Run with ``-s`` to see the figures. About 720 lines: one file holds the seeded world (every
 object a URL of the 400 routes names), the walk of the URL map, and the commented lists of
 deliberate exceptions, so that a new route cannot go unchecked.
 """
@@ -131,6 +132,7 @@ GET_WRITES: dict[str, set[str]] = {
     "credential_json": _VIEW_COUNTED,
     "earners:shared": _VIEW_COUNTED,  # ... and a shared collection's
     "claim_opened": {"badges_awardnotification"},  # the e-mail's pixel stamps "opened"
+    "share_linkedin": {"analytics_shareclick"},  # a LinkedIn button's press, then LinkedIn
     "status_list": {"badges_statuslist"},  # re-signed when older than its last change
     # Not listed there yet: the link in the e-mail confirms the address it was sent to; a
     # sign-in started by a link or an LMS's GET keeps its state for the answer to match.
@@ -228,6 +230,8 @@ def _seed(idp: SamlIdP) -> World:
     routes: dict[str, dict[str, Any]] = {
         "claim": {"token": links.claim_token(issued)},
         "claim_opened": {"token": links.open_token(notification)},
+        "earners:claim_accept": {"token": links.claim_token(issued)},
+        "share_linkedin": {"award_id": issued.pk, "target": "post"},
         "earners:verify_email": {"token": earner_services.verification_token(unconfirmed)},
         "earners:shared": {"token": collection.token},
         "earners:transcript": {"token": collection.token},
@@ -481,12 +485,23 @@ def _directives(value: str, separator: str) -> dict[str, str]:
     return found
 
 
+def script_flaws(rules: dict[str, str]) -> list[str]:
+    """What lets a page run a script not served as a file by this server (issue 20 item 7)."""
+    sources = rules.get("script-src", "").split()
+    flaws = [] if sources == ["'self'"] else [f"CSP script-src {' '.join(sources)!r}"]
+    if "'self'" not in rules.get("default-src", "").split():
+        flaws.append(f"CSP default-src {rules.get('default-src')!r}")
+    return flaws
+
+
 def header_flaws(key: str, response: HttpResponseBase) -> list[str]:
     flaws = []
     rules = _directives(response.get("Content-Security-Policy", ""), " ")
     framing = settings.INSIGNIA_LMS_FRAME_ANCESTORS if key in FRAMED else "'none'"
     if rules.get("frame-ancestors") != framing:
         flaws.append(f"CSP frame-ancestors {rules.get('frame-ancestors')!r}")
+    if response.get("Content-Type", "").startswith("text/html"):
+        flaws += script_flaws(rules)
     if response.get("X-Content-Type-Options") != "nosniff":
         flaws.append("no nosniff")
     if not response.get("Referrer-Policy"):
