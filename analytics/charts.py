@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 WIDTH = 480
 LEFT = 44
@@ -53,7 +53,7 @@ class Chart:
     series: list[Series] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     kind: str = "lines"  # or "bars"
-    svg: SafeString = field(default_factory=lambda: mark_safe(""))
+    svg: str = ""  # the drawn chart (a SafeString from format_html), "" until drawn
 
     @property
     def display_rows(self) -> list[list[object]]:
