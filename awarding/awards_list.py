@@ -20,10 +20,10 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -45,6 +45,14 @@ COUNT_CAP: Final = 1_000
 #: change of address; the others are those of ``badges.selectors.awards_in_state``.
 STATES: Final = ("issued", "claimed", "revoked", "suspended", "expired", "superseded")
 SORTS: Final = ("newest", "oldest", "name")
+
+#: The award date under another name, for the states whose awards lie thinly over the date
+#: index: expired awards are the old ones, so walking ``award_list_date`` from the newest
+#: passed every award not yet expired first (about a year of awards, 550,000 rows and 2 s at a
+#: million). Ordered by this expression instead, PostgreSQL reads just the expired awards
+#: through ``award_list_expired`` (index only) and keeps the page's 51 (about 40 ms); the same
+#: for superseded awards, a few thousand ids looked up by primary key.
+APART_DATE: Final = "date_apart"
 
 
 @dataclass(frozen=True)
@@ -103,8 +111,11 @@ def in_state(awards: QuerySet[Award], state: str) -> QuerySet[Award]:
         reissued = Award.objects.filter(reissued_from__isnull=False).order_by()
         return awards.filter(
             pk__in=replaced.values("pk").union(reissued.values("reissued_from_id"), all=True)
-        )
-    return selectors.awards_in_state(awards, state)
+        ).alias(**{APART_DATE: F("awarded_at") + Value(timedelta(0))})
+    found = selectors.awards_in_state(awards, state)
+    if state == "expired":
+        return found.alias(**{APART_DATE: F("awarded_at") + Value(timedelta(0))})
+    return found
 
 
 def matching(user: User, institution: Institution, filters: AwardFilter) -> QuerySet[Award]:
@@ -180,8 +191,11 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID] | None:
 
 
 def ordered(awards: QuerySet[Award], sort: str, *, reverse: bool = False) -> QuerySet[Award]:
-    """``awards`` in ``sort`` order (or its reverse), ties broken by id so the order is total."""
+    """``awards`` in ``sort`` order (or its reverse), ties broken by id so the order is total
+    (by :data:`APART_DATE` where the filter gave one)."""
     key = _key_field(sort)
+    if key == "awarded_at" and APART_DATE in awards.query.annotations:
+        key = APART_DATE
     descending = _descending(sort) != reverse
     prefix = "-" if descending else ""
     return awards.order_by(f"{prefix}{key}", f"{prefix}pk")
@@ -226,6 +240,18 @@ def with_row_facts(awards: QuerySet[Award]) -> QuerySet[Award]:
     )
 
 
+def _page_rows(query: QuerySet[Award], sort: str, *, reverse: bool, limit: int) -> list[Award]:
+    """The first ``limit`` awards of ``query`` in ``sort`` order. Sorted apart
+    (:data:`APART_DATE`), the page's ids come first, from the index alone, and then their rows
+    with what the list shows: sorting every match joined to its issuer and version cost 0.6 s
+    at a million awards, the ids alone about 40 ms."""
+    in_order = ordered(query, sort, reverse=reverse)
+    if APART_DATE not in query.query.annotations:
+        return list(in_order[:limit])
+    ids = list(in_order.values_list("pk", flat=True)[:limit])
+    return list(ordered(query.filter(pk__in=ids), sort, reverse=reverse))
+
+
 def page_of(
     awards: QuerySet[Award],
     sort: str,
@@ -246,7 +272,7 @@ def page_of(
     elif before and (position := decode_cursor(before, sort)) is not None:
         query = past(query, sort, *position, reverse=True)
         backwards = True
-    rows = list(ordered(query, sort, reverse=backwards)[: size + 1])
+    rows = _page_rows(query, sort, reverse=backwards, limit=size + 1)
     more = len(rows) > size
     rows = rows[:size]
     if backwards:

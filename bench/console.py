@@ -1,8 +1,11 @@
 """The registrar's console at volume: the awards list, its export, the dashboard and the
 analytics pages, timed on the database ``bench/seed_scale.py`` grew.
 
-    .venv/bin/python bench/seed_scale.py                 # once: 1,000,000 awards
+    .venv/bin/python bench/console.py --seed 1000000     # seed afresh, fold analytics, time
     .venv/bin/python bench/console.py [--database-url postgres://…/insignia_scale] [--repeat 30]
+
+``--seed`` runs ``bench/seed_scale.py`` (a fresh database of that many awards) and
+``manage.py rebuild_analytics`` first; without it the pages are timed on the database as it is.
 
 Read-only: it signs in as the owner of the seeded institution with the most awards through
 Django's test client (``force_login`` with a signed-cookie session and no sign-in signal, so
@@ -25,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess  # nosec B404 - runs the seeder and manage.py, no shell
 import sys
 import time
 from collections.abc import Callable
@@ -111,13 +116,40 @@ def _export_head(rows: int) -> Callable[[Any], int]:
     return consume
 
 
+def _seed(database_url: str, awards: int) -> None:
+    """Grow a fresh database with the scale seeder and fold its analytics, each in its own
+    process (each configures Django for itself)."""
+    seeder = [sys.executable, str(ROOT / "bench" / "seed_scale.py")]
+    subprocess.run(  # noqa: S603 # nosec B603 - our own seeder, fixed arguments
+        [*seeder, "--awards", str(awards), "--database-url", database_url], check=True
+    )
+    environment = {**os.environ, "INSIGNIA_ENV": "test", "DATABASE_URL": database_url}
+    started = time.monotonic()
+    subprocess.run(  # noqa: S603 # nosec B603 - our own manage.py, fixed arguments
+        [sys.executable, str(ROOT / "manage.py"), "rebuild_analytics"],
+        check=True,
+        env=environment,
+        cwd=ROOT,
+    )
+    emit(phase="rebuild_analytics", seconds=round(time.monotonic() - started, 1))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--export-rows", type=int, default=10_000)
     parser.add_argument("--export-repeat", type=int, default=3)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        metavar="AWARDS",
+        help="first make the database afresh with AWARDS awards (bench/seed_scale.py, "
+        "1000000 for the target) and fold its analytics (manage.py rebuild_analytics)",
+    )
     args = parser.parse_args(argv)
+    if args.seed:
+        _seed(args.database_url, args.seed)
 
     from bench.seed_scale import DEFAULT_BASE_URL, configure
 

@@ -16,6 +16,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from badges.models import Achievement, Award
 from issuers.fields import SealedSecretField
@@ -262,7 +263,7 @@ class Placement(models.Model):
 
 
 class GrantStatus(models.TextChoices):
-    AWARDED = "awarded", _("Awarded")
+    AWARDED = "awarded", pgettext_lazy("the state of a course award", "Awarded")
     REVIEW = "review", _("Grade changed: awaiting a staff decision")
     KEPT = "kept", _("Kept after review")
     REVOKED = "revoked", _("Revoked after review")

@@ -94,7 +94,11 @@ def test_chinese_messages_use_one_word_for_each_thing() -> None:
 
 @pytest.mark.parametrize(
     ("context", "chinese"),
-    [("award history", "已颁发"), ("number of awards", "已颁发")],
+    [
+        ("award history", "已颁发"),
+        ("number of awards", "已颁发"),
+        ("the state of a course award", "已颁发"),
+    ],
 )
 def test_awarded_as_an_action_is_not_a_date(context: str, chinese: str) -> None:
     with translation.override("zh-hans"):

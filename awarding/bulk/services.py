@@ -50,6 +50,7 @@ from badges.models import (
 from badges.services import EvidenceItem, record_batch_finished
 from badges.statuslists import services as statuslist_services
 from common.db import retrying_deadlocks
+from frameworks.catalogue import policies
 from issuers import keys
 from issuers import services as issuer_services
 from issuers.models import AuditAction, Role
@@ -197,6 +198,14 @@ def start_batch(*, actor: User | None, batch: BulkBatch, client: str = "") -> Bu
         raise ValidationError(_("This upload has already been issued."))
     if locked.error_rows:
         raise ValidationError(_("Fix the rows with errors and upload the file again."))
+    unmet = policies.unmet_for(locked.achievement_version)  # they may have changed since
+    if unmet:
+        raise ValidationError(
+            [
+                _("This micro-credential does not meet your institution's policies."),
+                *(str(issue) for issue in unmet),
+            ]
+        )
     issuer_services.active_key(
         locked.issuer
     )  # fails before anything starts if nothing can be signed

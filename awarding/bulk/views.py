@@ -142,6 +142,8 @@ def _rows_context(request: HttpRequest, batch: BulkBatch) -> dict[str, Any]:
             }
         )
     counts = selectors.dry_run_counts(batch) if draft else {}
+    # Policies may have changed since the file was checked: a draft shows today's block.
+    unmet = policies.unmet_for(version) if draft else []
     skipped = counts.get("holding", 0) if batch.duplicates == DuplicateHandling.SKIP else 0
     return {
         "batch": batch,
@@ -156,6 +158,7 @@ def _rows_context(request: HttpRequest, batch: BulkBatch) -> dict[str, Any]:
         if batch.duplicates == DuplicateHandling.REPLACE
         else 0,
         "example_rows": counts.get("example", 0),
+        "unmet": unmet,
     }
 
 

@@ -139,6 +139,14 @@ class Award(models.Model):
             models.Index(
                 fields=["valid_until"], condition=Q(valid_until__isnull=False), name="award_expiry"
             ),
+            # The awards list's "expired" filter: the few expired awards of an issuer, read
+            # index-only and sorted (awarding.awards_list.APART_DATE).
+            models.Index(
+                fields=["issuer", "valid_until"],
+                include=["awarded_at", "id"],
+                condition=Q(status="active", valid_until__isnull=False),
+                name="award_list_expired",
+            ),
             models.Index(
                 fields=["recipient_identifier"],
                 condition=~Q(recipient_identifier=""),

@@ -40,7 +40,7 @@ class PolicyIssue:
     blocking: bool = True
 
     def __str__(self) -> str:
-        return f"{self.policy}: {self.message}"
+        return _("%(policy)s: %(message)s") % {"policy": self.policy, "message": self.message}
 
 
 def format_decimal(value: Decimal) -> str:

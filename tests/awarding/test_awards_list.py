@@ -66,6 +66,41 @@ def test_pages_neither_repeat_nor_skip_awards_with_the_same_timestamp(
     assert pages[0].previous_cursor is None
 
 
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_expired_awards_page_in_date_order_both_ways(
+    cast: Cast, version: AchievementVersion, sort: str
+) -> None:
+    """The expired filter sorts its matches apart from the date index (at a million awards the
+    index walk passed every unexpired award first); the pages must still be the date order."""
+    made = [award(cast.awarder, version, email=f"x{i}@example.com", name=f"X{i}") for i in range(7)]
+    award(cast.awarder, version, email="live@example.com", name="Live")
+    now = timezone.now()
+    for n, one in enumerate(made):
+        Award.objects.filter(pk=one.pk).update(
+            awarded_at=now - timedelta(days=400 + (n // 2)), valid_until=now - timedelta(days=1)
+        )
+    awards = awards_list.with_row_facts(
+        awards_list.matching(cast.owner, cast.institution, AwardFilter(state="expired"))
+    )
+    expected = [
+        a.pk
+        for a in sorted(
+            Award.objects.filter(pk__in=[m.pk for m in made]),
+            key=lambda a: (a.awarded_at, a.pk),
+            reverse=sort == "newest",
+        )
+    ]
+
+    pages = [awards_list.page_of(awards, sort, size=3)]
+    while pages[-1].next_cursor:
+        pages.append(awards_list.page_of(awards, sort, after=pages[-1].next_cursor, size=3))
+
+    assert [row.pk for page in pages for row in page.rows] == expected
+    assert [len(page.rows) for page in pages] == [3, 3, 1]
+    back = awards_list.page_of(awards, sort, before=pages[-1].previous_cursor or "", size=3)
+    assert [r.pk for r in back.rows] == [r.pk for r in pages[-2].rows]
+
+
 def test_sorts_by_date_both_ways_and_by_learner_name(
     cast: Cast, version: AchievementVersion
 ) -> None:

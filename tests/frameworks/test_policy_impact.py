@@ -10,10 +10,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from achievements import services as achievement_services
 from awarding import services as awarding_services
-from badges.models import AchievementType, AchievementVersion
+from awarding.bulk import services as bulk_services
+from badges.models import AchievementType, AchievementVersion, BatchState
 from frameworks.catalogue import policies
 from frameworks.catalogue.policies import Scope
 from frameworks.catalogue.services import choose_policies
@@ -212,3 +214,36 @@ def test_the_award_form_of_a_micro_credential_that_meets_the_policies_has_no_not
     assert (
         "disabled" not in page.content.decode().split("Award and sign")[0].rsplit("<button", 1)[1]
     )
+
+
+def test_a_draft_upload_checked_before_a_policy_change_shows_the_block_and_cannot_start(
+    cast: Cast, client: Client
+) -> None:
+    version = make_published(cast.editor, cast.issuer, "unplaced", name_en="CNC Machining")
+    batch = bulk_services.create_batch(
+        actor=cast.editor,
+        version=version,
+        file_name="cohort.csv",
+        data=b"email,name\naroha@school.nz,Aroha\n",
+    )
+    client.force_login(cast.editor)
+    page = reverse("manage:bulk_batch", args=[cast.institution.slug, batch.pk])
+    assert "Issue 1 badge" in client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    choose_policies(
+        actor=cast.owner,
+        institution=cast.institution,
+        chosen=[MicroCredentialPolicy.objects.get(code="nzqcf-micro")],
+    )
+
+    text = client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "no longer meets your institution's policies" in text
+    assert "NZQCF micro-credential: Place it at a level of the NZQCF." in text
+    assert "Issue 1 badge" not in text
+    zh = client.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "新西兰资历框架微证书：请将其定在 NZQCF 的某一级别。" in zh  # a full-width colon
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        bulk_services.start_batch(actor=cast.editor, batch=batch)
+    assert "NZQCF micro-credential: Place it at a level of the NZQCF." in refused.value.messages
+    batch.refresh_from_db()
+    assert batch.state == BatchState.DRAFT
