@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "earners",
     "signon",
     "sharing",
+    "wallets",
     "webhooks",
     "integrations",
     "ob3api",
@@ -426,6 +427,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Issue, manage and verify Open Badges 3.0 micro-credentials.",
     "VERSION": "1",
 }
+
+# Wallet delivery (OID4VCI and the Learner Credential Wallet): how long an offer, an access
+# token and a proof nonce live, and how many wrong transaction codes lock an offer.
+INSIGNIA_WALLET_OFFER_SECONDS = env.int("INSIGNIA_WALLET_OFFER_SECONDS", 10 * 60)
+INSIGNIA_WALLET_TOKEN_SECONDS = env.int("INSIGNIA_WALLET_TOKEN_SECONDS", 5 * 60)
+INSIGNIA_WALLET_NONCE_SECONDS = env.int("INSIGNIA_WALLET_NONCE_SECONDS", 5 * 60)
+INSIGNIA_WALLET_TX_CODE_TRIES = env.int("INSIGNIA_WALLET_TX_CODE_TRIES", 3)
+# Send a transaction code by e-mail with each OID4VCI offer (a second factor to the QR code).
+INSIGNIA_WALLET_TX_CODE = env.bool("INSIGNIA_WALLET_TX_CODE", True)
 
 # Upload limits for logos and issuer images (bytes, pixels per side).
 INSIGNIA_MAX_IMAGE_BYTES = env.int("INSIGNIA_MAX_IMAGE_BYTES", 1024 * 1024)

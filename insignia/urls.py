@@ -58,6 +58,7 @@ urlpatterns = [
     path("", include("signon.urls")),
     path("", include("lti.urls")),
     path("", include("ob3api.urls")),
+    path("", include("wallets.urls")),
     # Last: any other path under /api/v1/ answers 404 in the API's error format.
     re_path(r"^api/v1/(?P<rest>.*)$", api_errors.not_found, name="api_not_found"),
 ]

@@ -96,6 +96,8 @@ NOT_FOUND: dict[str, str] = {
     "api_not_found": "the API's answer to an unknown path",
     "admin/(?P<url>.*)$": "the admin's answer to an unknown path",
     "admin:view_on_site": "an institution has no page of its own to view on site",
+    "wallets:credential_offer": "a pre-authorized code is only ever shown once (hash kept)",
+    "wallets:lcw_exchange": "an exchange id is only ever shown once to the learner (hash kept)",
 }
 
 # Framed on purpose (``@xframe_options_exempt``): an LMS opens these inside its own page.
@@ -120,6 +122,12 @@ CSRF_EXEMPT: dict[str, str] = {
     "ob3api:credentials": "a wallet's bearer token only",
     "ob3api:profile": "a wallet's bearer token only",
     "ob3api:unknown": "the OB 3.0 API's answer to an unknown path",
+    # OID4VCI 1.0: a wallet app posts with no cookie; a pre-authorized code, a bearer token
+    # or a single-use nonce request proves it, and no session is read.
+    "wallets:token": "OID4VCI token endpoint: the pre-authorized code, no session",
+    "wallets:nonce": "OID4VCI nonce endpoint: a single-use c_nonce for anyone",
+    "wallets:credential": "OID4VCI credential endpoint: a wallet's bearer token only",
+    "wallets:lcw_exchange": "the wallet posts; the exchange id and DIDAuth prove it, no cookie",
 }
 
 # GETs that write, on purpose: the route, and the only tables it may write. The first six are
@@ -226,11 +234,14 @@ def _seed(idp: SamlIdP) -> World:
         "endpoint_id": isolation._endpoint(cast),
         "delivery_id": isolation._delivery(cast),
         "rest": "no-such-thing",
+        "exchange_id": "not-an-exchange",
     }
     routes: dict[str, dict[str, Any]] = {
         "claim": {"token": links.claim_token(issued)},
         "claim_opened": {"token": links.open_token(notification)},
         "earners:claim_accept": {"token": links.claim_token(issued)},
+        "wallets:claim_offer": {"token": links.claim_token(issued)},
+        "wallets:credential_offer": {"code": "not-an-offer"},
         "share_linkedin": {"award_id": issued.pk, "target": "post"},
         "earners:verify_email": {"token": earner_services.verification_token(unconfirmed)},
         "earners:shared": {"token": collection.token},
