@@ -48,13 +48,17 @@ system-deps:
 	scripts/ensure-system-deps
 
 ## interop-deps: the independent Node verifier (Digital Bazaar stack) and the test OpenID provider (panva/oidc-provider) from their committed lock files
-interop-deps: tests/interop/node_modules/.package-lock.json tests/idp/oidc/node_modules/.package-lock.json
+interop-deps: tests/interop/node_modules/.package-lock.json tests/idp/oidc/node_modules/.package-lock.json tests/vcjwt/node_modules/.package-lock.json
 
 tests/interop/node_modules/.package-lock.json: tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
 
 tests/idp/oidc/node_modules/.package-lock.json: tests/idp/oidc/package-lock.json
 	cd tests/idp/oidc && npm ci --no-audit --no-fund --loglevel=error
+
+# panva/jose: the independent JWT library that checks our VC-JWTs (tests/vcjwt)
+tests/vcjwt/node_modules/.package-lock.json: tests/vcjwt/package-lock.json
+	cd tests/vcjwt && npm ci --no-audit --no-fund --loglevel=error
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
