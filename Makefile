@@ -47,8 +47,8 @@ test: $(DEV_STAMP) system-deps lint imports types migrations-check messages-chec
 system-deps:
 	scripts/ensure-system-deps
 
-## interop-deps: the independent Node verifier (Digital Bazaar stack), the test OpenID provider (panva/oidc-provider) and the OID4VCI test wallet (@openid4vc/openid4vci) from their committed lock files
-interop-deps: tests/interop/node_modules/.package-lock.json tests/idp/oidc/node_modules/.package-lock.json tests/wallets/oid4vci/node_modules/.package-lock.json
+## interop-deps: the independent Node verifier (Digital Bazaar stack), the test OpenID provider (panva/oidc-provider), the OID4VCI test wallet (@openid4vc/openid4vci) and the JWT library (panva/jose) from their committed lock files
+interop-deps: tests/interop/node_modules/.package-lock.json tests/idp/oidc/node_modules/.package-lock.json tests/wallets/oid4vci/node_modules/.package-lock.json tests/vcjwt/node_modules/.package-lock.json
 
 tests/interop/node_modules/.package-lock.json: tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
@@ -59,6 +59,10 @@ tests/idp/oidc/node_modules/.package-lock.json: tests/idp/oidc/package-lock.json
 # The OID4VCI test wallet (@openid4vc/openid4vci): tests/wallets/test_oid4vci_wallet.py
 tests/wallets/oid4vci/node_modules/.package-lock.json: tests/wallets/oid4vci/package-lock.json
 	cd tests/wallets/oid4vci && npm ci --no-audit --no-fund --loglevel=error
+
+# panva/jose: the independent JWT library that checks our VC-JWTs (tests/vcjwt)
+tests/vcjwt/node_modules/.package-lock.json: tests/vcjwt/package-lock.json
+	cd tests/vcjwt && npm ci --no-audit --no-fund --loglevel=error
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .

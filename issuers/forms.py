@@ -14,6 +14,7 @@ from issuers.models import (
     Institution,
     Issuer,
     Role,
+    Securing,
     badge_text,
     colour_validator,
     linkedin_id_validator,
@@ -133,6 +134,26 @@ class IssuerForm(forms.Form):
             "on badges that learners add to their profiles."
         ),
     )
+
+    securing = forms.ChoiceField(
+        label=_("Credential format"),
+        choices=Securing.choices,
+        initial=Securing.DATA_INTEGRITY,
+        widget=forms.RadioSelect,
+        # Left out of a post (an older form, a script): the issuer keeps its choice.
+        required=False,
+        help_text=_(
+            "What the badge page offers to download, and what a wallet that accepts both gets. "
+            "Every credential stays available in both formats, at its link ending in .json "
+            "or .jwt, and both verify."
+        ),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("securing"):
+            cleaned.pop("securing", None)
+        return cleaned
 
     @classmethod
     def for_issuer(cls, issuer: Issuer) -> IssuerForm:

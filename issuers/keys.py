@@ -25,7 +25,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from issuers.models import Issuer, KeyStatus, SigningKey
-from openbadges import dataintegrity, didweb, multikey
+from openbadges import dataintegrity, didweb, multikey, vcjwt
 
 _FORMAT_V1: Final = b"\x01"
 _NONCE_BYTES: Final = 12
@@ -151,7 +151,20 @@ def did_document(issuer: Issuer) -> dict[str, Any]:
         )
         for key in published_keys(issuer)
     ]
-    return didweb.did_document(issuer_did(issuer), keys)
+    return didweb.did_document(issuer_did(issuer), keys, jwk=True)
+
+
+def jwt_kid(key: SigningKey) -> str:
+    """The ``kid`` of the VC-JWTs ``key`` signs: its ``JsonWebKey`` method in the DID document."""
+    return didweb.jwk_method_id(verification_method(key))
+
+
+def sign_jwt(credential: dict[str, Any], *, key: SigningKey) -> str:
+    """``credential`` (its ``proof`` left out) secured as a VC-JWT with ``key``, the issuer's
+    active key; raises :class:`SigningUnavailable` when the key cannot be used."""
+    if key.status != KeyStatus.ACTIVE:
+        raise SigningUnavailable(_("Only the issuer's active key signs new credentials."))
+    return vcjwt.sign_credential(credential, private_key=private_key(key), kid=jwt_kid(key))
 
 
 def sign_credential(

@@ -112,6 +112,14 @@ class Institution(models.Model):
         return localized(self, "name")
 
 
+class Securing(models.TextChoices):
+    """How an issuer's credentials are secured when they are served or downloaded. The
+    stored award is always signed with Data Integrity; a VC-JWT is made from it on request."""
+
+    DATA_INTEGRITY = "data-integrity", _("Data Integrity proof (eddsa-rdfc-2022), as JSON")
+    VC_JWT = "vc-jwt", _("VC-JWT (a signed JSON Web Token, EdDSA)")
+
+
 class Issuer(models.Model):
     """An issuing body of an institution (a faculty, a school, a programme office).
 
@@ -137,6 +145,14 @@ class Issuer(models.Model):
     # its logo); without it, by name.
     linkedin_organization_id = models.CharField(
         _("LinkedIn organisation ID"), max_length=20, blank=True, validators=[linkedin_id_validator]
+    )
+    # What the badge page offers for download and ``/credentials/<id>`` answers to a wallet
+    # that takes either (``sharing.views``); both forms are always available by URL.
+    securing = models.CharField(
+        _("credential format"),
+        max_length=20,
+        choices=Securing.choices,
+        default=Securing.DATA_INTEGRITY,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

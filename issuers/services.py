@@ -60,6 +60,7 @@ ISSUER_FIELDS = (
     "url",
     "email",
     "linkedin_organization_id",
+    "securing",
 )
 
 

@@ -15,8 +15,11 @@ from urllib.parse import quote, unquote, urlsplit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from openbadges.multikey import MULTIKEY_CONTEXT, multikey_document
+from openbadges.vcjwt import ed25519_jwk
 
 DID_CONTEXT: Final = "https://www.w3.org/ns/did/v1"
+# The fragment of a key's JsonWebKey method: ``key-1`` → ``key-1-jwk`` (one key, two methods).
+JWK_SUFFIX: Final = "-jwk"
 
 
 class DidWebError(ValueError):
@@ -84,20 +87,46 @@ class VerificationKey:
     assertion: bool = True
 
 
-def did_document(did: str, keys: Sequence[VerificationKey]) -> dict[str, Any]:
+def jwk_method_id(method_id: str) -> str:
+    """The id of the ``JsonWebKey`` method of the key whose Multikey method is ``method_id``."""
+    return method_id + JWK_SUFFIX
+
+
+def did_document(did: str, keys: Sequence[VerificationKey], *, jwk: bool = False) -> dict[str, Any]:
     """Build the DID document of an issuer: Multikey methods with absolute ids.
 
     ``assertionMethod`` is an array of absolute id strings, which both the 1EdTech validator and
     the Digital Bazaar verifiers require (research §2.2); each key's controller is ``did``, which
     must equal the credential's ``issuer.id`` (DESIGN.md §5).
+
+    With ``jwk``, each key is listed a second time, after all the Multikey methods, as a
+    ``JsonWebKey`` method with ``publicKeyJwk`` (fragment ``<key>-jwk``), also under
+    ``assertionMethod``: the ``kid`` of the issuer's VC-JWTs. JOSE verifiers read a JWK, and
+    a method may not carry the same key twice (``publicKeyMultibase`` and ``publicKeyJwk``,
+    DID Core §5.2.1), so the key gets a method of each kind. Data Integrity proofs keep
+    naming the Multikey method.
     """
-    methods = [multikey_document(f"{did}#{key.fragment}", did, key.public_key) for key in keys]
+    methods: list[dict[str, Any]] = [
+        multikey_document(f"{did}#{key.fragment}", did, key.public_key) for key in keys
+    ]
+    if jwk:
+        methods += [
+            {
+                "id": jwk_method_id(f"{did}#{key.fragment}"),
+                "type": "JsonWebKey",
+                "controller": did,
+                "publicKeyJwk": ed25519_jwk(key.public_key),
+            }
+            for key in keys
+        ]
     document: dict[str, Any] = {
         "@context": [DID_CONTEXT, MULTIKEY_CONTEXT],
         "id": did,
         "verificationMethod": methods,
     }
     assertion = [f"{did}#{key.fragment}" for key in keys if key.assertion]
+    if jwk:
+        assertion += [jwk_method_id(f"{did}#{key.fragment}") for key in keys if key.assertion]
     if assertion:
         document["assertionMethod"] = assertion
     return document

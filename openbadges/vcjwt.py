@@ -14,6 +14,25 @@ enforces, whatever a token says (research/security-reliability.md §1.3, S-07):
 
 The payload is the credential itself (VC 2.0) or, VC 1.1-style, sits in the ``vc`` claim;
 ``iss``/``jti``/``sub``/``nbf``/``exp`` must agree with the credential's own fields.
+
+Issuing (:func:`sign_credential`). Our credentials are VC 2.0 (``@context``
+``https://www.w3.org/ns/credentials/v2``), so the token follows the VC 2.0 securing
+specification, W3C VC-JOSE-COSE §3.1 (Securing with JOSE), within OB 3.0.3 §8.2's limits:
+
+- the payload is the credential itself, without ``proof`` (no ``vc`` wrapper: that is
+  VC 1.1, which OB 3.0.3 keeps only for verifiers reading older tokens), plus OB 3.0.3's
+  registered claims ``iss`` (``issuer.id``), ``jti`` (``id``), ``nbf`` (``validFrom``),
+  ``exp`` (``validUntil``, when there is one) and ``sub`` (``credentialSubject.id``, when
+  there is one: an e-mail recipient has none, so there is no ``sub`` to give);
+- the header is exactly ``alg`` ``EdDSA`` (Ed25519, the issuer's did:web key), ``kid`` (a
+  DID URL naming a ``JsonWebKey`` method of the issuer's DID document, listed under
+  ``assertionMethod``) and ``typ`` ``vc+jwt`` — the media type we serve it as
+  (``application/vc+jwt``, VC-JOSE-COSE §6.1.1). OB 3.0.3 asks ``typ`` to be ``JWT`` "if
+  present" and allows no other header; we follow VC-JOSE-COSE here because OB 3.0.3 §8.2
+  defers to it for VC 2.0 credentials and a JOSE verifier checks ``typ`` to tell a
+  credential from any other JWT signed by the same key. ``cty`` (optional in
+  VC-JOSE-COSE) is left out, as OB 3.0.3 allows no extra header. Our own
+  :func:`decode` accepts ``JWT`` and ``vc+jwt`` alike.
 """
 
 from __future__ import annotations
@@ -27,12 +46,18 @@ from typing import Any, Final
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 PublicKey = Ed25519PublicKey | rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 ALGORITHMS: Final = ("EdDSA", "RS256", "ES256")
 JWT_CLAIMS: Final = frozenset({"iss", "jti", "nbf", "exp", "sub", "iat", "aud"})
 _PRIVATE_JWK_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+TYP: Final = "vc+jwt"
+MEDIA_TYPE: Final = "application/vc+jwt"
 
 
 class VcJwtError(ValueError):
@@ -182,3 +207,68 @@ def claim_problems(decoded: Decoded, *, now: datetime) -> list[str]:
     if expires is not None and expires <= now:
         problems.append("exp has passed")
     return problems
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def ed25519_jwk(public_key: bytes | Ed25519PublicKey) -> dict[str, str]:
+    """The public JWK of an Ed25519 key (RFC 8037 §2): ``{kty: OKP, crv: Ed25519, x}``."""
+    raw = (
+        public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        if isinstance(public_key, Ed25519PublicKey)
+        else bytes(public_key)
+    )
+    if len(raw) != 32:
+        raise VcJwtError("bad_jwk", "an Ed25519 public key is 32 bytes")
+    return {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw)}
+
+
+def _numeric_date(value: Any, what: str) -> int:
+    """A credential's ``validFrom``/``validUntil`` as a JWT NumericDate (whole seconds)."""
+    if not isinstance(value, str):
+        raise VcJwtError("malformed", f"the credential's {what} is not a date-time string")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise VcJwtError("malformed", f"the credential's {what} is not a date-time") from None
+    if moment.tzinfo is None:
+        raise VcJwtError("malformed", f"the credential's {what} has no time zone")
+    return int(moment.timestamp())
+
+
+def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
+    """OB 3.0.3 §8.2.2's registered claims for ``credential`` (see the module docstring)."""
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if not isinstance(issuer_id, str) or not issuer_id:
+        raise VcJwtError("malformed", "the credential has no issuer id for the iss claim")
+    claims: dict[str, Any] = {"iss": issuer_id}
+    if isinstance(credential.get("id"), str):
+        claims["jti"] = credential["id"]
+    claims["nbf"] = _numeric_date(credential.get("validFrom"), "validFrom")
+    if "validUntil" in credential:
+        claims["exp"] = _numeric_date(credential["validUntil"], "validUntil")
+    subject = credential.get("credentialSubject")
+    subject_id = subject.get("id") if isinstance(subject, dict) else None
+    if isinstance(subject_id, str):
+        claims["sub"] = subject_id
+    return claims
+
+
+def sign_credential(credential: dict[str, Any], *, private_key: Ed25519PrivateKey, kid: str) -> str:
+    """Secure ``credential`` as a VC-JWT: a compact JWS, ``alg`` EdDSA, ``typ`` vc+jwt, ``kid``
+    the signing key's DID URL; the payload is the credential without ``proof``, plus
+    :func:`jwt_claims`. Raises :class:`VcJwtError` for a credential that cannot be one
+    (no issuer id, no ``validFrom``, or members named like the JWT claims)."""
+    if not isinstance(kid, str) or not kid:
+        raise VcJwtError("no_kid", "a VC-JWT names its key (kid)")
+    clashing = sorted(JWT_CLAIMS & set(credential))
+    if clashing or "vc" in credential:
+        raise VcJwtError(
+            "malformed", f"the credential has members named like JWT claims: {clashing}"
+        )
+    body = {key: value for key, value in credential.items() if key != "proof"}
+    payload = {**body, **jwt_claims(credential)}
+    return jwt.encode(payload, private_key, algorithm="EdDSA", headers={"kid": kid, "typ": TYP})

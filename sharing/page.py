@@ -47,7 +47,7 @@ from common import markdown
 from common.http import cached_body, fingerprint
 from earners import selectors as earner_selectors
 from earners.models import AwardPreference, HeldAward, InstitutionalIdentity, LearnerEmail
-from issuers.models import Institution, Issuer
+from issuers.models import Institution, Issuer, Securing
 from sharing import meta
 
 PAGE_TEMPLATES = (
@@ -365,6 +365,7 @@ def values(award: Award) -> tuple[dict[str, Any], dict[str, str]]:
         "alignments": alignment_rows(alignments if isinstance(alignments, list) else []),
         "can_share": state.state != State.REVOKED,
         "can_add": state.state not in (State.REVOKED, State.SUSPENDED),
+        "signed_as_jwt": issuer.securing == Securing.VC_JWT,
     }
     page_url = meta.badge_page_url(award)
     recipient = meta.recipient_display_name(award)

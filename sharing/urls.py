@@ -12,6 +12,7 @@ urlpatterns = [
         {"as_json": True},
         name="credential_json",
     ),
+    path("credentials/<uuid:award_id>.jwt", views.credential_jwt, name="credential_jwt"),
     path(
         "credentials/<uuid:award_id>/preview.png",
         views.credential_preview,

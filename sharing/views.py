@@ -11,8 +11,10 @@ and kept in the cache (Redis in production); a first view draws the page from a 
 shared by awards of the same content (``sharing.page``). The state version is read with one
 query on every request (``STATE_SQL``): it digests every row the page shows, so a
 revocation, a learner's choice or a new brand colour changes it at once, without any write
-path having to remember to. About 470 lines: the badge page's cache (state version, the
-stand-ins filled per request) sits with the pages that share its card drawing.
+path having to remember to. About 530 lines: the badge page's cache (state version, the
+stand-ins filled per request) sits with the pages that share its card drawing, and the
+credential's two machine forms (the stored JSON and the VC-JWT made from it,
+``/credentials/<id>.jwt`` or ``Accept: application/vc+jwt``) with the page they negotiate with.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from achievements.diff import version_history
-from badges import credentials, preview, selectors
+from badges import credentials, preview, securing, selectors
 from badges.baked import IMAGE_CACHE, SVG_CSP
 from badges.credentials import reader_language
 from badges.models import AchievementVersion, Award
@@ -42,6 +44,7 @@ from badges.state import award_state
 from common import markdown
 from common.http import (
     IMMUTABLE_TEXT,
+    JSON_TYPES,
     PRIVATE_PAGE,
     REVALIDATE,
     SHARE_CARD,
@@ -55,8 +58,9 @@ from common.http import (
 from earners import selectors as earner_selectors
 from earners import services as earner_services
 from frameworks.catalogue import export
-from issuers.keys import issuer_did
-from issuers.models import Issuer
+from issuers.keys import SigningUnavailable, issuer_did
+from issuers.models import Issuer, Securing
+from openbadges import vcjwt
 from sharing import meta, page
 
 # Stand-ins in a cached badge page for what differs per request: the reader's CSRF token
@@ -66,6 +70,8 @@ CSRF_MARK = "insignia-csrf-mark-5f0c7a"
 PATH_MARK = "/insignia-path-mark-5f0c7a"
 CHECKED_MARK = page.CHECKED_MARK
 HTML_VARY = "Accept, Accept-Language, Cookie"
+# A VC-JWT (VC-JOSE-COSE §6.1.1 media type; plain ``application/jwt`` is accepted too).
+JWT_TYPES = (vcjwt.MEDIA_TYPE, "application/jwt")
 
 
 def _html(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
@@ -183,6 +189,62 @@ def _credential_json(
     return response
 
 
+def _credential_jwt(
+    request: HttpRequest, award_id: uuid.UUID, *, canonical: bool, json_media: str | None = None
+) -> HttpResponse:
+    """The credential secured as a VC-JWT (``badges.securing``), served like the JSON: to
+    anyone with the link, counted as a view, ETag its digest. ``json_media``: the client
+    takes JSON as readily, so the issuer's choice (``Issuer.securing``) decides."""
+    found = securing.stored(award_id)
+    if found is None:
+        raise Http404
+    if json_media is not None and found.securing != Securing.VC_JWT:
+        return _credential_json(request, award_id, json_media, canonical=canonical)
+    try:
+        body = securing.credential_jwt(found)
+    except SigningUnavailable:
+        response = HttpResponse(
+            _("This credential cannot be signed as a VC-JWT right now; its JSON form is at %(url)s")
+            % {"url": credentials.absolute(reverse("credential_json", args=[award_id]))},
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = "300"
+        return response
+    _count(request, Award(pk=award_id), is_json=True)
+    control = IMMUTABLE_TEXT if canonical else REVALIDATE
+    etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+    response = not_modified(request, etag, control) or HttpResponse(
+        body, content_type=vcjwt.MEDIA_TYPE
+    )
+    response["ETag"] = etag
+    response["Cache-Control"] = control
+    response["Vary"] = "Accept"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _machine_types(request: HttpRequest) -> tuple[str | None, str | None]:
+    """The JSON and the VC-JWT type this request prefers to HTML: (json, None) or (None,
+    jwt) when one is preferred, both when the client takes either as readily."""
+    best = json_type(request, JSON_TYPES + JWT_TYPES)
+    if best is None:
+        return None, None
+    if best in JWT_TYPES:
+        return None, best
+    jwt_media = json_type(request, JWT_TYPES)
+    # A tie: json_type answers the first offered of equally wanted types.
+    if jwt_media is not None and json_type(request, (jwt_media, best)) == jwt_media:
+        return best, jwt_media
+    return best, None
+
+
+@require_safe
+def credential_jwt(request: HttpRequest, award_id: uuid.UUID) -> HttpResponse:
+    """``/credentials/<id>.jwt``: the signed credential as a VC-JWT (``application/vc+jwt``)."""
+    return _credential_jwt(request, award_id, canonical=True)
+
+
 @require_safe
 def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False) -> HttpResponse:
     """``/credentials/<id>``: the signed credential as it was issued, or a page about it.
@@ -192,9 +254,13 @@ def credential(request: HttpRequest, award_id: uuid.UUID, as_json: bool = False)
     CSRF token, path and time (``CSRF_MARK``, ``PATH_MARK``, ``CHECKED_MARK``). A signed-in
     reader's page (their name in the header) is rendered for them alone.
     """
-    media = "application/json" if as_json else json_type(request)
+    if as_json:
+        return _credential_json(request, award_id, "application/json", canonical=True)
+    media, jwt_media = _machine_types(request)
+    if jwt_media is not None:
+        return _credential_jwt(request, award_id, canonical=False, json_media=media)
     if media is not None:
-        return _credential_json(request, award_id, media, canonical=as_json)
+        return _credential_json(request, award_id, media, canonical=False)
     version, loaded = _state(award_id)
     _count(request, loaded or Award(pk=award_id), is_json=False)
     if not _shareable(request):

@@ -13,10 +13,13 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 
+from badges import securing
 from badges.models import Award
+from issuers.keys import SigningUnavailable
 from openbadges import baking
 from verification import fetcher, own
 from verification.keyresolve import is_own_origin
@@ -132,6 +135,15 @@ def from_url(url: str) -> Payload:
     """Our own credential URLs from the database; others through the safe fetcher."""
     url = url.strip()
     award = own.award_for_url(url)
+    if award is not None and urlsplit(url).path.endswith(".jwt"):
+        # Our VC-JWT link: the token that link serves (badges.securing), not its JSON twin.
+        try:
+            token = securing.award_jwt(award)
+        except SigningUnavailable:
+            raise InputProblem(
+                "fetch_failed", _("The badge could not be retrieved from that link.")
+            ) from None
+        return Payload("url", jws=token, source_url=url, award=award)
     if award is not None:
         return Payload(
             "url", document=parse_json(award.credential_json), source_url=url, award=award

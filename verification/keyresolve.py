@@ -83,7 +83,10 @@ def _own_key(method_id: str, known: SigningKey | None = None) -> ResolvedKey:
     it, which is what the two lookups below would find (slugs and (issuer, key id) are
     unique), so the same checks run without the round trips."""
     did, _sep, fragment = method_id.partition("#")
-    if known is not None and method_id == verification_method(known):
+    # ``key-1-jwk`` is key-1's JsonWebKey method (``openbadges.didweb.did_document``), the
+    # ``kid`` of our VC-JWTs: the same key, listed twice.
+    fragment = fragment.removesuffix(didweb.JWK_SUFFIX)
+    if known is not None and f"{did}#{fragment}" == verification_method(known):
         key: SigningKey | None = known
     else:
         slug = did.removeprefix(own_did_prefix())

@@ -45,7 +45,7 @@ def successor_is_public(award: Award) -> bool:
 
 
 def award_for_url(url: str) -> Award | None:
-    """The award behind one of our credential URLs (``/credentials/<id>`` or ``.json``)."""
+    """The award behind one of our credential URLs (``/credentials/<id>``, ``.json``, ``.jwt``)."""
     if not isinstance(url, str) or not is_own_origin(url):
         return None
     from urllib.parse import urlsplit
@@ -54,7 +54,7 @@ def award_for_url(url: str) -> Award | None:
         match = resolve(urlsplit(url).path)
     except Resolver404:
         return None
-    if match.url_name not in ("credential", "credential_json"):
+    if match.url_name not in ("credential", "credential_json", "credential_jwt"):
         return None
     award_id = match.kwargs.get("award_id")
     if not isinstance(award_id, uuid.UUID):

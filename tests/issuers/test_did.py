@@ -44,12 +44,22 @@ def test_the_did_document_lists_active_and_retired_keys_with_absolute_ids(
         "https://www.w3.org/ns/did/v1",
         "https://w3id.org/security/multikey/v1",
     ]
-    assert document["assertionMethod"] == [f"{DID}#key-1", f"{DID}#key-2"]
-    for method in document["verificationMethod"]:
-        assert method["type"] == "Multikey"
+    # each key twice: a Multikey (Data Integrity) and a JsonWebKey (the kid of VC-JWTs)
+    assert document["assertionMethod"] == [
+        f"{DID}#key-1",
+        f"{DID}#key-2",
+        f"{DID}#key-1-jwk",
+        f"{DID}#key-2-jwk",
+    ]
+    multikeys = [m for m in document["verificationMethod"] if m["type"] == "Multikey"]
+    assert len(multikeys) == 2
+    for method in multikeys:
         assert method["controller"] == DID
         assert method["id"].startswith(DID + "#key-")
         assert method["publicKeyMultibase"].startswith("z6Mk")
+    for method in document["verificationMethod"][2:]:
+        assert method["type"] == "JsonWebKey" and method["controller"] == DID
+        assert set(method["publicKeyJwk"]) == {"kty", "crv", "x"}
 
 
 def test_a_withdrawn_key_leaves_the_did_document(client: Client, cast: Cast) -> None:
@@ -57,7 +67,10 @@ def test_a_withdrawn_key_leaves_the_did_document(client: Client, cast: Cast) -> 
     services.rotate_issuer_key(actor=cast.owner, issuer=cast.issuer)
     services.withdraw_signing_key(actor=cast.owner, key=first)
     document = client.get("/issuers/poly-engineering/did.json").json()
-    assert [m["id"].rsplit("#", 1)[1] for m in document["verificationMethod"]] == ["key-2"]
+    assert [m["id"].rsplit("#", 1)[1] for m in document["verificationMethod"]] == [
+        "key-2",
+        "key-2-jwk",
+    ]
     assert first.public_key_multibase not in json.dumps(document)
 
 

@@ -138,6 +138,7 @@ GET_WRITES: dict[str, set[str]] = {
     "lti:jwks": {"lti_toolkey"},  # the LTI tool key, made when first asked
     "credential": _VIEW_COUNTED,  # a badge page view is counted for the learner
     "credential_json": _VIEW_COUNTED,
+    "credential_jwt": _VIEW_COUNTED,  # the same credential as a VC-JWT, counted as the JSON
     "earners:shared": _VIEW_COUNTED,  # ... and a shared collection's
     "claim_opened": {"badges_awardnotification"},  # the e-mail's pixel stamps "opened"
     "share_linkedin": {"analytics_shareclick"},  # a LinkedIn button's press, then LinkedIn
