@@ -21,7 +21,6 @@ from badges.models import Award
 from badges.state import State, award_state
 from issuers import keys
 from issuers import services as issuer_services
-from wallets.jws import sign_credential
 from wallets.models import CredentialFormat
 
 FORMATS = frozenset(CredentialFormat.values)
@@ -78,8 +77,6 @@ def bound_credential(award: Award, holder_id: str, fmt: str) -> str:
     credential = unsigned_copy(award, holder_id)
     key = issuer_services.active_key(award.issuer)
     if fmt == CredentialFormat.JWT_VC_JSON:
-        return sign_credential(
-            credential, private_key=keys.private_key(key), kid=keys.verification_method(key)
-        )
+        return keys.sign_jwt(credential, key=key)
     signed = keys.signer(key)(credential, timezone.now())
     return json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
