@@ -47,14 +47,17 @@ test: $(DEV_STAMP) system-deps lint imports types migrations-check messages-chec
 system-deps:
 	scripts/ensure-system-deps
 
-## interop-deps: the independent Node verifier (Digital Bazaar stack) and the test OpenID provider (panva/oidc-provider) from their committed lock files
-interop-deps: tests/interop/node_modules/.package-lock.json tests/idp/oidc/node_modules/.package-lock.json
+## interop-deps: the independent Node verifier (Digital Bazaar stack), the test OpenID provider (panva/oidc-provider) and DCC's issuer-registry client from their committed lock files
+interop-deps: tests/interop/node_modules/.package-lock.json tests/idp/oidc/node_modules/.package-lock.json tests/registry_client/node_modules/.package-lock.json
 
 tests/interop/node_modules/.package-lock.json: tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
 
 tests/idp/oidc/node_modules/.package-lock.json: tests/idp/oidc/package-lock.json
 	cd tests/idp/oidc && npm ci --no-audit --no-fund --loglevel=error
+
+tests/registry_client/node_modules/.package-lock.json: tests/registry_client/package-lock.json
+	cd tests/registry_client && npm ci --no-audit --no-fund --loglevel=error
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
