@@ -47,22 +47,12 @@ test: $(DEV_STAMP) system-deps lint imports types migrations-check messages-chec
 system-deps:
 	scripts/ensure-system-deps
 
-## interop-deps: the independent Node verifier (Digital Bazaar stack), the test OpenID provider (panva/oidc-provider), the OID4VCI test wallet (@openid4vc/openid4vci) and the JWT library (panva/jose) from their committed lock files
-interop-deps: tests/interop/node_modules/.package-lock.json tests/idp/oidc/node_modules/.package-lock.json tests/wallets/oid4vci/node_modules/.package-lock.json tests/vcjwt/node_modules/.package-lock.json
+## interop-deps: the other sides the tests run, from their committed lock files: the independent Node verifier (Digital Bazaar stack), the test OpenID provider (panva/oidc-provider), the OID4VCI test wallet (@openid4vc/openid4vci), the JWT library (panva/jose) and DCC's issuer-registry client
+NODE_DIRS := tests/interop tests/idp/oidc tests/wallets/oid4vci tests/vcjwt tests/registry_client
+interop-deps: $(addsuffix /node_modules/.package-lock.json,$(NODE_DIRS))
 
-tests/interop/node_modules/.package-lock.json: tests/interop/package-lock.json
-	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
-
-tests/idp/oidc/node_modules/.package-lock.json: tests/idp/oidc/package-lock.json
-	cd tests/idp/oidc && npm ci --no-audit --no-fund --loglevel=error
-
-# The OID4VCI test wallet (@openid4vc/openid4vci): tests/wallets/test_oid4vci_wallet.py
-tests/wallets/oid4vci/node_modules/.package-lock.json: tests/wallets/oid4vci/package-lock.json
-	cd tests/wallets/oid4vci && npm ci --no-audit --no-fund --loglevel=error
-
-# panva/jose: the independent JWT library that checks our VC-JWTs (tests/vcjwt)
-tests/vcjwt/node_modules/.package-lock.json: tests/vcjwt/package-lock.json
-	cd tests/vcjwt && npm ci --no-audit --no-fund --loglevel=error
+%/node_modules/.package-lock.json: %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund --loglevel=error
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .

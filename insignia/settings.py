@@ -6,12 +6,13 @@ once, so ``manage.py`` run by hand uses the same database, keys and base URL as 
 Outside development and test, ``SECRET_KEY``, ``INSIGNIA_KEY_ENCRYPTION_KEY``,
 ``INSIGNIA_BASE_URL`` and ``DATABASE_URL`` are required.
 
-About 490 lines: every setting is here once, with the comment saying why it has its value.
+About 570 lines: every setting is here once, with the comment saying why it has its value.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -497,6 +498,38 @@ if DEVELOPMENT:
     # Trying campus sign-on under `make run` with an identity provider on this machine
     # (README, "Campus sign-on"): "127.0.0.1:8091" lets the server read its metadata.
     INSIGNIA_FETCH_ALLOWLIST = {h: h for h in env.list("INSIGNIA_DEV_LOOPBACK_HOSTS", [])}
+# Trusted-issuer registries (verification.registries), most authoritative first: the issuer
+# check of every verification says "listed in: …" or warns "not listed" (never a failure).
+# JSON, [{"name": "…", "url": "https://…/registry.json"}], DCC known-issuer registries
+# ("dcc-legacy" format); "url": "own" is this platform's own registry (/registry/issuers.json),
+# read from the database; {"name", "type": "oidf", "trustAnchorEC": "https://…"} an OpenID
+# Federation registry (signed entity statements). The default is only our own: no outside
+# registry is vouched for unless an operator names it. "[]" turns the check off.
+INSIGNIA_REGISTRY_NAME = env.str("INSIGNIA_REGISTRY_NAME", f"{_base.hostname} issuer registry")
+_registries_text = env.optional_str("INSIGNIA_ISSUER_REGISTRIES")
+try:
+    INSIGNIA_ISSUER_REGISTRIES: list[dict[str, str]] = (
+        json.loads(_registries_text)
+        if _registries_text
+        else [{"name": INSIGNIA_REGISTRY_NAME, "url": "own"}]
+    )
+except ValueError as _error:
+    raise ImproperlyConfigured(f"INSIGNIA_ISSUER_REGISTRIES is not JSON: {_error}") from None
+if not isinstance(INSIGNIA_ISSUER_REGISTRIES, list) or not all(
+    isinstance(r, dict)
+    and isinstance(r.get("name"), str)
+    and isinstance(r.get("url", r.get("trustAnchorEC")), str)
+    for r in INSIGNIA_ISSUER_REGISTRIES
+):
+    raise ImproperlyConfigured('INSIGNIA_ISSUER_REGISTRIES must be [{"name": …, "url": …}, …]')
+# A registry is downloaded again after this many seconds; when it cannot be, the last copy is
+# used for up to INSIGNIA_REGISTRY_STALE_SECONDS (with a warning), then it counts as unreachable.
+INSIGNIA_REGISTRY_CACHE_SECONDS = env.int("INSIGNIA_REGISTRY_CACHE_SECONDS", 3600)
+INSIGNIA_REGISTRY_STALE_SECONDS = env.int("INSIGNIA_REGISTRY_STALE_SECONDS", 24 * 3600)
+# A registry larger than this is refused (DCC's community registry is about 6 KiB).
+INSIGNIA_REGISTRY_MAX_BYTES = env.int("INSIGNIA_REGISTRY_MAX_BYTES", 2 * 1024 * 1024)
+# Seconds one registry download may take (less when the verification has less time left).
+INSIGNIA_REGISTRY_FETCH_DEADLINE = 5.0
 # JSON request bodies of our DRF views (``common.parsers.JSONParser``): deeper nesting is a 400.
 INSIGNIA_JSON_MAX_DEPTH = 128
 # 7 MiB: the API takes a 5 MiB image as base64 (about 6.7 MiB) and answers its own errors.

@@ -11,6 +11,8 @@ from issuers import views
 
 urlpatterns = [
     path("issuers/<slug:slug>/did.json", views.did_document, name="issuer_did"),
+    path("registry/issuers.json", views.issuer_registry, name="issuer_registry"),
+    path("registry/known-registries.json", views.known_registries, name="known_registries"),
 ]
 
 manage_patterns = [

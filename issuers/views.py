@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import User
-from common.http import json_response, json_type
-from issuers import keys, selectors, services
+from common.http import fingerprint, json_response, json_type, not_modified
+from issuers import keys, registry, selectors, services
 from issuers.console import (
     apply_errors,
     console,
@@ -348,3 +348,35 @@ def did_document(request: HttpRequest, slug: str) -> HttpResponse:
     # A withdrawn key must stop verifying soon: keep caches short.
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+#: Verifiers and wallets may keep our registry for five minutes: a withdrawn key's issuer
+#: leaves it about as soon as its DID document drops the key.
+REGISTRY_CACHE_CONTROL = "public, max-age=300"
+
+
+def _cacheable_json(request: HttpRequest, document: object) -> HttpResponse:
+    body = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
+    etag = f'"{fingerprint(body)}"'
+    unchanged = not_modified(request, etag, REGISTRY_CACHE_CONTROL)
+    if unchanged is not None:
+        unchanged["Access-Control-Allow-Origin"] = "*"
+        return unchanged
+    response = json_response(body, "application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = REGISTRY_CACHE_CONTROL
+    return response
+
+
+@require_safe
+def issuer_registry(request: HttpRequest) -> HttpResponse:
+    """``/registry/issuers.json``: every issuer of this platform in DCC's known-issuer
+    registry format (``issuers.registry``), with an ETag and a short ``max-age``."""
+    return _cacheable_json(request, registry.published())
+
+
+@require_safe
+def known_registries(request: HttpRequest) -> HttpResponse:
+    """``/registry/known-registries.json``: our registry as the one entry of a known
+    registries list, which a wallet or verifier operator adds to theirs."""
+    return _cacheable_json(request, [registry.known_registry_entry()])

@@ -3,8 +3,8 @@
 Each function returns :class:`verification.report.Check` objects with a plain sentence; none
 raises for a bad credential. Revocation lives in :mod:`verification.status`.
 
-About 570 lines: one function per check of the report (structure, proof and key, validity,
-recipient, endorsements), in the order the report lists them.
+About 630 lines: one function per check of the report (structure, proof and key, issuer
+identity, validity, recipient, endorsements), in the order the report lists them.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from issuers.models import SigningKey
 from openbadges import dataintegrity, jsonld, ob3, ob3check, suites, vcjwt
-from verification import jwtcheck
+from verification import jwtcheck, registries
 from verification.keyresolve import KeyProblem, ResolvedKey, resolve
 from verification.report import Check, Status, when
 
@@ -349,6 +350,79 @@ def _key_pass(resolved: ResolvedKey) -> Check:
     }
     return Check(
         "issuer_key", Status.PASS, resolved.how, messages[resolved.how], resolved.method_id
+    )
+
+
+def names(items: list[str]) -> str:
+    """Names joined as the reader's language lists them ("A, B" / "A、B")."""
+    return pgettext("list separator", ", ").join(items)
+
+
+def sentences(parts: list[str]) -> str:
+    """Sentences one after another: a space between them in English, none in Chinese."""
+    text = parts[0] if parts else ""
+    for part in parts[1:]:
+        text = _("%(first)s %(second)s") % {"first": text, "second": part}
+    return text
+
+
+def registry_problem(code: str) -> str:
+    """Why a registry could not be consulted, in words (``verification.registries`` codes)."""
+    words = {
+        registries.UNREACHABLE: _("could not be reached"),
+        registries.TOO_LARGE: _("too large to read"),
+        registries.MALFORMED: _("not in the registry format"),
+        registries.BLOCKED: _("its address is on an internal network, which is not fetched"),
+        registries.UNSUPPORTED: _("a kind of registry this verifier cannot read"),
+        registries.BAD_SIGNATURE: _("its signature does not check out"),
+        registries.EXPIRED: _("its signed statement has expired"),
+    }
+    return words.get(code, _("could not be reached"))
+
+
+def issuer_identity(lookup: registries.Lookup) -> Check:
+    """The issuer-identity check: the trusted registries that list the issuer (passed), or a
+    warning that none does. Never a failure, and a registry that cannot be read is only named:
+    the verdict is the same with or without registries."""
+    notes: list[str] = []
+    if lookup.problems:
+        notes.append(
+            _("Could not check: %(registries)s.")
+            % {
+                "registries": names(
+                    [
+                        _("%(registry)s (%(problem)s)")
+                        % {"registry": p.registry, "problem": registry_problem(p.code)}
+                        for p in lookup.problems
+                    ]
+                )
+            }
+        )
+    if lookup.stale:
+        notes.append(
+            _("An older saved copy of %(registries)s was used, because it could not be reached.")
+            % {"registries": names(lookup.stale)}
+        )
+    if lookup.listed:
+        message = _("Listed in: %(registries)s.") % {"registries": names(lookup.listed_in)}
+        return Check("issuer_identity", Status.PASS, "listed", sentences([message, *notes]))
+    if lookup.problems:
+        message = _("Not listed in any trusted registry that could be checked.")
+    else:
+        message = _(
+            "Not listed in any trusted registry. This is a warning, not a failure: the "
+            "signature can still be genuine, but no registry this verifier consults vouches "
+            "for who the issuer is."
+        )
+    return Check("issuer_identity", Status.WARN, "not_listed", sentences([message, *notes]))
+
+
+def issuer_identity_not_checked() -> Check:
+    return Check(
+        "issuer_identity",
+        Status.SKIP,
+        "not_checked",
+        _("Not checked, because the signature could not be confirmed."),
     )
 
 

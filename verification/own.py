@@ -154,10 +154,14 @@ def _award_query(award_id: uuid.UUID) -> QuerySet[Award]:
     # The signing key (and its issuer) come in the same query: a stored credential's key
     # is then checked without another round trip (keyresolve.resolve, ``known``). No
     # ORDER BY: it is a primary-key lookup. Its re-issue, if any, comes along too
-    # (:func:`note_superseded`).
+    # (:func:`note_superseded`), and the issuer's institution, which the issuer-identity check
+    # reads for this platform's own registry entry (``issuers.registry.entry``).
     return (
         Award.objects.select_related(
-            "issuer", "achievement_version__achievement", "signing_key__issuer", "reissued_as"
+            "issuer__institution",
+            "achievement_version__achievement",
+            "signing_key__issuer",
+            "reissued_as",
         )
         .filter(pk=award_id)
         .order_by()

@@ -1,7 +1,7 @@
 """One verification pipeline for the page, the API and ``manage.py verify`` (DESIGN.md §6).
 
 input → :mod:`extract` → detect format → checks (:mod:`checks`, :mod:`status`) → report,
-all under one budget (:mod:`budget`). The module is about 530 lines: every format's order of
+all under one budget (:mod:`budget`). The module is about 560 lines: every format's order of
 checks stays in this one place, so every entry point runs the same ones.
 """
 
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from badges.models import Award
 from issuers.keys import issuer_did
 from openbadges import vcjwt
-from verification import budget, checks, extract, jwtcheck, ob2check, own, status
+from verification import budget, checks, extract, jwtcheck, ob2check, own, registries, status
 from verification.report import COULD_NOT_CHECK, Check, Report, Status, Verdict, bad_input
 
 OB3_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
@@ -269,6 +269,7 @@ def verify_ob3(
     award = _own_award(document, candidate) if proven else None
     if award is not None:
         report.own = own.platform_facts(award)
+        report.own_issuer = award.issuer
         own.note_superseded(report, award)
     if proven:
         report.add(status.check(document, award=award, now=now))
@@ -456,11 +457,33 @@ def verify(request: VerifyRequest, *, now: datetime | None = None) -> Report:
     """
     with budget.verification() as spending:
         report = _verify(request, now=now)
+        issuer_identity(report)
         spending.finish()
     over = spending.check()
     if over is not None and all(c.code != over.code for c in report.checks if c.id == "budget"):
         report.add(over)
     return report
+
+
+def issuer_identity(report: Report) -> None:
+    """The issuer-identity check (:mod:`verification.registries`), right after the key check,
+    whatever the format: which trusted registries list the issuer, once its signature and key
+    checked out (before that, the issuer named could be anyone's claim). Nothing when no
+    registry is configured or nothing was signed."""
+    key = report.check("issuer_key")
+    if key is None or not registries.configured():
+        return
+    issuer = report.claims.get("issuer")
+    issuer_id = str(issuer.get("id") or "") if isinstance(issuer, dict) else ""
+    if report.claims_confirmed and key.status is Status.PASS and issuer_id:
+        lookup = registries.lookup(
+            issuer_id, now=report.checked_at.timestamp(), ours=report.own_issuer
+        )
+        report.registries = lookup.as_json()
+        check = checks.issuer_identity(lookup)
+    else:
+        check = checks.issuer_identity_not_checked()
+    report.checks.insert(report.checks.index(key) + 1, check)
 
 
 def _verify(request: VerifyRequest, *, now: datetime | None) -> Report:

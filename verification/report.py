@@ -7,6 +7,8 @@ status and one plain sentence in the reader's language:
 ``pass`` · ``fail`` · ``warning`` · ``unknown`` (could not check) · ``skipped`` (not asked for
 or not applicable). A check that could not run is ``unknown`` and makes the verdict
 "could not be fully checked", never "valid" (DESIGN.md §6).
+
+About 425 lines: the report, its verdict and every sentence a receipt keeps stay together.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy
 
 from badges.models import AchievementType
+from issuers.models import Issuer
 
 
 class Status(enum.StrEnum):
@@ -59,6 +62,7 @@ CHECK_TITLES = {
     "structure": gettext_lazy("Structure"),
     "proof": gettext_lazy("Signature"),
     "issuer_key": gettext_lazy("Key belongs to the issuer"),
+    "issuer_identity": gettext_lazy("Issuer identity"),
     "validity": gettext_lazy("Validity dates"),
     "status": gettext_lazy("Revocation and suspension"),
     "recipient": gettext_lazy("Recipient"),
@@ -108,6 +112,8 @@ OUTCOMES = {
     ("issuer_key", "not_issuer_key"): gettext_lazy(
         "The signing key is not one of the issuer's keys."
     ),
+    ("issuer_identity", "listed"): gettext_lazy("Listed in a trusted registry."),
+    ("issuer_identity", "not_listed"): gettext_lazy("Not listed in any trusted registry."),
     ("validity", "ok"): gettext_lazy("Within its validity period."),
     ("validity", "expired"): gettext_lazy("The badge has expired."),
     ("validity", "not_yet_valid"): gettext_lazy("The badge is not valid yet."),
@@ -247,6 +253,12 @@ class Report:
     own: dict[str, Any] | None = None
     credential: dict[str, Any] | None = None
     recipient_checked: bool = False
+    #: What the trusted registries say about the issuer (``verification.registries.Lookup``
+    #: as JSON), when they were consulted.
+    registries: dict[str, Any] | None = None
+    #: The issuer of one of our own awards this report proved (``own``), loaded with it, so
+    #: this platform's registry entry needs no query. Not part of any JSON.
+    own_issuer: Issuer | None = None
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)
@@ -312,6 +324,8 @@ class Report:
             data["credential_id"] = self.credential["id"]
         if self.own is not None:
             data["platform"] = self.own
+        if self.registries is not None:
+            data["issuer_registries"] = self.registries
         return data
 
 

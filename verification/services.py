@@ -82,7 +82,7 @@ def credential_digest(credential: dict[str, Any] | None) -> str:
 def receipt_body(report_json: dict[str, Any], digest: str) -> dict[str, Any]:
     """What a receipt states: the credential checked, each check's outcome, when. No e-mail."""
     claims = report_json.get("claims", {})
-    return {
+    body = {
         "type": RECEIPT_TYPE,
         "verifier": platform_did(),
         "checked_at": report_json.get("checked_at"),
@@ -101,6 +101,10 @@ def receipt_body(report_json: dict[str, Any], digest: str) -> dict[str, Any]:
         ],
         "platform": report_json.get("platform"),
     }
+    if report_json.get("issuer_registries") is not None:
+        # Which trusted registries listed the issuer (verification.registries), by name.
+        body["issuer_registries"] = report_json["issuer_registries"]
+    return body
 
 
 @transaction.atomic
