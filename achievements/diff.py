@@ -31,7 +31,13 @@ from badges import credentials
 from badges.models import AchievementType, AchievementVersion
 from frameworks.catalogue import export, selectors
 from frameworks.catalogue.policies import format_decimal
-from frameworks.models import AssessmentType, Participation, Placement, Stackability
+from frameworks.models import (
+    AssessmentType,
+    Participation,
+    Placement,
+    Stackability,
+    Supervision,
+)
 from openbadges import ob3
 
 LANGUAGES: tuple[str, ...] = ("en", "zh-Hans")
@@ -39,10 +45,21 @@ NEUTRAL = ""  # the "language" of a key stated once for both
 
 #: Keys of the published ``Achievement`` that do not describe the version: the JSON-LD
 #: context and type, its own URL and number, the document's language, the issuer's profile
-#: (an issuer change is not a version change) and ``creditsAvailable`` (every credit value,
-#: the primary one first, is compared as ``credits``).
+#: (an issuer change is not a version change), ``creditsAvailable`` and ``creditValue``
+#: (every credit value, the primary one first, is compared as ``credits``) and
+#: ``qualificationLevel`` (the levels are compared in ``alignment``).
 NOT_COMPARED: frozenset[str] = frozenset(
-    {"@context", "type", "id", "version", "inLanguage", "creator", "creditsAvailable"}
+    {
+        "@context",
+        "type",
+        "id",
+        "version",
+        "inLanguage",
+        "creator",
+        "creditsAvailable",
+        "creditValue",
+        "qualificationLevel",
+    }
 )
 
 LABELS: dict[str, Promise] = {
@@ -66,6 +83,7 @@ LABELS: dict[str, Promise] = {
     "notionalHours": gettext_lazy("Notional learning hours"),
     "learningOutcomes": gettext_lazy("Learning outcomes"),
     "assessmentType": gettext_lazy("Type of assessment"),
+    "assessmentSupervision": gettext_lazy("Supervision and identity verification"),
     "participation": gettext_lazy("Form of participation"),
     "qualityAssurance": gettext_lazy("Quality assurance"),
     "prerequisites": gettext_lazy("Prerequisites"),
@@ -229,6 +247,7 @@ def _days(value: Any) -> str:
 SHOW: dict[str, Callable[[Any], str]] = {
     "achievementType": _choice(AchievementType),
     "assessmentType": _choice(AssessmentType),
+    "assessmentSupervision": _choice(Supervision),
     "participation": _choice(Participation),
     "stackability": _choice(Stackability),
     "validityDays": _days,

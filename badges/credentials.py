@@ -22,6 +22,7 @@ from badges.models import AchievementVersion, Award, Language
 from issuers.keys import issuer_did
 from issuers.models import Issuer
 from openbadges import ob3
+from openbadges.microcredential import MicroCredentialRecord
 
 
 def absolute(path: str) -> str:
@@ -130,11 +131,14 @@ def result_descriptions(version: AchievementVersion, language: str) -> list[ob3.
 class FrameworkFacts:
     """What a version's framework placement adds to its OB 3.0 ``Achievement``, as plain
     values: level and competency ``alignment``, ``creditsAvailable`` and a sentence naming
-    level, credits (with their unit) and hours for the description."""
+    level, credits (with their unit) and hours for the description, and the EU
+    micro-credential elements OB 3.0 has no property for."""
 
     alignments: tuple[ob3.Alignment, ...] = ()
     credits_available: float | None = None
     description_note: str = ""
+    #: The EU Annex I elements OB 3.0 has no property for (``openbadges.microcredential``).
+    microcredential: MicroCredentialRecord | None = None
 
 
 def achievement(
@@ -157,13 +161,14 @@ def achievement(
         result_descriptions=tuple(result_descriptions(version, language)),
         alignments=facts.alignments,
         credits_available=facts.credits_available,
+        microcredential=facts.microcredential,
     )
 
 
 def achievement_document(version: AchievementVersion, described: ob3.Achievement) -> dict[str, Any]:
     """The JSON-LD ``Achievement`` served at the version's URL, with its ``creator``."""
     document: dict[str, Any] = {
-        "@context": list(ob3.CREDENTIAL_CONTEXT),
+        "@context": ob3.credential_context(described),
         **ob3.achievement_json(described),
     }
     language = described.in_language or Language.EN

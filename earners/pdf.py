@@ -34,6 +34,7 @@ from badges.credentials import absolute
 from badges.models import Award
 from badges.state import STATE_LABELS, award_state
 from frameworks.catalogue.selectors import placement_of
+from verification import annex
 
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/noto-cjk"))
 FONT_FILE = "NotoSansCJK-Regular.ttc"
@@ -145,6 +146,25 @@ def _other_language_name(award: Award) -> str:
     return name if name and name != version.text("name", award.language).strip() else ""
 
 
+def annex_facts(award: Award, document: dict[str, Any]) -> list[tuple[str, str]]:
+    """The credential's EU micro-credential elements (``verification.annex``): bilingual
+    labels like the PDF's others (``学习量 · Workload``), values in the badge's language."""
+    data = annex.claims_of(document)
+    labels: dict[str, dict[str, str]] = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            labels[language] = {row.key: row.label for row in annex.rows(data)}
+    with translation.override("zh-hans" if _is_zh(award) else "en"):
+        shown = annex.rows(data)
+    found = []
+    for row in shown:
+        chinese, english = labels["zh-hans"][row.key], labels["en"][row.key]
+        label = english if chinese == english else f"{chinese} · {english}"
+        value = "\n".join(f"• {item}" for item in row.items) if row.items else row.value
+        found.append((label, value[:600]))
+    return found
+
+
 def certificate(award: Award) -> bytes:
     """One A4 page: issuer branding, badge, holder, dates, skills, QR code; the signed
     credential attached as ``credential.json``."""
@@ -208,6 +228,7 @@ def certificate(award: Award) -> bytes:
         else:
             shown = credits_text(award, credits)
         facts.append(("学分 · Credits", shown))
+    facts.extend(annex_facts(award, document))
     pdf.set_font(FAMILY, "", 10)
     for label, value in facts:
         pdf.set_x(40)

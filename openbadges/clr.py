@@ -94,7 +94,15 @@ def build_clr(
     )
     return _compact(
         {
-            "@context": list(CLR_CREDENTIAL_CONTEXT),
+            "@context": [
+                *CLR_CREDENTIAL_CONTEXT,
+                # the achievements' EU micro-credential elements are defined there
+                *(
+                    [ob3.MICROCREDENTIAL_CONTEXT]
+                    if any(a.microcredential for a in achievements)
+                    else []
+                ),
+            ],
             "id": id,
             "type": ["VerifiableCredential", "ClrCredential"],
             "name": name,

@@ -6,8 +6,10 @@ binding: ``type`` arrays except on ``Image``/``IdentityObject``/``credentialStat
 ("Null values and empty arrays MUST be omitted", OB 3.0 serialization.md). Structural checks of
 any OB 3.0 credential live in :mod:`openbadges.ob3check`.
 
-About 490 lines: the builder and the recipient's ``IdentityObject`` (hashing and matching an
+About 500 lines: the builder and the recipient's ``IdentityObject`` (hashing and matching an
 e-mail address, a student number or a sign-in name) belong together, as the standard has them.
+The EU micro-credential elements OB 3.0 has no property for are in
+:mod:`openbadges.microcredential`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
+
+from openbadges.microcredential import MICROCREDENTIAL_CONTEXT as MICROCREDENTIAL_CONTEXT
+from openbadges.microcredential import MicroCredentialRecord as MicroCredentialRecord
+from openbadges.microcredential import microcredential_json
 
 VC_CONTEXT_V2: Final = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -100,6 +106,7 @@ class Achievement:
     human_code: str | None = None
     field_of_study: str | None = None
     specialization: str | None = None
+    microcredential: MicroCredentialRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,12 +375,22 @@ def result_description_json(description: ResultDescription) -> JsonObject:
     )
 
 
+def credential_context(achievement: Achievement) -> list[str]:
+    """The ``@context`` of a document embedding ``achievement``: OB 3.0's, then Insignia's
+    micro-credential context if the achievement carries Annex I elements."""
+    extra = [MICROCREDENTIAL_CONTEXT] if achievement.microcredential else []
+    return [*CREDENTIAL_CONTEXT, *extra]
+
+
 def achievement_json(achievement: Achievement) -> JsonObject:
-    """``Achievement`` object pinned to a version (DESIGN.md §5)."""
+    """``Achievement`` object pinned to a version (DESIGN.md §5), with its Annex I elements
+    (:func:`microcredential_json`) last."""
     criteria = _compact(
         {"id": achievement.criteria_id, "narrative": achievement.criteria_narrative}
     )
     credits = achievement.credits_available
+    record = achievement.microcredential
+    annex = microcredential_json(record) if record is not None else {}
     return _compact(
         {
             "id": achievement.id,
@@ -394,6 +411,7 @@ def achievement_json(achievement: Achievement) -> JsonObject:
             "resultDescription": [
                 result_description_json(r) for r in achievement.result_descriptions
             ],
+            **annex,
         }
     )
 
@@ -480,7 +498,7 @@ def build_credential(
     )
     return _compact(
         {
-            "@context": list(CREDENTIAL_CONTEXT),
+            "@context": credential_context(achievement),
             "id": id,
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "name": name if name is not None else achievement.name,

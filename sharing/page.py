@@ -49,9 +49,11 @@ from earners import selectors as earner_selectors
 from earners.models import AwardPreference, HeldAward, InstitutionalIdentity, LearnerEmail
 from issuers.models import Institution, Issuer, Securing
 from sharing import meta
+from verification import annex
 
 PAGE_TEMPLATES = (
     "badges/credential.html",
+    "verification/_annex.html",
     "base.html",
     "badges/_share_meta.html",
     "partials/messages.html",
@@ -363,6 +365,8 @@ def values(award: Award) -> tuple[dict[str, Any], dict[str, str]]:
         "credits": credits,
         "skills": [str(tag) for tag in achievement.get("tag", [])],
         "alignments": alignment_rows(alignments if isinstance(alignments, list) else []),
+        # the EU micro-credential elements the credential states (verification.annex)
+        "microcredential": annex.claims_of(document),
         "can_share": state.state != State.REVOKED,
         "can_add": state.state not in (State.REVOKED, State.SUSPENDED),
         "signed_as_jwt": issuer.securing == Securing.VC_JWT,

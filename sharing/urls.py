@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sharing import views
+from sharing import contexts, views
 
 urlpatterns = [
     path("credentials/<uuid:award_id>", views.credential, name="credential"),
@@ -37,4 +37,9 @@ urlpatterns = [
     ),
     path("issuers/<slug:slug>", views.issuer_profile, name="issuer_profile"),
     path("issuers/<slug:slug>/preview.png", views.issuer_preview, name="issuer_preview"),
+    path(
+        "contexts/microcredential/v1",
+        contexts.microcredential_context,
+        name="microcredential_context",
+    ),
 ]

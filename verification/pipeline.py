@@ -18,7 +18,17 @@ from django.utils.translation import gettext as _
 from badges.models import Award
 from issuers.keys import issuer_did
 from openbadges import vcjwt
-from verification import budget, checks, extract, jwtcheck, ob2check, own, registries, status
+from verification import (
+    annex,
+    budget,
+    checks,
+    extract,
+    jwtcheck,
+    ob2check,
+    own,
+    registries,
+    status,
+)
 from verification.report import COULD_NOT_CHECK, Check, Report, Status, Verdict, bad_input
 
 OB3_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
@@ -174,6 +184,8 @@ def claims(document: dict[str, Any], key_how: str = "") -> dict[str, Any]:
         "valid_from": _text(document.get("validFrom") or document.get("issuanceDate")),
         "valid_until": _text(document.get("validUntil") or document.get("expirationDate")),
         "awarded": _text(document.get("awardedDate")),
+        # the EU micro-credential elements, under Insignia's context (verification.annex)
+        "microcredential": annex.claims_of(document),
     }
     return data
 

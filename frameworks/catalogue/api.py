@@ -76,6 +76,7 @@ def placement_json(placement: Placement) -> dict[str, Any]:
         else None,
         "learning_outcomes": placement.outcomes("en"),
         "assessment_type": placement.assessment_type,
+        "assessment_supervision": placement.assessment_supervision,
         "participation": placement.participation,
         "quality_assurance": placement.quality_assurance,
         "prerequisites": placement.prerequisites,
@@ -124,6 +125,13 @@ class PlacementAPI(APIView):
                     "credits": serializers.ListField(child=serializers.DictField()),
                     "notional_hours": serializers.CharField(allow_null=True),
                     "learning_outcomes": serializers.ListField(child=serializers.CharField()),
+                    # EU Annex I elements: codes (or text); "" when not stated
+                    "assessment_type": serializers.CharField(),
+                    "assessment_supervision": serializers.CharField(),
+                    "participation": serializers.CharField(),
+                    "quality_assurance": serializers.CharField(),
+                    "prerequisites": serializers.CharField(),
+                    "stackability": serializers.CharField(),
                     "competencies": serializers.ListField(child=serializers.DictField()),
                 },
             )

@@ -4,7 +4,11 @@
   ``targetType`` is ``CFItem`` for CASE items (the OB ``AlignmentTargetType`` enum has no
   value for ESCO skills or framework levels, so none is claimed for those);
 - the primary credit value → ``creditsAvailable``; OB 3.0 gives it no unit, so the unit is
-  stated in the description (research §12.4).
+  stated in the description (research §12.4);
+- the EU Annex I elements OB 3.0 has no property for (learning outcomes, workload, every
+  credit value with its unit, levels in words, assessment, supervision and identity
+  verification, participation, quality assurance, prerequisites, stackability) →
+  :class:`openbadges.microcredential.MicroCredentialRecord`, written under Insignia's context.
 
 ``badges.credentials`` builds the ``Achievement`` from plain :class:`FrameworkFacts`; this module
 computes those facts from a placement, so the badges app needs nothing from frameworks.
@@ -26,7 +30,7 @@ from badges.models import AchievementVersion
 from frameworks.catalogue import selectors
 from frameworks.catalogue.policies import format_decimal
 from frameworks.models import CompetencyFramework, CompetencyItem, FrameworkLevel, Placement
-from openbadges import ob3
+from openbadges import microcredential, ob3
 
 
 @dataclass
@@ -142,6 +146,37 @@ def credits_available(placement: Placement | None) -> float | None:
     return float(primary.amount) if primary else None
 
 
+def level_words(level: FrameworkLevel) -> str:
+    """A level as a short text in every language: ``EQF 5``."""
+    return f"{level.framework.short_name} {level.code}"
+
+
+def microcredential_record(
+    placement: Placement, language: str
+) -> microcredential.MicroCredentialRecord:
+    """The placement's EU Annex I elements that OB 3.0 has no property for, in ``language``."""
+    hours = placement.notional_hours
+    return microcredential.MicroCredentialRecord(
+        learning_outcomes=tuple(placement.outcomes(language)),
+        notional_hours=float(hours) if hours is not None else None,
+        credit_values=tuple(
+            microcredential.CreditValue(
+                system=c.credit_system.code,
+                unit=(c.credit_system.unit_zh if _zh(language) else "") or c.credit_system.unit_en,
+                amount=float(c.amount),
+            )
+            for c in placement.credits.all()
+        ),
+        levels=tuple(level_words(p.level) for p in placement.levels.all()),
+        assessment_type=placement.assessment_type,
+        assessment_supervision=placement.assessment_supervision,
+        participation=placement.participation,
+        quality_assurance=placement.quality_assurance.strip(),
+        prerequisites=placement.prerequisites.strip(),
+        stackability=placement.stackability,
+    )
+
+
 def framework_facts(placement: Placement | None, language: str) -> FrameworkFacts:
     """What ``placement`` adds to its version's OB 3.0 ``Achievement`` in ``language``; reads
     only what ``selectors.placement_of`` prefetched (no placement: no facts)."""
@@ -151,6 +186,7 @@ def framework_facts(placement: Placement | None, language: str) -> FrameworkFact
         alignments=tuple(alignments(placement, language)),
         credits_available=credits_available(placement),
         description_note=description_note(placement, language),
+        microcredential=microcredential_record(placement, language) or None,
     )
 
 

@@ -21,6 +21,7 @@ from frameworks.models import (
     PolicyChoice,
     QualificationsFramework,
     Stackability,
+    Supervision,
 )
 from issuers.models import Issuer
 
@@ -68,12 +69,16 @@ class PlacementForm(forms.ModelForm[Placement]):
             )
         for name, options in (
             ("assessment_type", AssessmentType.choices),
+            ("assessment_supervision", Supervision.choices),
             ("participation", Participation.choices),
             ("stackability", Stackability.choices),
         ):
             choice = self.fields[name]
             if isinstance(choice, forms.ChoiceField):  # no "---------": say what empty means
                 choice.choices = [("", _("Not stated")), *options]
+        supervision = self.fields["assessment_supervision"]
+        supervision.label = _("Supervision and identity verification")
+        supervision.help_text = _("During assessment. The badge shows it as identity verification.")
         primary = self.fields["primary_credit"]
         if not isinstance(primary, forms.ChoiceField):  # pragma: no cover - declared above
             raise TypeError(primary)
@@ -114,6 +119,7 @@ class PlacementForm(forms.ModelForm[Placement]):
                         "quality_assurance",
                         "prerequisites",
                         "stackability",
+                        "assessment_supervision",
                     )
                 ],
             ),

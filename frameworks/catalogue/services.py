@@ -44,6 +44,7 @@ PLACEMENT_FIELDS: tuple[str, ...] = (
     "outcomes_en",
     "outcomes_zh",
     "assessment_type",
+    "assessment_supervision",
     "participation",
     "quality_assurance",
     "prerequisites",

@@ -23,6 +23,7 @@ from issuers import selectors as issuer_selectors
 from issuers.console import apply_errors, console, console_context, request_user
 from issuers.models import Institution, Role
 from issuers.permissions import has_role, require_role
+from verification import annex
 
 
 def framework_public(request: HttpRequest, code: str) -> HttpResponse:
@@ -162,5 +163,10 @@ def placement(
         confirm=newly_blocking,
         applying=policies.policies_for(version),
         words=export.summary(current, request.LANGUAGE_CODE),
+        microcredential=(
+            annex.data_of(export.microcredential_record(current, request.LANGUAGE_CODE))
+            if current is not None
+            else {}
+        ),
     )
     return render(request, "manage/frameworks_placement.html", context)

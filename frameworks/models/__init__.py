@@ -22,6 +22,7 @@ from frameworks.models.placement import (
     Participation,
     Placement,
     Stackability,
+    Supervision,
 )
 from frameworks.models.recognition import (
     CaseEvidence,
@@ -64,4 +65,5 @@ __all__ = [
     "Requirement",
     "RequirementGroup",
     "Stackability",
+    "Supervision",
 ]

@@ -37,6 +37,17 @@ class Participation(models.TextChoices):
     WORK_BASED = "work_based", _("Work-based")
 
 
+class Supervision(models.TextChoices):
+    """EU Annex I (optional) "supervision and identity verification during assessment"; the
+    Recommendation's "supervised online or onsite with identity verification" is two values,
+    as in the European Learning Model."""
+
+    UNSUPERVISED_NO_ID = "unsupervised_no_id", _("Unsupervised, no identity verification")
+    SUPERVISED_NO_ID = "supervised_no_id", _("Supervised, no identity verification")
+    SUPERVISED_ONLINE_ID = "supervised_online_id", _("Supervised online, identity verified")
+    SUPERVISED_ONSITE_ID = "supervised_onsite_id", _("Supervised on site, identity verified")
+
+
 class Stackability(models.TextChoices):
     STANDALONE = "standalone", _("Stand-alone")
     STACKABLE = "stackable", _("Can be stacked towards a larger credential")
@@ -55,6 +66,12 @@ class Placement(models.Model):
     outcomes_zh = models.TextField(_("learning outcomes (Chinese, one per line)"), blank=True)
     assessment_type = models.CharField(
         _("type of assessment"), max_length=20, choices=AssessmentType.choices, blank=True
+    )
+    assessment_supervision = models.CharField(
+        _("supervision and identity verification during assessment"),
+        max_length=24,
+        choices=Supervision.choices,
+        blank=True,
     )
     participation = models.CharField(
         _("form of participation"), max_length=12, choices=Participation.choices, blank=True

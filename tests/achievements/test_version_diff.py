@@ -163,6 +163,7 @@ PLACEMENT = {
     "outcomes_en": LINES,
     "outcomes_zh": LINES,
     "assessment_type": st.sampled_from(["", "testing", "portfolio"]),
+    "assessment_supervision": st.sampled_from(["", "supervised_no_id", "supervised_online_id"]),
     "participation": st.sampled_from(["", "online", "blended"]),
     "quality_assurance": WORDS,
     "prerequisites": WORDS,
@@ -245,6 +246,7 @@ def _published(version: AchievementVersion, spec: dict[str, Any]) -> dict[str, A
         "credits": spec["credits"] if placed else (),
         "notionalHours": spec["notional_hours"] if placed else None,
         "assessmentType": spec["assessment_type"] if placed else "",
+        "assessmentSupervision": spec["assessment_supervision"] if placed else "",
         "participation": spec["participation"] if placed else "",
         "qualityAssurance": spec["quality_assurance"] if placed else "",
         "prerequisites": spec["prerequisites"] if placed else "",
@@ -261,6 +263,8 @@ EXPLAINED_BY = {
     "criteria": ("criteria",),
     "image": ("image",),
     "creditsAvailable": ("credits",),
+    "creditValue": ("credits",),
+    "qualificationLevel": ("alignment",),
 }
 
 
