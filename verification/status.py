@@ -20,11 +20,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any, Final
+from urllib.parse import urlsplit
 
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
-from badges.models import Award
+from badges.models import Award, StatusEntry
 from badges.state import State, award_state
+from issuers.keys import issuer_did
 from openbadges import statuslist
 from verification import cache as vcache
 from verification import checks, fetcher
@@ -203,10 +206,39 @@ def revocation_list(document: dict[str, Any], entry: dict[str, Any]) -> Check:
     return Check("status", Status.PASS, "not_revoked", _("Not revoked (issuer's revocation list)."))
 
 
+def _award_at(document: dict[str, Any], entry: Any) -> Award | None:
+    """The award of ours whose status entry ``entry`` is, for a copy of it that is not the
+    stored text (one bound to a wallet, say): the issuer's records then say why its bit is
+    set (a revoked award also sets the suspension bit it carries). ``None`` for any entry
+    of another origin, or another issuer's."""
+    if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
+        return None
+    url, index = entry.get("statusListCredential"), str(entry.get("statusListIndex", ""))
+    if not isinstance(url, str) or not is_own_origin(url) or not index.isdigit():
+        return None
+    try:
+        match = resolve(urlsplit(url).path)
+    except Resolver404:
+        return None
+    if match.url_name != "status_list":
+        return None
+    found = (
+        StatusEntry.objects.select_related("award__issuer")
+        .filter(status_list_id=match.kwargs["status_list_id"], index=int(index))
+        .first()
+    )
+    if found is None or issuer_did(found.award.issuer) != checks.issuer_id(document):
+        return None
+    return found.award
+
+
 def check(document: dict[str, Any], *, award: Award | None, now: datetime) -> Check:
     if award is not None:
         return own_award(award, now=now)
     entries = document.get("credentialStatus")
+    carried = entries[0] if isinstance(entries, list) and len(entries) == 1 else entries
+    if (ours := _award_at(document, carried)) is not None:
+        return own_award(ours, now=now)
     if entries is None:
         return Check(
             "status",

@@ -259,10 +259,15 @@ def test_a_wallet_receives_its_badge_bound_to_its_did_with_the_same_status(
     # ... and the learner sees it on the page.
     page = client.get(f"/backpack/badges/{mine.pk}/wallet/").content.decode()
     assert holder.did[:40] in page
-    # Revoking the award makes the copy fail in our verifier too (the shared status bit).
-    revocation_services.revoke_award(actor=None, award=mine, reason="Error")
+    # Revoking the award makes the copy fail in our verifier too (the shared status bit),
+    # and it says "revoked" with the reason, as for the award itself: the bit the copy
+    # carries is the suspension bit, which a revocation also sets.
+    revocation_services.revoke_award(actor=None, award=mine, reason="Issued in error")
     after = pipeline.verify(pipeline.VerifyRequest(text=json.dumps(copy)))
-    assert after.verdict != "valid"
+    assert after.verdict == "revoked"
+    status = after.check("status")
+    assert status is not None
+    assert status.code == "revoked" and "Issued in error" in status.message
 
 
 def test_a_wallet_with_a_p256_jwk_receives_a_vc_jwt(
