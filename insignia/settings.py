@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "badges",
     "verification",
     "frameworks",
+    "endorsements",
     "achievements",
     "awarding",
     "earners",

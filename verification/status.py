@@ -21,6 +21,7 @@ import json
 from datetime import datetime
 from typing import Any, Final
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from badges.models import Award
@@ -124,7 +125,9 @@ def bitstring(document: dict[str, Any], entry: dict[str, Any], *, now: datetime)
     if kept is None:
         # Checked on every download; a list kept in the cache passed this check when it was
         # kept, and only then (never across a failed check of the list's own signature).
-        outcome = checks.proof_and_key(listing, now=now)
+        # A list is judged as of when it was fetched: one signed while this verification
+        # ran (a list re-signed on request, as ours are) is not "dated in the future".
+        outcome = checks.proof_and_key(listing, now=max(now, timezone.now()))
         if outcome.proof.status is not Status.PASS or outcome.key.status is not Status.PASS:
             return _unknown(
                 "STATUS_VERIFICATION_ERROR",
