@@ -39,6 +39,7 @@ from badges.models import (
 )
 from badges.notifications import services as notifications
 from badges.services import EvidenceItem, NewAward
+from endorsements import selectors as endorsement_selectors
 from events import services as event_services
 from events.models import EventType
 from frameworks.catalogue import export, policies
@@ -107,7 +108,13 @@ def award_badges(
         for language in {n.language for n in new}
     }
     awards = badge_services.store_awards(
-        actor=actor, version=version, achievements=achievements, awards=new, now=now, client=client
+        actor=actor,
+        version=version,
+        achievements=achievements,
+        awards=new,
+        now=now,
+        client=client,
+        endorsements=endorsement_selectors.embedded_for(version),
     )
     award_ids = [award.pk for award in awards]
     transaction.on_commit(lambda: complete_pathways(award_ids=award_ids), robust=True)

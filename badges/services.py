@@ -4,6 +4,9 @@ status, record a re-issue, and the learner's claim.
 These functions check no role, policy or input rule: ``awarding.services`` has checked the
 role once, the institution's policies and each request's rules before it calls them, inside
 its own transaction. Nothing else calls them.
+
+About 430 lines: storing new awards and changing their status share the award's events,
+audit rows and status-list bookkeeping, which belong beside both.
 """
 
 from __future__ import annotations
@@ -80,6 +83,16 @@ class NewAward:
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
+@dataclass(frozen=True)
+class Endorsements:
+    """Signed ``EndorsementCredential`` objects new credentials carry whole: those of the
+    achievement (in ``achievement.endorsement``) and of the issuer (``issuer.endorsement``),
+    chosen above this app by ``endorsements.selectors.embedded_for``."""
+
+    achievement: tuple[dict[str, Any], ...] = ()
+    issuer: tuple[dict[str, Any], ...] = ()
+
+
 def store_awards(
     *,
     actor: User | None,
@@ -88,6 +101,7 @@ def store_awards(
     awards: Sequence[NewAward],
     now: datetime,
     client: str = "",
+    endorsements: Endorsements | None = None,
 ) -> list[Award]:
     """Build, sign and store ``awards`` of ``version`` (DESIGN.md §4), in the caller's
     transaction; returns the stored rows in order.
@@ -128,6 +142,8 @@ def store_awards(
             credential_status=entries[new.id],
             credits_earned=new.credits_earned,
             results=[ob3.Result(result_id, new.result)] if new.result else (),
+            achievement_endorsements=endorsements.achievement if endorsements else (),
+            issuer_endorsements=endorsements.issuer if endorsements else (),
         )
         identity = unsigned["credentialSubject"]["identifier"][0]
         signed = sign(unsigned, now)

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "badges",
     "verification",
     "frameworks",
+    "endorsements",
     "achievements",
     "awarding",
     "earners",

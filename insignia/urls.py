@@ -11,6 +11,7 @@ from analytics.urls import manage_patterns as analytics_patterns
 from awarding.urls import manage_patterns as awarding_patterns
 from badges.urls import manage_patterns as badge_patterns
 from earners.urls import manage_patterns as earner_patterns
+from endorsements.urls import manage_patterns as endorsement_patterns
 from frameworks.urls import manage_patterns as framework_patterns
 from insignia import views
 from integrations.console_urls import manage_patterns as integration_patterns
@@ -31,6 +32,7 @@ manage_patterns = [
     *awarding_patterns,
     *badge_patterns,
     *framework_patterns,
+    *endorsement_patterns,
     *earner_patterns,
     *integration_patterns,
     *webhook_patterns,
@@ -54,6 +56,7 @@ urlpatterns = [
     path("", include("issuers.urls")),
     path("", include("verification.urls")),
     path("", include("frameworks.urls")),
+    path("", include("endorsements.urls")),
     path("", include("earners.urls")),
     path("", include("signon.urls")),
     path("", include("lti.urls")),

@@ -322,6 +322,10 @@ class AuditAction(models.TextChoices):
     LTI_BADGE_PLACED = "lti.placed", _("Badge placed in a course")
     LTI_REVIEW_KEPT = "lti.review_kept", _("Course award kept after a grade change")
     LTI_REVIEW_REVOKED = "lti.review_revoked", _("Course award revoked after a grade change")
+    ENDORSEMENT_GIVEN = "endorsement.given", _("Endorsement given")
+    ENDORSEMENT_WITHDRAWN = "endorsement.withdrawn", _("Endorsement withdrawn")
+    ENDORSEMENT_REQUESTED = "endorsement.requested", _("Endorsement requested")
+    ENDORSEMENT_DECLINED = "endorsement.declined", _("Endorsement request declined")
 
 
 class AuditEvent(models.Model):

@@ -471,6 +471,8 @@ def build_credential(
     credential_status: StatusEntry | None = None,
     credits_earned: float | None = None,
     results: Sequence[Result] = (),
+    achievement_endorsements: Sequence[JsonObject] = (),
+    issuer_endorsements: Sequence[JsonObject] = (),
 ) -> JsonObject:
     """Build an unsigned OB 3.0 ``OpenBadgeCredential`` exactly as DESIGN.md §5 describes.
 
@@ -482,6 +484,10 @@ def build_credential(
     SHA-256 of the normalized e-mail and/or institutional identifier, one ``IdentityObject``
     each (plus ``credentialSubject.id`` only if ``recipient.did`` is a proven DID). Sign the
     result with :func:`openbadges.dataintegrity.sign`.
+
+    ``achievement_endorsements`` and ``issuer_endorsements`` are signed
+    ``EndorsementCredential`` objects, embedded whole in ``achievement.endorsement`` and
+    ``issuer.endorsement`` (OB 3.0 §B.2.1, §B.2.6).
     """
     if valid_until is not None and valid_until <= valid_from:
         raise ValueError("validUntil must be after validFrom")
@@ -496,6 +502,11 @@ def build_credential(
             "result": [result_json(r) for r in results],
         }
     )
+    if achievement_endorsements:
+        subject["achievement"]["endorsement"] = list(achievement_endorsements)
+    issuer_json = profile_json(issuer)
+    if issuer_endorsements:
+        issuer_json["endorsement"] = list(issuer_endorsements)
     return _compact(
         {
             "@context": credential_context(achievement),
@@ -504,7 +515,7 @@ def build_credential(
             "name": name if name is not None else achievement.name,
             "description": description,
             "image": image_json(image) if image else None,
-            "issuer": profile_json(issuer),
+            "issuer": issuer_json,
             "validFrom": format_datetime(valid_from),
             "validUntil": format_datetime(valid_until) if valid_until else None,
             "awardedDate": format_datetime(awarded_date) if awarded_date else None,

@@ -57,6 +57,7 @@ from common.http import (
 )
 from earners import selectors as earner_selectors
 from earners import services as earner_services
+from endorsements import selectors as endorsement_selectors
 from frameworks.catalogue import export
 from issuers.keys import SigningUnavailable, issuer_did
 from issuers.models import Issuer, Securing
@@ -458,6 +459,7 @@ def achievement(request: HttpRequest, achievement_id: uuid.UUID) -> HttpResponse
         for v, found in zip(versions, version_history(versions), strict=True)
     ]
     context = {**_version_context(latest), "history": list(reversed(history)), "is_latest": True}
+    context["endorsements"] = endorsement_selectors.active_of_achievement(found)
     context["share"] = meta.achievement_meta(
         latest, name=context["name"], description=context["description"]
     )
@@ -531,5 +533,6 @@ def issuer_profile(request: HttpRequest, slug: str) -> HttpResponse:
         "did": issuer_did(issuer),
         "achievements": selectors.published_achievements(issuer),
         "share": meta.issuer_meta(issuer),
+        "endorsements": endorsement_selectors.active_of_issuer(issuer),
     }
     return _html(request, "issuers/profile.html", context)

@@ -262,7 +262,8 @@ def test_the_achievement_page_reads_the_same_for_one_or_many_versions(
             assert draft is not None
             achievement_services.publish_version(actor=cast.editor, version=draft)
 
-    assert _budget(client, url, grow) == (3, 3)  # + the versions' placements, for the diff
+    # + the versions' placements, for the diff; + the achievement's endorsements.
+    assert _budget(client, url, grow) == (4, 4)
 
 
 def test_the_issuer_profile_reads_the_same_for_one_or_many_achievements(
@@ -274,7 +275,7 @@ def test_the_issuer_profile_reads_the_same_for_one_or_many_achievements(
         client,
         url,
         lambda: [make_published(cast.editor, cast.issuer, slug=f"more-{i}") for i in range(4)],
-    ) == (2, 2)
+    ) == (3, 3)  # the issuer, its published achievements, its endorsements
 
 
 def test_the_backpack_reads_the_same_for_one_or_many_badges(client: Client, cast: Cast) -> None:
@@ -328,8 +329,9 @@ def test_the_awarding_api_writes_the_same_for_one_or_many_awards(
         return _count(client, url, "post", data=body, **auth)
 
     post(1, 0)  # warm: the issuer's key and status lists are created once
-    # 17 + 1: the awards' webhook events, one INSERT for all of them (events.services).
-    assert post(1, 10) == post(20, 100) == 18
+    # 17 + 1: the awards' webhook events, one INSERT for all of them (events.services); + 1:
+    # the endorsements the credentials carry (endorsements.selectors.embedded_for).
+    assert post(1, 10) == post(20, 100) == 19
 
 
 def test_a_status_list_reads_the_same_for_few_or_many_revocations(
@@ -354,12 +356,13 @@ def test_one_award_stays_within_its_budget(cast: Cast, steady_draws: None) -> No
     """The award path itself: memberships, the placement and the institution's policies, the
     active key, the issuer's two open status lists and their entries, the award, its webhook
     event (``award.issued``, written whether or not the institution has an endpoint: checking
-    would cost the same query), its audit row and its e-mail, in one transaction."""
+    would cost the same query), its audit row and its e-mail, and the endorsements the
+    credential carries, in one transaction."""
     version = make_published(cast.editor, cast.issuer)
     awarding_services.award_badge(actor=cast.awarder, version=version, email="warm@example.com")
     with CaptureQueriesContext(connection) as captured:
         awarding_services.award_badge(actor=cast.awarder, version=version, email="lee@example.com")
-    assert len(captured.captured_queries) == 14
+    assert len(captured.captured_queries) == 15
 
 
 def test_the_pathways_page_reads_the_same_for_one_or_many(client: Client, cast: Cast) -> None:

@@ -42,9 +42,11 @@ def test_seed_demo_is_idempotent_and_prints_working_sign_ins(client: Client) -> 
         Issuer.objects.count(),
         Membership.objects.count(),
     )
-    assert counts == (3, 1, 2, 2)  # owner, awarder and the demo learner; staff are members
+    # Owner, awarder and the demo learner; staff are members. The second institution, with its
+    # owner (no sign-in) and issuer, is the council endorsing the School of Engineering.
+    assert counts == (4, 2, 3, 3)
     assert first == second
-    institution = Institution.objects.get()
+    institution = Institution.objects.get(slug="demo-poly")
     assert (institution.name_en, institution.name_zh) == ("Demo Polytechnic", "示范职业学院")
     for line in first.splitlines():
         if "password:" in line:

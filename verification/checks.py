@@ -3,12 +3,13 @@
 Each function returns :class:`verification.report.Check` objects with a plain sentence; none
 raises for a bad credential. Revocation lives in :mod:`verification.status`.
 
-About 630 lines: one function per check of the report (structure, proof and key, issuer
+About 680 lines: one function per check of the report (structure, proof and key, issuer
 identity, validity, recipient, endorsements), in the order the report lists them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from issuers.models import SigningKey
-from openbadges import dataintegrity, jsonld, ob3, ob3check, suites, vcjwt
+from openbadges import dataintegrity, endorsement, jsonld, ob3, ob3check, suites, vcjwt
 from verification import jwtcheck, registries
 from verification.keyresolve import KeyProblem, ResolvedKey, resolve
 from verification.report import Check, Status, when
@@ -579,10 +580,17 @@ def not_recipient(typed: str) -> Check:
     )
 
 
-def endorsements(document: dict[str, Any], *, now: datetime) -> Check:
+def endorsements(
+    document: dict[str, Any],
+    *,
+    now: datetime,
+    status_of: Callable[[dict[str, Any]], Check] | None = None,
+) -> Check:
     """Each ``EndorsementCredential`` is verified like a credential (research §1.8): embedded
-    ones (``endorsement``) by their Data Integrity proof, compact ones (``endorsementJwt``,
-    OB 3.0 §B.1.x) as VC-JWTs."""
+    ones (``endorsement``) by their Data Integrity proof and, with ``status_of``, their
+    ``credentialStatus`` (a withdrawn endorsement is reported), compact ones
+    (``endorsementJwt``, OB 3.0 §B.1.x) as VC-JWTs. The check names the endorsers of those
+    that verified (``endorsed_by``)."""
     embedded: list[Any] = []
     compact: list[Any] = []
     for holder in (document, _achievement(document), _issuer(document)):
@@ -594,13 +602,22 @@ def endorsements(document: dict[str, Any], *, now: datetime) -> Check:
     total = len(embedded) + len(compact)
     if not total:
         return Check("endorsements", Status.SKIP, "none", _("No endorsements."))
-    verified = 0
+    good: list[dict[str, Any]] = []
+    withdrawn = 0
     for item in embedded:
         if not isinstance(item, dict):
             continue
         outcome = proof_and_key(item, now=now)
-        if outcome.proof.status is Status.PASS and outcome.key.status is Status.PASS:
-            verified += 1
+        if outcome.proof.status is not Status.PASS or outcome.key.status is not Status.PASS:
+            continue
+        if status_of is not None and item.get("credentialStatus") is not None:
+            state = status_of(item)
+            if state.status is Status.FAIL:
+                withdrawn += 1
+                continue
+            if state.status is not Status.PASS:
+                continue
+        good.append(item)
     for token in compact:
         if not isinstance(token, str):
             continue
@@ -610,13 +627,25 @@ def endorsements(document: dict[str, Any], *, now: datetime) -> Check:
             continue
         results = jwtcheck.proof_and_key(decoded, issuer_id(decoded.credential), now=now)
         if all(result.status is Status.PASS for result in results):
-            verified += 1
+            good.append(decoded.credential)
+    names = tuple(endorsement.endorser_names(good))
+    verified = len(good)
     if verified == total:
         return Check(
             "endorsements",
             Status.PASS,
             "ok",
             _("%(n)s endorsement(s), all verified.") % {"n": verified},
+            endorsed_by=names,
+        )
+    if verified + withdrawn == total:
+        return Check(
+            "endorsements",
+            Status.WARN,
+            "withdrawn",
+            _("%(bad)s of %(n)s endorsement(s) withdrawn by the endorser; ignore what they claim.")
+            % {"bad": withdrawn, "n": total},
+            endorsed_by=names,
         )
     return Check(
         "endorsements",
@@ -624,6 +653,7 @@ def endorsements(document: dict[str, Any], *, now: datetime) -> Check:
         "unverified",
         _("%(bad)s of %(n)s endorsement(s) could not be verified; ignore what they claim.")
         % {"bad": total - verified, "n": total},
+        endorsed_by=names,
     )
 
 

@@ -366,6 +366,7 @@ OWN_PUBLIC_DOCUMENTS: Final = frozenset(
         "ob2_revocation_list",
         "credential_baked_png",
         "credential_baked_svg",
+        "endorsement_credential",
     }
 )
 

@@ -297,7 +297,11 @@ def verify_ob3(
         )
     report.add(checks.recipient(document, email))
     report.recipient_checked = bool(email.strip())
-    report.add(checks.endorsements(document, now=now))
+    report.add(
+        checks.endorsements(
+            document, now=now, status_of=lambda item: status.check(item, award=None, now=now)
+        )
+    )
     report.claims = claims(document, key_how)
 
 

@@ -134,6 +134,7 @@ OUTCOMES = {
     ),
     ("endorsements", "none"): gettext_lazy("No endorsements."),
     ("endorsements", "ok"): gettext_lazy("All endorsements verified."),
+    ("endorsements", "withdrawn"): gettext_lazy("An endorsement was withdrawn by its endorser."),
     ("superseded", "superseded"): gettext_lazy(
         "Superseded by a re-issue: the issuer has issued a newer copy of this badge."
     ),
@@ -206,6 +207,8 @@ class Check:
     code: str
     message: str
     detail: str = ""
+    #: The endorsements check only: the names of the endorsers whose endorsement verified.
+    endorsed_by: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -227,8 +230,8 @@ class Check:
         outcome = OUTCOMES.get((check_id, code)) or OUTCOMES.get((check_id, ""))
         return cls(check_id, status, code, str(outcome) if outcome is not None else "")
 
-    def as_json(self) -> dict[str, str]:
-        data = {
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "status": str(self.status),
@@ -237,6 +240,8 @@ class Check:
         }
         if self.detail:
             data["detail"] = self.detail
+        if self.endorsed_by:
+            data["endorsed_by"] = list(self.endorsed_by)
         return data
 
 

@@ -23,6 +23,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from badges.models import Award, StatusEntry
@@ -127,7 +128,9 @@ def bitstring(document: dict[str, Any], entry: dict[str, Any], *, now: datetime)
     if kept is None:
         # Checked on every download; a list kept in the cache passed this check when it was
         # kept, and only then (never across a failed check of the list's own signature).
-        outcome = checks.proof_and_key(listing, now=now)
+        # A list is judged as of when it was fetched: one signed while this verification
+        # ran (a list re-signed on request, as ours are) is not "dated in the future".
+        outcome = checks.proof_and_key(listing, now=max(now, timezone.now()))
         if outcome.proof.status is not Status.PASS or outcome.key.status is not Status.PASS:
             return _unknown(
                 "STATUS_VERIFICATION_ERROR",
@@ -224,10 +227,14 @@ def _award_at(document: dict[str, Any], entry: Any) -> Award | None:
         return None
     found = (
         StatusEntry.objects.select_related("award__issuer")
-        .filter(status_list_id=match.kwargs["status_list_id"], index=int(index))
+        .filter(
+            status_list_id=match.kwargs["status_list_id"], index=int(index), award__isnull=False
+        )
         .first()
     )
-    if found is None or issuer_did(found.award.issuer) != checks.issuer_id(document):
+    if found is None or found.award is None:
+        return None
+    if issuer_did(found.award.issuer) != checks.issuer_id(document):
         return None
     return found.award
 

@@ -80,23 +80,45 @@ class StatusList(models.Model):
 
 class StatusEntry(models.Model):
     """An award's index in one status list. Unique per list: the database refuses a second
-    award at the same index, whatever the concurrency (research security §3.2 item 4)."""
+    award at the same index, whatever the concurrency (research security §3.2 item 4).
+
+    A credential that is not an award (an ``EndorsementCredential``, app ``endorsements``)
+    holds an entry too: ``award`` empty, ``holder`` its id (no foreign key: its table is in an
+    app above this one), and its bit kept here, ``set_at`` (an award's bit follows from the
+    award's status instead)."""
 
     # No index of their own: the unique constraints below lead with these columns.
     award = models.ForeignKey(
-        Award, on_delete=models.CASCADE, related_name="status_entries", db_index=False
+        Award,
+        on_delete=models.CASCADE,
+        related_name="status_entries",
+        db_index=False,
+        null=True,
+        blank=True,
     )
     status_list = models.ForeignKey(
         StatusList, on_delete=models.PROTECT, related_name="entries", db_index=False
     )
     purpose = models.CharField(max_length=12, choices=StatusPurpose.choices)
     index = models.PositiveIntegerField()
+    holder = models.UUIDField(null=True, blank=True)
+    set_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["status_list", "index"]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["status_list", "index"], name="statusentry_index"),
             models.UniqueConstraint(fields=["award", "purpose"], name="statusentry_purpose"),
+            models.UniqueConstraint(
+                fields=["holder", "purpose"],
+                condition=Q(holder__isnull=False),
+                name="statusentry_holder_purpose",
+            ),
+            models.CheckConstraint(
+                condition=Q(award__isnull=False, holder__isnull=True)
+                | Q(award__isnull=True, holder__isnull=False),
+                name="statusentry_one_holder",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -76,6 +76,12 @@ def bitstring(status_list: StatusList) -> bytearray:
     ).values_list("index", flat=True)
     for index in indexes:
         statuslist.set_bit(bits, index)
+    # Entries held by other credentials (endorsements) keep their own bit.
+    held = StatusEntry.objects.filter(
+        status_list=status_list, award__isnull=True, set_at__isnull=False
+    ).values_list("index", flat=True)
+    for index in held:
+        statuslist.set_bit(bits, index)
     return bits
 
 

@@ -34,6 +34,7 @@ from badges.statuslists.selectors import CARRIED_PURPOSE, list_url
 from badges.statuslists.serving import StatusListUnavailable as StatusListUnavailable
 from badges.statuslists.serving import current_list_credential as current_list_credential
 from badges.statuslists.serving import mark_changed as mark_changed
+from badges.statuslists.serving import set_holder_bit as set_holder_bit
 from issuers.models import Issuer
 from openbadges import ob3
 
@@ -158,6 +159,40 @@ def allocate_many(
             lists[purpose] = _open_list(issuer, purpose)
         if not any(wanting.values()):
             return carried
+    raise RuntimeError("no free status-list index after repeated draws")
+
+
+def allocate_for_holder(
+    *, issuer: Issuer, holder: uuid.UUID, purpose: StatusPurpose = StatusPurpose.REVOCATION
+) -> ob3.StatusEntry:
+    """Give a credential that is not an award (``holder``: an endorsement's id) its entry in
+    the issuer's open list of ``purpose``, drawn as an award's is (the list's draw sequence
+    and permutation on PostgreSQL, a random free index elsewhere), and return it for its
+    ``credentialStatus``. Its bit is set by :func:`set_holder_bit`. Call inside the
+    holder's transaction, before signing."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("allocate_for_holder must run inside the holder's transaction")
+    status_list = _open_list(issuer, purpose)
+    for _draw in range(_MAX_DRAWS):
+        if connection.vendor == "postgresql":
+            slot = _next_slots({status_list: 1})[status_list.pk][0]
+            if slot >= status_list.capacity:
+                StatusList.objects.filter(pk=status_list.pk).update(is_full=True)
+                status_list = _open_list(issuer, purpose)
+                continue
+            index = _Permutation(status_list)(slot)
+        else:
+            index = _random.randrange(status_list.length)
+        StatusEntry.objects.bulk_create(
+            [StatusEntry(holder=holder, status_list=status_list, purpose=purpose, index=index)],
+            ignore_conflicts=True,
+        )
+        if StatusEntry.objects.filter(holder=holder, purpose=purpose).exists():
+            return ob3.StatusEntry(
+                status_list_credential=list_url(status_list.pk),
+                status_list_index=index,
+                status_purpose=purpose,
+            )
     raise RuntimeError("no free status-list index after repeated draws")
 
 

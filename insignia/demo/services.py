@@ -17,6 +17,7 @@ from badges import services as badge_services
 from badges.models import Award
 from earners.models import LearnerEmail, LearnerProfile
 from insignia.demo.badges import seed_badges
+from insignia.demo.endorsements import seed_endorsement_demo
 from insignia.demo.frameworks import seed_frameworks_demo
 from integrations.models import ApiClient
 from integrations.oauth.scopes import INSTITUTION_SCOPES
@@ -135,9 +136,11 @@ def seed_demo() -> Seeded:
         if not Issuer.objects.filter(slug=fields["slug"]).exists():
             services.create_issuer(actor=owner, institution=institution, **fields)
     _seed_client(institution, owner)
+    # Before the awards, so that the demo badges carry the council's endorsement.
+    endorsed = seed_endorsement_demo()
     lines = seed_badges(owner=owner, awarder=users["awarder@demo.insignia.test"])
     # Micro-credentials placed in NZQCF and EQF/ECTS, aligned to ESCO skills; a pathway.
     lines += seed_frameworks_demo(
         owner=owner, awarder=users["awarder@demo.insignia.test"], issuer_slug="demo-poly-continuing"
     )
-    return Seeded(institution=institution, lines=lines)
+    return Seeded(institution=institution, lines=lines + endorsed)

@@ -256,6 +256,7 @@ def _seed(idp: SamlIdP) -> World:
         },
         "manage:account_token_revoke": {"token": staff_token.pk},
         "manage:account_app_disconnect": {"client": isolation._api_client(cast)},
+        "endorsement_credential": {"endorsement_id": isolation._endorsement(cast)},
     }
     queries = {
         # The LMS's third-party initiated login (LTI 1.3 §5.1.1), as Moodle sends it.

@@ -7,6 +7,7 @@ from badges.statuslists.serving.services import (
     current_list_credential,
     mark_changed,
     repair_bits,
+    set_holder_bit,
     sign_due_lists,
     sign_lists,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "current_list_credential",
     "mark_changed",
     "repair_bits",
+    "set_holder_bit",
     "sign_due_lists",
     "sign_lists",
 ]

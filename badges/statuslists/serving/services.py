@@ -126,6 +126,28 @@ def mark_changed(award_ids: Iterable[uuid.UUID]) -> None:
     transaction.on_commit(lambda: _enqueue_signing(ids), robust=True)
 
 
+def set_holder_bit(holder: uuid.UUID, *, at: datetime) -> None:
+    """Set for good the bit of each entry held by ``holder`` (a credential that is not an
+    award: an endorsement withdrawn) and bump those lists' ``version``, in the caller's
+    transaction; once it commits, a task signs the changed lists, as for awards."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("set_holder_bit must run in the change's transaction")
+    entries = list(StatusEntry.objects.filter(holder=holder).values_list("status_list_id", "index"))
+    if not entries:
+        return
+    StatusEntry.objects.filter(holder=holder, set_at__isnull=True).update(set_at=at)
+    for status_list in _locked({list_id for list_id, _index in entries}):
+        bits = _bits_now(status_list)
+        for list_id, index in entries:
+            if list_id == status_list.pk:
+                statuslist.set_bit(bits, index)
+        StatusList.objects.filter(pk=status_list.pk).update(
+            bits=bytes(bits), version=F("version") + 1
+        )
+    ids = sorted({str(list_id) for list_id, _index in entries})
+    transaction.on_commit(lambda: _enqueue_signing(ids), robust=True)
+
+
 def _enqueue_signing(status_list_ids: list[str]) -> None:
     from badges.statuslists import tasks
 
