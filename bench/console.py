@@ -7,8 +7,7 @@ analytics pages, timed on the database ``bench/seed_scale.py`` grew.
 ``--seed`` runs ``bench/seed_scale.py`` (a fresh database of that many awards) and
 ``manage.py rebuild_analytics`` first; without it the pages are timed on the database as it is.
 
-The process loads ``insignia.wsgi`` as a gunicorn worker does, so the garbage collector is
-set up as in production. Read-only: it signs in as the owner of the seeded institution with
+Read-only: it signs in as the owner of the seeded institution with
 the most awards through Django's test client (``force_login`` with a signed-cookie session
 and no sign-in signal, so nothing is written) and asks for each page ``--repeat`` times after
 one warm-up request, with the platform's own code and settings (``INSIGNIA_ENV=test``, as
@@ -162,7 +161,6 @@ def main(argv: list[str] | None = None) -> None:
     from django.urls import NoReverseMatch, reverse
     from django.utils import timezone
 
-    import insignia.wsgi  # noqa: F401 - loaded as a gunicorn worker loads it (its gc.freeze)
     from accounts.models import User
     from awarding import awards_list
     from badges.models import Award, BulkBatch
